@@ -1,0 +1,100 @@
+"""What every CLI adapter provides to the agent runner.
+
+An adapter knows how to start one CLI for a command (``build_argv``) and how to turn what the CLI
+prints into :data:`AdapterEvent` values (``StreamParser``), without any I/O of its own: the runner
+feeds it lines and sends what comes out. The shell adapter is the exception: it runs in a PTY and its
+bytes go to the terminal unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ...protocol import messages as m
+from ...protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Text for the terminal view (may contain ANSI colour), with the CLI line it came from."""
+
+    text: str
+    raw: str | None = None
+    stream: StreamType = StreamType.STDOUT
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """A TraceEntry created or updated (same id again = update)."""
+
+    node: m.TraceNode
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSoFar:
+    """The command's running token count (cumulative, not a delta)."""
+
+    usage: m.Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    report_id: uuid.UUID
+    title: str
+    summary: str
+    status: m.ReportStatus
+    content: m.ReportContent
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The CLI's own verdict on the command (its final event, or the end of its stream)."""
+
+    status: CommandStatus
+    error: str | None = None
+    reason: CompletionReason | None = None
+    usage: m.Usage | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """The CLI told us its conversation id (to resume it on the next command)."""
+
+    session_id: str
+
+
+AdapterEvent = Output | Trace | UsageSoFar | Report | Final | SessionStarted
+
+
+class StreamParser(Protocol):
+    def feed_line(self, line: str) -> list[AdapterEvent]:
+        """One line of the CLI's stdout, without its newline."""
+        ...
+
+    def finish(self, exit_code: int | None, stderr_tail: str = "") -> list[AdapterEvent]:
+        """The CLI exited (``exit_code`` None: killed). Must end with exactly one :class:`Final`."""
+        ...
+
+
+@dataclass(slots=True)
+class LaunchSpec:
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # added to the agent's environment
+    stdin_text: str | None = None  # written to the CLI's stdin, then closed
+
+
+class Adapter(Protocol):
+    agent_type: AgentType
+
+    def launch(
+        self, request: m.CommandRequest, *, cli: str, extra_args: list[str], session_id: str | None
+    ) -> LaunchSpec:
+        """How to start the CLI for this command, continuing ``session_id`` when given."""
+        ...
+
+    def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
+        """A fresh parser for one run of the CLI."""
+        ...

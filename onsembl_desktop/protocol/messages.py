@@ -1,0 +1,266 @@
+"""Payloads of every agent-protocol message.
+
+Each payload is a msgspec ``Struct`` whose fields are camelCase on the wire. Unknown fields are
+ignored (a newer peer may add some); missing required fields and wrong types are rejected.
+
+Reliable messages (agent → server) derive from :class:`Sequenced`: they carry ``seq``, the agent's
+stream sequence number, which starts at 1 when an agent process starts and grows by one for every
+reliable message it sends, across reconnects. The server stores what it receives and answers
+:class:`OutputAck` with the highest ``seq`` durably stored; the agent keeps everything after that in
+its resume buffer and sends it again after a reconnect. The server drops any ``seq`` it has already
+taken, so nothing is stored or shown twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+
+from .enums import (
+    ActivityState,
+    AgentType,
+    CommandStatus,
+    CommandType,
+    CompletionReason,
+    ControlAction,
+    ReportStatus,
+    StreamType,
+    TraceType,
+)
+
+NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+PosInt = Annotated[int, msgspec.Meta(ge=1)]
+Seq = Annotated[int, msgspec.Meta(ge=1)]
+AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+ShortText = Annotated[str, msgspec.Meta(max_length=1024)]
+Priority = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class Payload(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """Base of every payload."""
+
+
+class Sequenced(Payload, kw_only=True):
+    """A reliable agent → server message, resent after a reconnect until acknowledged."""
+
+    seq: Seq
+
+
+# --- shared parts -------------------------------------------------------------------------------
+
+
+class HealthMetrics(Payload, kw_only=True):
+    cpu_usage: float = 0.0  # percent of one core, agent and its children
+    memory_usage: float = 0.0  # MB resident, agent and its children
+    uptime: float = 0.0  # seconds since the agent started
+    commands_processed: NonNegInt = 0
+    average_response_time: float = 0.0  # ms per command
+
+
+class Constraints(Payload, kw_only=True):
+    time_limit_ms: PosInt | None = None
+    token_budget: PosInt | None = None
+    memory_limit_mb: PosInt | None = None
+    cpu_limit_percent: Annotated[int, msgspec.Meta(ge=1, le=100_00)] | None = None
+
+
+class Usage(Payload, kw_only=True):
+    input_tokens: NonNegInt = 0
+    output_tokens: NonNegInt = 0
+    cached_tokens: NonNegInt = 0
+    total_tokens: NonNegInt = 0
+    cost_usd: float | None = None
+
+
+class CommandState(Payload, kw_only=True):
+    """What an agent knows of a command when it (re)connects."""
+
+    command_id: uuid.UUID
+    running: bool
+
+
+class TraceNode(Payload, kw_only=True):
+    """One TraceEntry; sent again with the same id when it completes (upsert)."""
+
+    id: uuid.UUID
+    parent_id: uuid.UUID | None = None
+    type: TraceType
+    name: ShortText
+    content: dict[str, Any] = {}
+    started_at: NonNegInt  # ms since the epoch
+    completed_at: NonNegInt | None = None
+    duration_ms: NonNegInt | None = None
+    tokens_used: NonNegInt | None = None
+    error: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ReportSection(Payload, kw_only=True):
+    title: str
+    content: str = ""
+    type: str = "text"
+    order: NonNegInt = 0
+
+
+class ReportFinding(Payload, kw_only=True):
+    description: str
+    severity: str = "info"
+    evidence: list[str] = []
+
+
+class ReportRecommendation(Payload, kw_only=True):
+    action: str
+    priority: str = "medium"
+    rationale: str = ""
+
+
+class ReportContent(Payload, kw_only=True):
+    sections: list[ReportSection] = []
+    findings: list[ReportFinding] = []
+    recommendations: list[ReportRecommendation] = []
+    metadata: dict[str, Any] = {}
+
+
+# --- agent → server -----------------------------------------------------------------------------
+
+
+class AgentConnect(Payload, kw_only=True):
+    """First message on every agent connection."""
+
+    name: AgentName
+    agent_type: AgentType
+    instance_id: uuid.UUID  # new for every start of the agent process
+    protocol_version: PosInt
+    agent_version: ShortText = ""
+    host_machine: ShortText = ""
+    pid: NonNegInt = 0
+    cwd: str = ""
+    interactive: bool = False
+    capabilities: list[str] = []
+    last_seq: NonNegInt = 0  # highest seq this agent process has sent so far
+    commands: list[CommandState] = []  # commands it is running or holds unacknowledged output of
+    activity: ActivityState = ActivityState.IDLE
+    config: dict[str, Any] = {}
+
+
+class AgentHeartbeat(Payload, kw_only=True):
+    activity: ActivityState = ActivityState.IDLE
+    current_command_id: uuid.UUID | None = None
+    health: HealthMetrics = msgspec.field(default_factory=HealthMetrics)
+
+
+class CommandAck(Sequenced, kw_only=True):
+    command_id: uuid.UUID
+    accepted: bool = True
+    reason: str | None = None
+
+
+class TerminalOutput(Sequenced, kw_only=True):
+    command_id: uuid.UUID | None = None  # None: output of an interactive session between commands
+    stream_type: StreamType = StreamType.STDOUT
+    data: str
+    raw: str | None = None  # the CLI's own line(s) this rendering came from, kept for the record
+
+
+class TraceEvent(Sequenced, kw_only=True):
+    command_id: uuid.UUID
+    entry: TraceNode
+
+
+class UsageUpdate(Sequenced, kw_only=True):
+    """Running token count of a command, sent as it grows so budgets can act mid-run."""
+
+    command_id: uuid.UUID
+    usage: Usage
+
+
+class CommandComplete(Sequenced, kw_only=True):
+    command_id: uuid.UUID
+    status: CommandStatus
+    exit_code: int | None = None
+    error: str | None = None
+    reason: CompletionReason | None = None
+    duration_ms: NonNegInt = 0
+    usage: Usage | None = None
+    session_id: str | None = None  # the CLI's conversation id, to continue it later
+
+    def __post_init__(self) -> None:
+        if not self.status.is_final:
+            raise ValueError(f"status must be COMPLETED, FAILED or CANCELLED, not {self.status}")
+
+
+class InvestigationReport(Sequenced, kw_only=True):
+    command_id: uuid.UUID
+    report_id: uuid.UUID
+    title: str
+    summary: str = ""
+    status: ReportStatus = ReportStatus.DRAFT
+    content: ReportContent = msgspec.field(default_factory=ReportContent)
+
+
+class AgentError(Sequenced, kw_only=True):
+    command_id: uuid.UUID | None = None
+    code: ShortText
+    message: str
+    fatal: bool = False
+
+
+# --- server → agent -----------------------------------------------------------------------------
+
+
+class AgentWelcome(Payload, kw_only=True):
+    """The server's answer to AGENT_CONNECT."""
+
+    agent_id: uuid.UUID
+    acked_seq: NonNegInt  # highest seq of this agent instance durably stored
+    heartbeat_interval_ms: PosInt
+    protocol_version: PosInt
+    server_version: ShortText = ""
+    unknown_commands: list[uuid.UUID] = []  # commands the server will not take results for
+
+
+class CommandRequest(Payload, kw_only=True):
+    command_id: uuid.UUID
+    content: str
+    command_type: CommandType = CommandType.NATURAL
+    priority: Priority = 50
+    constraints: Constraints = msgspec.field(default_factory=Constraints)
+
+
+class CommandCancel(Payload, kw_only=True):
+    command_id: uuid.UUID
+    reason: CompletionReason = CompletionReason.CANCELLED
+    message: str | None = None
+
+
+class AgentControl(Payload, kw_only=True):
+    action: ControlAction
+    reason: str | None = None
+
+
+class ServerHeartbeat(Payload, kw_only=True):
+    server_time: NonNegInt  # ms since the epoch
+
+
+class Error(Payload, kw_only=True):
+    code: ShortText
+    message: str
+    ref_id: str | None = None  # envelope id of the message this answers, when known
+    fatal: bool = False
+
+
+class OutputAck(Payload, kw_only=True):
+    seq: NonNegInt  # highest stream seq durably stored; everything up to it may be forgotten
+
+
+class TerminalInput(Payload, kw_only=True):
+    """Keystrokes for an interactive agent's terminal."""
+
+    data: str
+
+
+class TerminalResize(Payload, kw_only=True):
+    cols: Annotated[int, msgspec.Meta(ge=2, le=1000)]
+    rows: Annotated[int, msgspec.Meta(ge=2, le=1000)]

@@ -1,9 +1,9 @@
 """What every CLI adapter provides to the agent runner.
 
-An adapter knows how to start one CLI for a command (``build_argv``) and how to turn what the CLI
+An adapter knows how to start one CLI for a command (``launch``) and how to turn what the CLI
 prints into :data:`AdapterEvent` values (``StreamParser``), without any I/O of its own: the runner
-feeds it lines and sends what comes out. The shell adapter is the exception: it runs in a PTY and its
-bytes go to the terminal unchanged.
+feeds it lines and sends what comes out. The shell adapter is the exception: it runs in a PTY and
+its bytes go to the terminal unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ...protocol import messages as m
-from ...protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
+from ...protocol.enums import AgentType, CommandStatus, CompletionReason, ReportStatus, StreamType
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Report:
     report_id: uuid.UUID
     title: str
     summary: str
-    status: m.ReportStatus
+    status: ReportStatus
     content: m.ReportContent
 
 

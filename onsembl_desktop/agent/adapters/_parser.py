@@ -1,0 +1,295 @@
+"""What the three CLI parsers share: line handling, the transcript, the tree, usage and the end.
+
+A subclass handles one decoded JSON event at a time (:meth:`CliParser.handle`) and says how the
+run ended (:meth:`CliParser.verdict`). This class guarantees the contract of
+:class:`~.base.StreamParser`: any line is accepted (junk becomes plain output), every line yields
+exactly one :class:`~.base.Output` carrying it as ``raw`` (a pretty-printed document: one Output
+for all its lines), and :meth:`finish` ends with exactly one :class:`~.base.Final`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ...protocol import messages as m
+from ...protocol.enums import CommandStatus, CompletionReason, TraceType
+from ._json import Doc, JsonLineReader, JsonObj, Text
+from ._render import DIM, GREEN, RED, RESET, Transcript, human_count, one_line
+from ._trace import Clock, Node, TraceTree, cap
+from .base import AdapterEvent, Final, Output, SessionStarted, Trace, UsageSoFar
+
+log = logging.getLogger("onsembl.agent.adapters")
+
+STDERR_TAIL_CHARS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: CommandStatus
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Turn:
+    """One model turn: an LLM_PROMPT node and, once the model says something, its RESPONSE."""
+
+    key: str
+    node: Node
+    response: Node | None = None
+    text: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
+
+
+def usage_of(
+    input_tokens: int, output_tokens: int, cached: int, total: int | None = None
+) -> m.Usage:
+    """A Usage whose input includes cached input (as Codex and Gemini count it)."""
+    return m.Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_tokens=cached,
+        total_tokens=total if total is not None else input_tokens + output_tokens,
+    )
+
+
+class CliParser(ABC):
+    cli: ClassVar[str]
+
+    def __init__(
+        self,
+        request: m.CommandRequest,
+        *,
+        started_at_ms: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.request = request
+        self.clock = Clock(started_at_ms, clock)
+        self.tree = TraceTree(request.command_id, self.clock)
+        self.out = Transcript()
+        self.usage: m.Usage | None = None
+        self.session_id: str | None = None
+        self.model: str | None = None
+        self.cli_duration_ms: int | None = None  # the run's duration as the CLI reports it
+        self.answer_text = ""  # top-level assistant text so far (for reports)
+        self.final_text: str | None = None  # the CLI's own final answer, once known
+        self._reader = JsonLineReader()
+        self._events: list[AdapterEvent] = []
+        self._usage_sent: m.Usage | None = None
+        self._finished = False
+        self.root = self.tree.open(
+            "root",
+            None,
+            TraceType.LLM_PROMPT,
+            f"{self.cli} session",
+            at=started_at_ms,
+            content={"cli": self.cli, "prompt": cap(request.content)},
+            metadata={"command_type": request.command_type.value},
+        )
+        self.setup()
+
+    # --- the StreamParser protocol -------------------------------------------------------------
+
+    def feed_line(self, line: str) -> list[AdapterEvent]:
+        if self._finished:
+            return []
+        for item in self._reader.feed(line):
+            self._process(item)
+        return self._drain()
+
+    def finish(self, exit_code: int | None, stderr_tail: str = "") -> list[AdapterEvent]:
+        if self._finished:
+            return []
+        for item in self._reader.flush():
+            self._process(item)
+        self._finished = True
+        try:
+            verdict = self.verdict(exit_code, stderr_tail)
+            self.on_finish(verdict)
+        except Exception:  # a parser bug must still end the command cleanly
+            log.exception("%s parser failed at the end of the stream", self.cli)
+            verdict = Verdict(CommandStatus.FAILED, f"{self.cli} output could not be read")
+        self._close_tree(verdict)
+        if self.usage is not None:
+            self.emit_usage(self.usage)
+        self.out.newline_if_needed()
+        self.out.line(self._summary(verdict))
+        self._events.append(Output(text=self.out.take(), raw=None))
+        self._events.append(
+            Final(
+                status=verdict.status,
+                error=verdict.error,
+                reason=CompletionReason.CLI_ERROR
+                if verdict.status is CommandStatus.FAILED
+                else None,
+                usage=self.usage,
+                session_id=self.session_id,
+            )
+        )
+        return self._drain()
+
+    # --- for subclasses ------------------------------------------------------------------------
+
+    def setup(self) -> None:  # noqa: B027 - optional hook
+        """Initialise the subclass's own state (called at the end of ``__init__``)."""
+
+    @abstractmethod
+    def handle(self, event: JsonObj) -> None:
+        """One decoded JSON object from the CLI."""
+
+    @abstractmethod
+    def verdict(self, exit_code: int | None, stderr_tail: str) -> Verdict:
+        """How the run ended, from the CLI's final event or, lacking it, the exit."""
+
+    def on_finish(self, verdict: Verdict) -> None:  # noqa: B027 - optional hook
+        """Last chance to complete the subclass's own nodes before the tree is closed."""
+
+    def now(self, at: int | None = None) -> int:
+        return at if at is not None else self.clock.now_ms()
+
+    def emit_usage(self, usage: m.Usage) -> None:
+        self.usage = usage
+        if usage != self._usage_sent:
+            self._usage_sent = usage
+            self._events.append(UsageSoFar(usage=usage))
+
+    def announce_session(self, session_id: str | None) -> None:
+        if session_id and session_id != self.session_id:
+            self.session_id = session_id
+            self._events.append(SessionStarted(session_id=session_id))
+            self.root.content["session_id"] = session_id
+            self.tree.send(self.root)
+
+    def set_model(self, model: str | None) -> None:
+        if model and self.model is None:
+            self.model = model
+            self.root.content["model"] = model
+            self.tree.send(self.root)
+
+    def add_answer(self, text: str, *, joiner: str = "\n\n") -> None:
+        if text:
+            self.answer_text = f"{self.answer_text}{joiner}{text}" if self.answer_text else text
+
+    def missing_final(self, exit_code: int | None, stderr_tail: str, last_error: str | None) -> str:
+        """The error of a run whose stream ended without its final event."""
+        how = "was killed" if exit_code is None else f"exited with code {exit_code}"
+        tail = stderr_tail.strip()[-STDERR_TAIL_CHARS:]
+        detail = last_error or tail
+        what = f"{self.cli} {how} before its final result"
+        return f"{detail} ({what})" if detail else what
+
+    # --- turns -----------------------------------------------------------------------------------
+
+    def open_turn(
+        self, key: str, parent: Node, name: str, *, at: int | None, content: dict[str, Any]
+    ) -> Turn:
+        node = self.tree.open(f"turn:{key}", parent, TraceType.LLM_PROMPT, name, at=at)
+        node.content.update({k: v for k, v in content.items() if v is not None})
+        self.tree.send(node)
+        return Turn(key=key, node=node)
+
+    def turn_says(self, turn: Turn, *, text: str = "", thinking: str = "", at: int | None) -> None:
+        """The model wrote text or reasoning in this turn: it goes to the turn's RESPONSE."""
+        if not text and not thinking:
+            return
+        if text:
+            turn.text.append(text)
+        if thinking:
+            turn.thinking.append(thinking)
+        if turn.response is None:
+            turn.response = self.tree.open(
+                f"response:{turn.key}", turn.node, TraceType.RESPONSE, "response", at=at
+            )
+        self.tree.touch(turn.response, at)
+        self.tree.touch(turn.node, at)
+
+    def close_turn(self, turn: Turn, *, at: int | None, joiner: str = "\n\n") -> None:
+        if turn.response is not None:
+            content = {"text": cap(joiner.join(turn.text))}
+            if turn.thinking:
+                content["thinking"] = cap("\n\n".join(turn.thinking))
+            turn.response.content.update(content)
+            self.tree.close(turn.response, at=at)
+        self.tree.close(turn.node, at=at)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _process(self, item: Doc | Text) -> None:
+        mark = len(self._events)
+        if isinstance(item, Text):
+            self._plain(item.text, comment=item.comment)
+        else:
+            try:
+                self._dispatch(item.value)
+            except Exception:  # never let one odd event stop the agent: show it raw instead
+                log.exception("%s parser failed on a line; showing it as plain text", self.cli)
+                self.out.take()
+                self._plain(item.raw)
+        self._events.insert(mark, Output(text=self.out.take(), raw=item.raw))
+        self._events.extend(Trace(node=n) for n in self.tree.take())
+
+    def _dispatch(self, value: object) -> None:
+        if isinstance(value, dict):
+            self.handle(value)
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            for event in value:  # Claude's --output-format json --verbose: an array of events
+                self.handle(event)
+        else:
+            self._plain(str(value))
+
+    def _plain(self, text: str, *, comment: bool = False) -> None:
+        if comment:
+            self.out.note(text)
+        else:
+            self.out.block(text)
+
+    def _drain(self) -> list[AdapterEvent]:
+        self._events.extend(Trace(node=n) for n in self.tree.take())
+        events, self._events = self._events, []
+        return events
+
+    def _close_tree(self, verdict: Verdict) -> None:
+        for node in self.tree.open_nodes():
+            if node.type is TraceType.TOOL_CALL and node.error is None:
+                node.error = "no result: the run ended first"
+        if self.usage is not None:
+            self.root.tokens_override = self.usage.total_tokens
+        if self.final_text is not None:
+            self.root.content["result"] = cap(self.final_text)
+        if self.usage is not None and self.usage.cost_usd is not None:
+            self.root.content["cost_usd"] = self.usage.cost_usd
+        if verdict.status is CommandStatus.FAILED:
+            self.root.error = verdict.error or "failed"
+        end = None
+        if self.cli_duration_ms is not None:
+            end = self.root.started_at + self.cli_duration_ms
+        self.tree.close_all(at=end)
+
+    def _summary(self, verdict: Verdict) -> str:
+        if verdict.status is CommandStatus.COMPLETED:
+            head = f"{GREEN}✓ {self.cli} completed{RESET}"
+        else:
+            reason = f": {one_line(verdict.error, 200)}" if verdict.error else ""
+            head = f"{RED}✗ {self.cli} failed{reason}{RESET}"
+        parts: list[str] = []
+        duration = self.cli_duration_ms
+        if duration is None and self.root.completed_at is not None:
+            duration = self.root.completed_at - self.root.started_at
+        if duration is not None:
+            parts.append(f"{duration / 1000:.1f} s")
+        usage = self.usage
+        if usage is not None:
+            parts.append(
+                f"tokens in {human_count(usage.input_tokens)}"
+                f" (cached {human_count(usage.cached_tokens)})"
+                f" · out {human_count(usage.output_tokens)}"
+                f" · total {human_count(usage.total_tokens)}"
+            )
+            if usage.cost_usd is not None:
+                parts.append(f"${usage.cost_usd:.4f}")
+        tail = f"{DIM} · {' · '.join(parts)}{RESET}" if parts else ""
+        return head + tail

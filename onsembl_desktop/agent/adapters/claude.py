@@ -423,3 +423,8 @@ class ClaudeAdapter:
     def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
         inner = ClaudeParser(request, started_at_ms=started_at_ms, clock=self._clock)
         return with_reports(inner, request)
+
+
+def create() -> ClaudeAdapter:
+    """The factory :func:`~.registry.adapter_for` calls."""
+    return ClaudeAdapter()

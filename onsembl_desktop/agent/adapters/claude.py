@@ -13,8 +13,6 @@ Task/Agent TOOL_CALL whose id its event names as ``parent_tool_use_id`` (a sub-a
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...protocol import messages as m
@@ -31,12 +29,10 @@ from ._json import (
     opt_str,
     to_text,
 )
-from ._launch import prompt_needs_stdin
+from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
 from ._render import DIM, RESET, one_line, summarize_args
 from ._trace import Node, cap, cap_json
-from .base import LaunchSpec, StreamParser
-from .reports import report_prompt, with_reports
 
 
 @dataclass(slots=True)
@@ -403,26 +399,18 @@ class ClaudeParser(CliParser):
         return f"anonymous-{self._anonymous}"
 
 
-class ClaudeAdapter:
-    agent_type: AgentType = AgentType.CLAUDE
+class ClaudeAdapter(CliAdapter):
+    agent_type = AgentType.CLAUDE
+    parser_class = ClaudeParser
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-
-    def launch(
-        self, request: m.CommandRequest, *, cli: str, extra_args: list[str], session_id: str | None
-    ) -> LaunchSpec:
-        prompt = report_prompt(request)
-        stdin = prompt_needs_stdin(prompt)
-        argv = [cli, "-p"] + ([] if stdin else [prompt])
+    def argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
+        argv = [cli, "-p"] + ([prompt] if prompt is not None else [])
         argv += ["--output-format", "stream-json", "--verbose"]
         if session_id:
             argv += ["--resume", session_id]
-        return LaunchSpec(argv=argv + list(extra_args), stdin_text=prompt if stdin else None)
-
-    def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
-        inner = ClaudeParser(request, started_at_ms=started_at_ms, clock=self._clock)
-        return with_reports(inner, request)
+        return argv + extra_args
 
 
 def create() -> ClaudeAdapter:

@@ -22,11 +22,9 @@ from typing import Any
 from ...protocol import messages as m
 from ...protocol.enums import AgentType, CommandStatus, TraceType
 from ._json import JsonObj, as_dict, as_int, as_list, as_str, opt_int, opt_str, to_text
-from ._launch import prompt_needs_stdin
+from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
 from ._trace import Node, cap, cap_json
-from .base import LaunchSpec, StreamParser
-from .reports import report_prompt, with_reports
 
 TOOL_ITEMS = frozenset(
     {"command_execution", "file_change", "mcp_tool_call", "web_search", "collab_tool_call"}
@@ -374,29 +372,27 @@ class CodexParser(CliParser):
         return f"anonymous-{self._anonymous}"
 
 
-class CodexAdapter:
-    agent_type: AgentType = AgentType.CODEX
+class CodexAdapter(CliAdapter):
+    agent_type = AgentType.CODEX
+    parser_class = CodexParser
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+        super().__init__(clock=clock)
         self._thread_totals: dict[str, m.Usage] = {}  # to count resumed threads per command
 
-    def launch(
-        self, request: m.CommandRequest, *, cli: str, extra_args: list[str], session_id: str | None
-    ) -> LaunchSpec:
+    def argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
         # exec's own options must precede the `resume` subcommand (only a few are global).
-        prompt = report_prompt(request)
-        stdin = prompt_needs_stdin(prompt)
         argv = [cli, "exec", "--json", *extra_args]
         if session_id:
             argv += ["resume", session_id]
-        argv.append("-" if stdin else prompt)  # "-": read the prompt from stdin
-        return LaunchSpec(argv=argv, stdin_text=prompt if stdin else None)
+        return [*argv, prompt if prompt is not None else "-"]  # "-": read it from stdin
 
-    def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
-        inner = CodexParser(request, started_at_ms=started_at_ms, clock=self._clock)
-        inner.thread_totals = self._thread_totals
-        return with_reports(inner, request)
+    def new_parser(self, request: m.CommandRequest, started_at_ms: int) -> CliParser:
+        parser = CodexParser(request, started_at_ms=started_at_ms, clock=self._clock)
+        parser.thread_totals = self._thread_totals
+        return parser
 
 
 def create() -> CodexAdapter:

@@ -11,17 +11,11 @@ object at the end, with ``response``, ``stats.models`` and ``error``) is read to
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-from ...protocol import messages as m
 from ...protocol.enums import AgentType, CommandStatus, TraceType
 from ._json import JsonObj, as_dict, as_int, as_str, iso_to_ms, opt_int, opt_str, to_text
-from ._launch import prompt_needs_stdin
+from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
 from ._trace import Node, cap, cap_json
-from .base import LaunchSpec, StreamParser
-from .reports import report_prompt, with_reports
 
 
 def _error_text(error: object, default: str = "") -> str:
@@ -205,25 +199,19 @@ class GeminiParser(CliParser):
         self._end_turn()
 
 
-class GeminiAdapter:
-    agent_type: AgentType = AgentType.GEMINI
+class GeminiAdapter(CliAdapter):
+    agent_type = AgentType.GEMINI
+    parser_class = GeminiParser
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-
-    def launch(
-        self, request: m.CommandRequest, *, cli: str, extra_args: list[str], session_id: str | None
-    ) -> LaunchSpec:
-        prompt = report_prompt(request)
-        stdin = prompt_needs_stdin(prompt)  # with no -p, a piped stdin is the prompt
-        argv = [cli] + ([] if stdin else ["-p", prompt]) + ["--output-format", "stream-json"]
+    def argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
+        # Without -p, Gemini reads the prompt from its piped stdin.
+        argv = [cli] + (["-p", prompt] if prompt is not None else [])
+        argv += ["--output-format", "stream-json"]
         if session_id:
             argv += ["--resume", session_id]
-        return LaunchSpec(argv=argv + list(extra_args), stdin_text=prompt if stdin else None)
-
-    def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
-        inner = GeminiParser(request, started_at_ms=started_at_ms, clock=self._clock)
-        return with_reports(inner, request)
+        return argv + extra_args
 
 
 def create() -> GeminiAdapter:

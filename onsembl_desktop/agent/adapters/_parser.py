@@ -114,6 +114,7 @@ class CliParser(ABC):
             log.exception("%s parser failed at the end of the stream", self.cli)
             verdict = Verdict(CommandStatus.FAILED, f"{self.cli} output could not be read")
         self._close_tree(verdict)
+        self._events.extend(Trace(node=n) for n in self.tree.take())
         if self.usage is not None:
             self.emit_usage(self.usage)
         self.out.newline_if_needed()

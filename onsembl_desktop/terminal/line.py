@@ -1,0 +1,232 @@
+"""One row of cells, kept packed while it is only appended to.
+
+Most rows (log output, prompts) are written left to right once and then
+scrolled away. Such a row stays *packed*: a ``text`` str with one code point
+per cell and ``runs``, a flat ``[length, style, length, style, ...]`` list;
+cells past ``len(text)`` are default blanks. Appending to it is a string
+concatenation. Anything else (overwrite, erase inside the text, insert,
+combining marks) *thaws* it into two cell lists, ``chars`` and ``styles``,
+edited by slice assignment. No per-cell Python objects either way.
+
+A wide character is its glyph in the first cell and :data:`PAD` in the second.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from .charwidth import char_width
+from .model import Run
+from .style import attrs_of, bg_of, fg_of
+
+#: Second cell of a wide character. Input U+FFFF is replaced, so it is unambiguous.
+PAD = "\uffff"
+
+
+class Line:
+    __slots__ = ("chars", "runs", "styles", "text", "wrapped")
+
+    def __init__(self, text: str = "", runs: list[int] | None = None) -> None:
+        self.text = text
+        self.runs: list[int] = [] if runs is None else runs
+        self.chars: list[str] | None = None
+        self.styles: list[int] | None = None
+        #: The row ended by an automatic wrap (it continues on the next row).
+        self.wrapped = False
+
+    @staticmethod
+    def blank(cols: int, fill: int) -> Line:
+        return Line() if fill == 0 else Line(" " * cols, [cols, fill])
+
+    # -- editing -------------------------------------------------------
+
+    def thaw(self, cols: int) -> tuple[list[str], list[int]]:
+        """The row as mutable cell lists of length ``cols``."""
+        chars = self.chars
+        styles = self.styles
+        if chars is not None and styles is not None:
+            return chars, styles
+        text = self.text
+        chars = list(text[:cols])
+        styles = []
+        runs = self.runs
+        for i in range(0, len(runs), 2):
+            styles += [runs[i + 1]] * runs[i]
+        del styles[cols:]
+        if len(chars) < cols:
+            pad = cols - len(chars)
+            chars += [" "] * pad
+            styles += [0] * pad
+        self.chars = chars
+        self.styles = styles
+        self.text = ""
+        self.runs = []
+        return chars, styles
+
+    def write(self, x: int, text: str, style: int, cols: int) -> None:
+        """Put ``text`` (one code point per cell, wide glyphs followed by PAD) at ``x``."""
+        n = len(text)
+        if self.chars is None:
+            cur = len(self.text)
+            if x >= cur:  # append: the common case
+                runs = self.runs
+                if x > cur:
+                    gap = x - cur
+                    self.text += " " * gap
+                    if runs and runs[-1] == 0:
+                        runs[-2] += gap
+                    else:
+                        runs += (gap, 0)
+                self.text += text
+                if runs and runs[-1] == style:
+                    runs[-2] += n
+                else:
+                    runs += (n, style)
+                return
+        chars, styles = self.thaw(cols)
+        end = x + n
+        if chars[x] == PAD and x:
+            chars[x - 1] = " "
+        if end < cols and chars[end] == PAD:
+            chars[end] = " "
+        chars[x:end] = text
+        styles[x:end] = [style] * n
+
+    def combine(self, x: int, mark: str, cols: int) -> None:
+        """Attach a zero-width ``mark`` to the cell at ``x``."""
+        chars, _ = self.thaw(cols)
+        chars[x] += mark
+
+    def erase(self, x0: int, x1: int, fill: int, cols: int) -> None:
+        """Blank cells ``x0 <= x < x1`` with the erase style ``fill``."""
+        if x1 > cols:
+            x1 = cols
+        if x0 >= x1:
+            return
+        if self.chars is None:
+            if fill == 0 and x0 >= len(self.text):
+                return
+            if x0 == 0 and x1 == cols:
+                fresh = Line.blank(cols, fill)
+                self.text, self.runs = fresh.text, fresh.runs
+                return
+        chars, styles = self.thaw(cols)
+        if chars[x0] == PAD and x0:
+            chars[x0 - 1] = " "
+        if x1 < cols and chars[x1] == PAD:
+            chars[x1] = " "
+        chars[x0:x1] = " " * (x1 - x0)
+        styles[x0:x1] = [fill] * (x1 - x0)
+
+    def insert(self, x: int, n: int, fill: int, cols: int) -> None:
+        """Insert ``n`` blanks at ``x``, pushing cells right (off the edge)."""
+        chars, styles = self.thaw(cols)
+        n = min(n, cols - x)
+        if chars[x] == PAD and x:
+            chars[x - 1] = " "
+        chars[x:x] = " " * n
+        styles[x:x] = [fill] * n
+        del chars[cols:], styles[cols:]
+        if _is_wide_start(chars, cols - 1):
+            chars[-1] = " "
+
+    def delete(self, x: int, n: int, fill: int, cols: int) -> None:
+        """Delete ``n`` cells at ``x``, pulling cells left and filling the end."""
+        chars, styles = self.thaw(cols)
+        n = min(n, cols - x)
+        if chars[x] == PAD and x:
+            chars[x - 1] = " "
+        del chars[x : x + n], styles[x : x + n]
+        chars += " " * n
+        styles += [fill] * n
+        if chars[x] == PAD:
+            chars[x] = " "
+
+    def resize(self, cols: int) -> None:
+        if self.chars is None:
+            if len(self.text) > cols:
+                self.thaw(cols)
+            else:
+                return
+        chars, styles = self.thaw(cols)
+        if len(chars) > cols:
+            del chars[cols:], styles[cols:]
+            if _is_wide_start(chars, cols - 1):
+                chars[-1] = " "
+        elif len(chars) < cols:
+            pad = cols - len(chars)
+            chars += " " * pad
+            styles += [0] * pad
+
+    # -- reading -------------------------------------------------------
+
+    def freeze(self) -> tuple[str, list[int]]:
+        """``(text, runs)`` with trailing default blanks dropped.
+
+        Run lengths count code points of ``text`` (a cell with combining
+        marks holds several).
+        """
+        chars = self.chars
+        styles = self.styles
+        if chars is None or styles is None:
+            text, runs = self.text, self.runs
+            if runs and runs[-1] == 0 and text.endswith(" "):
+                cut = min(len(text) - len(text.rstrip(" ")), runs[-2])
+                runs = runs[:-2] if cut == runs[-2] else [*runs[:-2], runs[-2] - cut, 0]
+                text = text[: len(text) - cut]
+            return text, runs
+        joined = "".join(chars)
+        k = len(chars)
+        if len(joined) == k:
+            k = len(joined.rstrip(" "))
+        else:
+            while k and chars[k - 1] == " ":
+                k -= 1
+        if any(styles[k:]):
+            k = len(styles)
+            while not styles[k - 1] and chars[k - 1] == " ":
+                k -= 1
+        runs = []
+        if len(joined) == len(chars):
+            text = joined[:k]
+            for style, group in groupby(styles[:k]):
+                runs += (len(list(group)), style)
+        else:
+            text = "".join(chars[:k])
+            pos = 0
+            for style, group in groupby(styles[:k]):
+                n = len(list(group))
+                runs += (len("".join(chars[pos : pos + n])), style)
+                pos += n
+        return text, runs
+
+    def display(self) -> str:
+        """The row's text as tmux ``capture-pane -p`` prints it."""
+        text = "".join(self.chars) if self.chars is not None else self.text
+        return text.replace(PAD, "").rstrip(" ")
+
+    def to_runs(self) -> list[Run]:
+        text, runs = self.freeze()
+        return runs_of(text, runs)
+
+
+def runs_of(text: str, runs: list[int]) -> list[Run]:
+    """Public :class:`Run` values for a frozen ``(text, runs)`` pair."""
+    out: list[Run] = []
+    pos = 0
+    for i in range(0, len(runs), 2):
+        n = runs[i]
+        style = runs[i + 1]
+        seg = text[pos : pos + n]
+        pos += n
+        cells = n
+        if not seg.isascii():
+            cells -= sum(1 for ch in seg if ch != PAD and char_width(ch) == 0)
+            seg = seg.replace(PAD, "")
+        out.append(Run(seg, cells, fg_of(style), bg_of(style), attrs_of(style)))
+    return out
+
+
+def _is_wide_start(chars: list[str], x: int) -> bool:
+    cell = chars[x]
+    return bool(cell) and cell != PAD and not cell.isascii() and char_width(cell[0]) == 2

@@ -1,0 +1,177 @@
+"""Cell styles packed into one int, and SGR applied to them.
+
+A style is ``fg | bg << 26 | attrs << 52`` where each colour field holds the
+public :data:`Color` plus one (so 0 is the default colour and the all-default
+style is the int 0). One int per style keeps rows as flat lists and history
+lines as packed bytes, with no per-cell objects.
+"""
+
+from __future__ import annotations
+
+from .model import RGB_FLAG, Attr, Color
+
+FIELD = 0x3FFFFFF
+BG_SHIFT = 26
+ATTR_SHIFT = 52
+BG_MASK = FIELD << BG_SHIFT
+FG_MASK = FIELD
+_ATTRS = [Attr(i) for i in range(256)]
+
+# SGR number -> (attribute bits to clear, attribute bits to set).
+_FLAG_CODES: dict[int, tuple[int, int]] = {
+    1: (0, Attr.BOLD),
+    2: (0, Attr.DIM),
+    3: (0, Attr.ITALIC),
+    4: (0, Attr.UNDERLINE),
+    5: (0, Attr.BLINK),
+    6: (0, Attr.BLINK),
+    7: (0, Attr.INVERSE),
+    8: (0, Attr.HIDDEN),
+    9: (0, Attr.STRIKE),
+    21: (0, Attr.UNDERLINE),  # double underline; drawn as underline
+    22: (Attr.BOLD | Attr.DIM, 0),
+    23: (Attr.ITALIC, 0),
+    24: (Attr.UNDERLINE, 0),
+    25: (Attr.BLINK, 0),
+    27: (Attr.INVERSE, 0),
+    28: (Attr.HIDDEN, 0),
+    29: (Attr.STRIKE, 0),
+}
+
+
+def pack(fg: Color = -1, bg: Color = -1, attrs: int = 0) -> int:
+    return (fg + 1) | (bg + 1) << BG_SHIFT | attrs << ATTR_SHIFT
+
+
+def fg_of(style: int) -> Color:
+    return (style & FIELD) - 1
+
+
+def bg_of(style: int) -> Color:
+    return (style >> BG_SHIFT & FIELD) - 1
+
+
+def attrs_of(style: int) -> Attr:
+    return _ATTRS[style >> ATTR_SHIFT]
+
+
+def fill_of(style: int) -> int:
+    """The style erased cells take: the background only (xterm/tmux BCE)."""
+    return style & BG_MASK
+
+
+def _extended_colour(parts: list[str], i: int) -> tuple[Color | None, int]:
+    """Parse ``5;n`` or ``2;r;g;b`` after a 38/48/58 at ``parts[i]``.
+
+    Returns the colour (None when malformed or out of range) and the index of
+    the last parameter consumed.
+    """
+    try:
+        kind = int(parts[i + 1] or 0)
+        if kind == 5:
+            n = int(parts[i + 2] or 0)
+            return (n if n < 256 else None), i + 2
+        if kind == 2:
+            r, g, b = (int(p or 0) for p in parts[i + 2 : i + 5])
+            if max(r, g, b) > 255:
+                return None, i + 4
+            return RGB_FLAG | r << 16 | g << 8 | b, i + 4
+    except (IndexError, ValueError):
+        return None, len(parts)
+    return None, i + 1
+
+
+def _colon_colour(sub: list[str]) -> Color | None:
+    """``38:5:n``, ``38:2:r:g:b`` or ``38:2:cs:r:g:b`` (ITU T.416 form)."""
+    try:
+        kind = int(sub[1] or 0)
+        if kind == 5:
+            n = int(sub[2] or 0)
+            return n if n < 256 else None
+        if kind == 2:
+            rgb = sub[3:6] if len(sub) >= 6 else sub[2:5]
+            r, g, b = (int(p or 0) for p in rgb)
+            if len(rgb) == 3 and max(r, g, b) <= 255:
+                return RGB_FLAG | r << 16 | g << 8 | b
+    except (IndexError, ValueError):
+        pass
+    return None
+
+
+def apply_sgr(style: int, params: str) -> int:
+    """The style after ``CSI params m``; malformed parts are skipped."""
+    parts = params.split(";")
+    fg = style & FIELD
+    bg = style >> BG_SHIFT & FIELD
+    attrs = style >> ATTR_SHIFT
+    i = 0
+    n = len(parts)
+    while i < n:
+        part = parts[i]
+        if ":" in part:
+            sub = part.split(":")
+            head = sub[0]
+            if head == "4":
+                attrs = (
+                    attrs | Attr.UNDERLINE if sub[1] not in ("", "0") else attrs & ~Attr.UNDERLINE
+                )
+            elif head in ("38", "48"):
+                colour = _colon_colour(sub)
+                if colour is not None:
+                    if head == "38":
+                        fg = colour + 1
+                    else:
+                        bg = colour + 1
+            i += 1
+            continue
+        try:
+            code = int(part) if part else 0
+        except ValueError:
+            i += 1
+            continue
+        if code == 0:
+            fg = bg = attrs = 0
+        elif 30 <= code <= 37:
+            fg = code - 29
+        elif 40 <= code <= 47:
+            bg = code - 39
+        elif 90 <= code <= 97:
+            fg = code - 81
+        elif 100 <= code <= 107:
+            bg = code - 91
+        elif code == 39:
+            fg = 0
+        elif code == 49:
+            bg = 0
+        elif code in (38, 48, 58):
+            colour, i = _extended_colour(parts, i)
+            if colour is not None and code != 58:
+                if code == 38:
+                    fg = colour + 1
+                else:
+                    bg = colour + 1
+        elif code in _FLAG_CODES:
+            clear, add = _FLAG_CODES[code]
+            attrs = (attrs & ~clear) | add
+        i += 1
+    return fg | bg << BG_SHIFT | attrs << ATTR_SHIFT
+
+
+class SgrCache:
+    """Memoises :func:`apply_sgr`; the same few SGRs repeat endlessly in real output."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str], int] = {}
+
+    def apply(self, style: int, params: str) -> int:
+        key = (style, params)
+        cache = self._cache
+        try:
+            return cache[key]
+        except KeyError:
+            if len(cache) > 4096:  # bounded: true-colour streams never repeat
+                cache.clear()
+            result = cache[key] = apply_sgr(style, params)
+            return result

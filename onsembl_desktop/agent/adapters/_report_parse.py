@@ -47,11 +47,12 @@ _PRIORITIES = {
     "low": "low",
     "p3": "low",
 }
-# "**High**: …", "[high] …", "(severity: high)", "High - …" at the start of a bullet
+# A level at the start of a bullet: "[high] …", "(priority: low) …", "**High**: …", "High - …".
+_WORDS = r"(critical|blocker|high|major|medium|moderate|warning|low|minor|info|p[0-3]|urgent)"
+_DASH = r"[:\-\u2013\u2014]"  # colon, hyphen, en dash, em dash
 _LEVEL = re.compile(
-    r"^\s*(?:\*\*|__)?[\[(]?(?:severity|priority)?:?\s*"
-    r"(critical|blocker|high|major|medium|moderate|warning|low|minor|info|p[0-3]|urgent)"
-    r"[\])]?(?:\*\*|__)?\s*[:)\-\u2013\u2014]\s*",  # : ) - en dash, em dash
+    rf"^\s*(?:\[{_WORDS}\]|\((?:severity|priority)?:?\s*{_WORDS}\)"
+    rf"|(?:\*\*|__){_WORDS}:?(?:\*\*|__)\s*{_DASH}?|{_WORDS}(?:\s*:|\s+{_DASH}\s))\s*",
     re.I,
 )
 
@@ -251,7 +252,7 @@ def _collect_items(
             items[-1][1].append(_plain(match.group(2)))
     for text, nested in items:
         level_match = _LEVEL.match(text)
-        level = level_match.group(1) if level_match else ""
+        level = next((g for g in level_match.groups() if g), "") if level_match else ""
         body = _plain(text[level_match.end() :] if level_match else text)
         if kind == "findings":
             findings.append(

@@ -13,11 +13,12 @@ A wide character is its glyph in the first cell and :data:`PAD` in the second.
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from .charwidth import char_width
 from .model import Run
-from .style import attrs_of, bg_of, fg_of
+from .style import SgrCache, attrs_of, bg_of, fg_of
 
 #: Second cell of a wide character. Input U+FFFF is replaced, so it is unambiguous.
 PAD = "\uffff"
@@ -225,6 +226,33 @@ def runs_of(text: str, runs: list[int]) -> list[Run]:
             seg = seg.replace(PAD, "")
         out.append(Run(seg, cells, fg_of(style), bg_of(style), attrs_of(style)))
     return out
+
+
+SGR_SPLIT = re.compile(r"\x1b\[([0-9;]*)m")
+_sgr = SgrCache()
+
+
+def decode_sgr_line(raw: str, style: int = 0) -> tuple[str, list[int]]:
+    """``(text, runs)`` of printable ASCII interleaved with plain SGR sequences.
+
+    The inverse of keeping a simple line as its raw bytes (see ``history``),
+    starting in ``style``.
+    """
+    parts = SGR_SPLIT.split(raw)
+    apply = _sgr.apply
+    runs: list[int] = []
+    text = parts[0]
+    if text:
+        runs += (len(text), style)
+    for i in range(1, len(parts), 2):
+        style = apply(style, parts[i])
+        seg = parts[i + 1]
+        if seg:
+            if runs and runs[-1] == style:
+                runs[-2] += len(seg)
+            else:
+                runs += (len(seg), style)
+    return Line("".join(parts[0::2]), runs).freeze()
 
 
 def _is_wide_start(chars: list[str], x: int) -> bool:

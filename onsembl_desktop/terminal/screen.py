@@ -299,7 +299,7 @@ class Screen:
                 lines.append(blank(cols, fill))
             self._base += n
             self.scrolled += n
-            self.mark_range(self.rows - n, self.rows)
+            self.mark_range(max(0, self.rows - n), self.rows)
             if len(self._dirty) > 4 * self.rows:
                 self._prune_dirty()
             return
@@ -326,6 +326,14 @@ class Screen:
         del lines[bottom - n + 1 : bottom + 1]
         lines[top:top] = [Line.blank(self.cols, fill) for _ in range(n)]
         self.mark_range(top, bottom + 1)
+
+    def advance_base(self, n: int) -> None:
+        """The whole screen scrolled up ``n`` rows: only the new rows are dirty."""
+        self._base += n
+        self.scrolled += n
+        self.mark_range(max(0, self.rows - 1 - n), self.rows)
+        if len(self._dirty) > 4 * self.rows:
+            self._prune_dirty()
 
     def _prune_dirty(self) -> None:
         base = self._base

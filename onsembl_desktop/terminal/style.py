@@ -175,3 +175,37 @@ class SgrCache:
                 cache.clear()
             result = cache[key] = apply_sgr(style, params)
             return result
+
+
+def _colour_sgr(code: int, base: int) -> str:
+    """SGR parameters selecting colour field value ``code`` (colour + 1)."""
+    colour = code - 1
+    if colour >= RGB_FLAG:
+        return f"{base + 8};2;{colour >> 16 & 0xFF};{colour >> 8 & 0xFF};{colour & 0xFF}"
+    return f"{base + 8};5;{colour}"
+
+
+_ATTR_SGR = (
+    (Attr.BOLD, "1"),
+    (Attr.DIM, "2"),
+    (Attr.ITALIC, "3"),
+    (Attr.UNDERLINE, "4"),
+    (Attr.BLINK, "5"),
+    (Attr.INVERSE, "7"),
+    (Attr.HIDDEN, "8"),
+    (Attr.STRIKE, "9"),
+)
+
+
+def style_to_sgr(style: int) -> str:
+    """SGR parameters that turn the default style into ``style``."""
+    parts = ["0"]
+    attrs = style >> ATTR_SHIFT
+    parts += [code for flag, code in _ATTR_SGR if attrs & flag]
+    fg = style & FIELD
+    bg = style >> BG_SHIFT & FIELD
+    if fg:
+        parts.append(_colour_sgr(fg, 30))
+    if bg:
+        parts.append(_colour_sgr(bg, 40))
+    return ";".join(parts)

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable
 
 from .control import GRAPHICS, Controls
-from .line import PAD, Line, runs_of
+from .fastpath import ready, scroll_lines
+from .line import Line, runs_of
 from .model import Run
 from .parser import (
     C0,
@@ -80,6 +81,8 @@ class Terminal(Controls):
             pos = parser.feed(data, 0, self)
         finditer = TOKEN.finditer
         apply_sgr = self.sgr.apply
+        if pos < n and ready(self):
+            pos = scroll_lines(self, data, pos)
         while pos < n:
             for m in finditer(data, pos):
                 if m.start() != pos:
@@ -100,6 +103,11 @@ class Terminal(Controls):
                     self.cx = 0
                     self.wrap_pending = False
                     self.index()
+                    if ready(self):
+                        start = pos
+                        pos = scroll_lines(self, data, pos)
+                        if pos != start:
+                            break  # restart the scan after the block
                 elif kind == CSI_FINAL:
                     self.csi(m.group(4), m.group(5), m.group(6))
                 elif kind == C0:
@@ -110,8 +118,8 @@ class Terminal(Controls):
                     self.esc(m.group(9), m.group(10))
                 elif kind == ESC_PLAIN:
                     self.esc("", m.group(11))
-            if pos >= n:
-                break
+            if pos >= n or TOKEN.match(data, pos):
+                continue
             # An ESC the expression could not match: the state machine takes over.
             parser.begin_escape()
             pos = parser.feed(data, pos + 1, self)
@@ -165,11 +173,8 @@ class Terminal(Controls):
 
     def history_text(self) -> list[str]:
         """Scrollback lines as text, oldest first, trailing blanks stripped."""
-        out = []
-        for i in range(len(self.history)):
-            text, _, _ = self.history.get(i)
-            out.append(text.replace(PAD, "").rstrip(" "))
-        return out
+        text = self.history.text
+        return [text(i) for i in range(len(self.history))]
 
     def line(self, y: int) -> Line:
         """The visible row ``y`` itself (for tests and tools)."""

@@ -81,6 +81,7 @@ class CliParser(ABC):
         self._events: list[AdapterEvent] = []
         self._usage_sent: m.Usage | None = None
         self._finished = False
+        self._anonymous = 0
         self.root = self.tree.open(
             "root",
             None,
@@ -170,6 +171,11 @@ class CliParser(ABC):
             self.model = model
             self.root.content["model"] = model
             self.tree.send(self.root)
+
+    def anonymous_id(self) -> str:
+        """An id for a call or message that came without one (each is its own node)."""
+        self._anonymous += 1
+        return f"anonymous-{self._anonymous}"
 
     def add_answer(self, text: str, *, joiner: str = "\n\n") -> None:
         if text:

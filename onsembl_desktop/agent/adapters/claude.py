@@ -81,7 +81,6 @@ class ClaudeParser(CliParser):
         self._result: JsonObj | None = None
         self._last_text: str | None = None
         self._cli_error: str | None = None
-        self._anonymous = 0
 
     # --- events ------------------------------------------------------------------------------
 
@@ -146,7 +145,7 @@ class ClaudeParser(CliParser):
 
     def _assistant(self, event: JsonObj, context: str | None, at: int | None) -> None:
         message = as_dict(event.get("message"))
-        message_id = opt_str(message.get("id")) or self._anonymous_id()
+        message_id = opt_str(message.get("id")) or self.anonymous_id()
         model = opt_str(message.get("model"))
         synthetic = model == "<synthetic>"
         if not synthetic:
@@ -216,7 +215,7 @@ class ClaudeParser(CliParser):
         return turn
 
     def _tool_use(self, block: JsonObj, turn: Turn, context: str | None, at: int | None) -> None:
-        tool_id = opt_str(block.get("id")) or self._anonymous_id()
+        tool_id = opt_str(block.get("id")) or self.anonymous_id()
         if tool_id in self._tools:
             return
         name = as_str(block.get("name"), "tool")
@@ -393,10 +392,6 @@ class ClaudeParser(CliParser):
     def _indent(self, context: str | None) -> str:
         depth = self._depth_of(context)
         return f"{DIM}{'│ ' * depth}{RESET}" if depth else ""
-
-    def _anonymous_id(self) -> str:
-        self._anonymous += 1
-        return f"anonymous-{self._anonymous}"
 
 
 class ClaudeAdapter(CliAdapter):

@@ -127,7 +127,6 @@ class CodexParser(CliParser):
         self._terminal: str | None = None  # "completed" or "failed"
         self._failure: str | None = None
         self._last_error: str | None = None
-        self._anonymous = 0
 
     def handle(self, event: JsonObj) -> None:
         kind = event.get("type")
@@ -191,7 +190,7 @@ class CodexParser(CliParser):
         item_type = as_str(item.get("type"))
         completed = kind == "item.completed"
         if item_type in TOOL_ITEMS:
-            key = f"{self._run}:{as_str(item.get('id')) or self._anonymous_id()}"
+            key = f"{self._run}:{as_str(item.get('id')) or self.anonymous_id()}"
             self._tool(key, item_type, item, completed)
         elif item_type == "agent_message" and completed:
             self._says(text=as_str(item.get("text")))
@@ -366,10 +365,6 @@ class CodexParser(CliParser):
 
     def on_finish(self, verdict: Verdict) -> None:
         self._end_turn()
-
-    def _anonymous_id(self) -> str:
-        self._anonymous += 1
-        return f"anonymous-{self._anonymous}"
 
 
 class CodexAdapter(CliAdapter):

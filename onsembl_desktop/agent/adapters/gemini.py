@@ -78,7 +78,7 @@ class GeminiParser(CliParser):
         self.turn_says(turn, text=content, at=at)
 
     def _tool_use(self, event: JsonObj, at: int) -> None:
-        tool_id = as_str(event.get("tool_id")) or f"anonymous-{len(self._tools) + 1}"
+        tool_id = as_str(event.get("tool_id")) or self.anonymous_id()
         if tool_id in self._tools:
             return
         turn = self._model_turn(at)

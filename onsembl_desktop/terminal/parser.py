@@ -37,6 +37,7 @@ _MAX_OSC = 4096
 GROUND, ESCAPE, ESC_INTER, CSI_PARAM, CSI_INTER, CSI_IGNORE, OSC_STRING, STRING = range(8)
 _STRING_END = re.compile(r"[\x07\x18\x1a\x1b]")
 _PARAMS = re.compile(r"[\x30-\x3f]*")
+_IGNORE_END = re.compile(r"[\x00-\x1f\x40-\x7e]")
 
 
 class Handler(Protocol):
@@ -73,6 +74,11 @@ class SequenceParser:
             if state in (OSC_STRING, STRING):
                 pos = self._string(data, pos, handler)
                 continue
+            if state == CSI_IGNORE:  # skip to what can end or interrupt it
+                m = _IGNORE_END.search(data, pos)
+                if m is None:
+                    return n
+                pos = m.start()
             ch = data[pos]
             pos += 1
             code = ord(ch)

@@ -26,7 +26,9 @@ class Direction(Enum):
 class ErrorCode(StrEnum):
     """Codes carried by ERROR messages and by :class:`ProtocolError`."""
 
-    INVALID_MESSAGE = "INVALID_MESSAGE"  # not JSON, not an envelope, or a payload that fails validation
+    INVALID_MESSAGE = (
+        "INVALID_MESSAGE"  # not JSON, not an envelope, or a payload that fails validation
+    )
     UNKNOWN_TYPE = "UNKNOWN_TYPE"  # a type this side does not know
     WRONG_DIRECTION = "WRONG_DIRECTION"  # a server message sent by an agent, or the reverse
     UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION"

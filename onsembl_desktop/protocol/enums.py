@@ -46,7 +46,9 @@ class CommandStatus(StrEnum):
         return self in _FINAL_STATUSES
 
 
-_FINAL_STATUSES = frozenset({CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED})
+_FINAL_STATUSES = frozenset(
+    {CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED}
+)
 
 
 class StreamType(StrEnum):

@@ -47,6 +47,7 @@ class Controls(Screen):
     # -- C0 -------------------------------------------------------------
 
     def execute(self, ch: str) -> None:
+        self.last_char = ""
         if ch == "\n" or ch == "\x0b" or ch == "\x0c":
             self.index()
         elif ch == "\r":
@@ -63,6 +64,7 @@ class Controls(Screen):
     # -- ESC ------------------------------------------------------------
 
     def esc(self, inter: str, final: str) -> None:
+        self.last_char = ""
         if inter == "":
             if final == "7":
                 self.saved = self.save_cursor()
@@ -108,9 +110,9 @@ class Controls(Screen):
         if any(c in params for c in "<=>?"):
             return  # a private marker not in first place: malformed, ignored
         if inter:
-            if inter == "!" and final == "p" and not prefix:
-                self.soft_reset()
-            return
+            return  # DECSTR, DECSCUSR, DECRQM...: tmux ignores them too
+        if prefix:
+            self.last_char = ""
         if prefix == "?":
             self._csi_private(params, final)
         elif prefix == ">":
@@ -119,14 +121,17 @@ class Controls(Screen):
         elif not prefix:
             if final == "m":
                 self.style = self.sgr.apply(self.style, params)
+                self.last_char = ""
             else:
                 self._csi_plain(params, final)
 
     def _csi_plain(self, params: str, final: str) -> None:
+        if final != "b":
+            self.last_char = ""
         args = _ints(params)
         a = args[0]
         n = a or 1  # a count whose 0 or absence means 1
-        if final in "HfABCDEFGdeaI`Z":
+        if final in "HfABCDEFGd`Z":
             self._move(final, args, n)
         elif final == "J":
             self.erase_display(a)
@@ -147,8 +152,8 @@ class Controls(Screen):
         elif final == "T":
             self.scroll_down(n)
         elif final == "b":
-            if self.last_char:
-                self.put_text(self.last_char * min(n, self.cols * self.rows))
+            if self.last_char:  # only straight after an ASCII character, as tmux
+                self.put_cells(self.last_char * min(n, self.cols * self.rows))
         elif final == "r":
             bottom = args[1] if len(args) > 1 and args[1] else self.rows
             self.set_region(n - 1, bottom - 1)
@@ -174,9 +179,9 @@ class Controls(Screen):
             self.move_to(col - 1, n - 1)
         elif final == "A":
             self.cursor_up(n)
-        elif final in "Be":
+        elif final == "B":
             self.cursor_down(n)
-        elif final in "Ca":
+        elif final == "C":
             self.move_x(min(self.cx, self.cols - 1) + n)
         elif final == "D":
             self.move_x(min(self.cx, self.cols - 1) - n)
@@ -190,8 +195,6 @@ class Controls(Screen):
             self.move_x(n - 1)
         elif final == "d":
             self.move_y(n - 1)
-        elif final == "I":
-            self.tab(n)
         elif final == "Z":
             self.back_tab(n)
 
@@ -233,14 +236,3 @@ class Controls(Screen):
             self.clear_into_history()
             self.move_to(0, 0)
         self.mark(self.cy)
-
-    def soft_reset(self) -> None:
-        """DECSTR: modes, style, margins and charsets to defaults; text stays."""
-        self.style = 0
-        self.cursor_on = True
-        self.insert_mode = False
-        self.origin = False
-        self.autowrap = True
-        self.g0_graphics = self.g1_graphics = self.shift_out = False
-        self.top, self.bottom = 0, self.rows - 1
-        self.saved = None

@@ -94,6 +94,9 @@ class Screen:
 
     def put_cells(self, text: str) -> None:
         """Print ``text`` whose every code point takes exactly one cell."""
+        if not text:
+            return
+        chunk = text
         cols = self.cols
         style = self.style
         while text:
@@ -119,7 +122,8 @@ class Screen:
                 self.wrap_pending = self.autowrap
             else:
                 self.cx = x
-        self.last_char = chunk[-1] if chunk else self.last_char
+        last = chunk[-1]
+        self.last_char = last if last < "\x80" else ""  # REP repeats only ASCII
 
     def put_text(self, text: str) -> None:
         """Print ``text`` of any widths: wide characters, combining marks."""
@@ -156,7 +160,7 @@ class Screen:
             line.insert(x, 2, 0, cols)
         line.write(x, ch + PAD, self.style, cols)
         self.mark(self.cy)
-        self.last_char = ch
+        self.last_char = ""
         if x + 2 >= cols:
             self.cx = cols - 1
             self.wrap_pending = self.autowrap
@@ -173,6 +177,7 @@ class Screen:
         if len(chars[x]) < _MAX_MARKS:
             chars[x] += mark
             self.mark(self.cy)
+        self.last_char = ""
 
     def _wrap(self) -> None:
         self.lines[self.cy].wrapped = True
@@ -394,7 +399,7 @@ class Screen:
         if self._main_lines is None:
             used = 0
             for y, line in enumerate(self.lines):
-                if line.freeze()[0]:
+                if line.text or line.chars is not None:  # tmux: any cell ever touched
                     used = y + 1
             self.keep_in_history(self.lines[:used])
             self._base += used

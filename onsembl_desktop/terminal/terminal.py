@@ -99,7 +99,9 @@ class Terminal(Controls):
                         self.put_text(text)
                 elif kind == SGR:
                     self.style = apply_sgr(self.style, m.group(2))
+                    self.last_char = ""
                 elif kind == CRLF:
+                    self.last_char = ""
                     self.cx = 0
                     self.wrap_pending = False
                     self.index()

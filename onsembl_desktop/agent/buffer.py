@@ -1,0 +1,99 @@
+"""The agent's resume buffer: reliable messages kept, in order, until the app says they are stored.
+
+Sans-I/O. ``add`` gives a payload the next ``seq`` and keeps its encoded bytes (encoded once, so a
+resend is byte-identical, same envelope id included); ``ack`` forgets everything up to a seq;
+``after`` returns what to (re)send after a given seq.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..protocol import codec
+from ..protocol import messages as m
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    data: bytes
+    command_id: str | None
+
+
+class ResumeBuffer:
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self._entries: list[Entry] = []
+        self._seqs: list[int] = []
+        self._head = 0  # entries before it are acknowledged (compacted now and then)
+        self._last_seq = 0
+        self._acked = 0
+        self._bytes = 0
+        self.max_bytes = max_bytes
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    @property
+    def acked(self) -> int:
+        return self._acked
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries) - self._head
+
+    @property
+    def full(self) -> bool:
+        """Past its size bound: the producer should stop reading its process until acks arrive."""
+        return self._bytes >= self.max_bytes
+
+    def add(self, make: Callable[[int], m.Sequenced]) -> Entry:
+        """Build the next reliable message with ``make(seq)``, keep it, and return it."""
+        seq = self._last_seq + 1
+        payload = make(seq)
+        if payload.seq != seq:
+            raise ValueError("payload must carry the seq it was given")
+        command_id = getattr(payload, "command_id", None)
+        entry = Entry(seq, codec.encode(payload), str(command_id) if command_id else None)
+        self._last_seq = seq
+        self._entries.append(entry)
+        self._seqs.append(seq)
+        self._bytes += len(entry.data)
+        return entry
+
+    def ack(self, seq: int) -> int:
+        """Forget entries up to ``seq``; returns how many were dropped."""
+        seq = min(seq, self._last_seq)  # the app cannot have stored what was never sent
+        end = bisect.bisect_right(self._seqs, seq, lo=self._head)
+        dropped = end - self._head
+        for entry in self._entries[self._head : end]:
+            self._bytes -= len(entry.data)
+        self._head = end
+        self._acked = max(self._acked, seq)
+        if self._head > 1024 and self._head * 2 > len(self._entries):
+            del self._entries[: self._head]
+            del self._seqs[: self._head]
+            self._head = 0
+        return dropped
+
+    def after(self, seq: int, limit: int = 512) -> list[Entry]:
+        """Up to ``limit`` unacknowledged entries with a seq greater than ``seq``, in order."""
+        start = bisect.bisect_right(self._seqs, seq, lo=self._head)
+        return self._entries[start : start + limit]
+
+    def commands_pending(self) -> set[str]:
+        """Commands that still have unacknowledged messages."""
+        return {e.command_id for e in self._entries[self._head :] if e.command_id}
+
+    def drop_command(self, command_id: str) -> None:
+        """Forget a command's messages the app said it will not take (their seqs become gaps)."""
+        kept = [e for e in self._entries[self._head :] if e.command_id != command_id]
+        self._bytes = sum(len(e.data) for e in kept)
+        self._entries = kept
+        self._seqs = [e.seq for e in kept]
+        self._head = 0

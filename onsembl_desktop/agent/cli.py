@@ -1,0 +1,140 @@
+"""``onsembl-agent``: run one agent (a shell or an AI CLI) and connect it to the Onsembl app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .. import __version__
+from ..paths import AGENT_TOKEN_FILE, default_data_dir, read_endpoint
+from ..protocol.enums import AgentType, ControlAction
+from .client import AgentClient, ClientOptions, FatalAgentError
+from .executor import AgentSettings
+
+log = logging.getLogger("onsembl.agent")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="onsembl-agent",
+        description="Run an AI coding agent (or a shell) and connect it to Onsembl Desktop.",
+    )
+    p.add_argument(
+        "--server",
+        help="app address, e.g. ws://127.0.0.1:8765 (default: the local app's, from its data dir)",
+    )
+    p.add_argument(
+        "--token",
+        default=os.environ.get("ONSEMBL_TOKEN"),
+        help="agent token (`onsembl token`; default: $ONSEMBL_TOKEN or the local app's)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the local app's data dir, to find its address "
+        "and token when --server/--token are not given",
+    )
+    p.add_argument(
+        "--type",
+        default="shell",
+        choices=[t.value.lower() for t in AgentType],
+        help="which CLI this agent runs (default: shell)",
+    )
+    p.add_argument("--name", required=True, help="the agent's name in the app, e.g. claude-1")
+    p.add_argument(
+        "--cwd",
+        default=os.getcwd(),
+        help="working directory for commands (default: the current directory)",
+    )
+    p.add_argument("--cli", help="path of the CLI binary (default: found on PATH)")
+    p.add_argument(
+        "--cli-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra argument for the CLI (repeatable)",
+    )
+    p.add_argument(
+        "--interactive",
+        action="store_true",
+        help="run the CLI's own full-screen interface in a terminal",
+    )
+    p.add_argument("--cols", type=int, default=120, help="terminal width for commands")
+    p.add_argument("--rows", type=int, default=40, help="terminal height for commands")
+    p.add_argument("--log-level", default=os.environ.get("ONSEMBL_LOG_LEVEL", "INFO"))
+    p.add_argument("--version", action="version", version=f"onsembl-agent {__version__}")
+    return p
+
+
+def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:
+    data_dir = args.data_dir or default_data_dir()
+    server = args.server
+    if not server:
+        endpoint = read_endpoint(data_dir)
+        if endpoint is None:
+            raise SystemExit(
+                f"onsembl-agent: no --server given and no running app found in {data_dir} "
+                "(start `onsembl`, or pass --server ws://HOST:PORT)"
+            )
+        server = str(endpoint["url"])
+    token = args.token
+    if not token:
+        try:
+            token = (data_dir / AGENT_TOKEN_FILE).read_text().strip()
+        except OSError:
+            raise SystemExit(
+                "onsembl-agent: no --token given (run `onsembl token` on the app's machine)"
+            ) from None
+    if not server.rstrip("/").endswith("/ws/agent"):
+        server = server.rstrip("/") + "/ws/agent"
+    return server, token
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format=f"%(asctime)s {args.name} %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if not Path(args.cwd).is_dir():
+        print(f"onsembl-agent: --cwd {args.cwd} is not a directory", file=sys.stderr)
+        return 2
+    server, token = _resolve_server(args)
+    settings = AgentSettings(
+        agent_type=AgentType(args.type.upper()),
+        cwd=str(Path(args.cwd).resolve()),
+        cli=args.cli,
+        cli_args=list(args.cli_arg),
+        cols=args.cols,
+        rows=args.rows,
+    )
+    options = ClientOptions(server=server, token=token, name=args.name)
+    try:
+        action = asyncio.run(_run(options, settings))
+    except FatalAgentError as exc:
+        print(f"onsembl-agent: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if action is ControlAction.RESTART:
+        log.info("restarting")
+        os.execv(sys.executable, [sys.executable, "-m", "onsembl_desktop.agent", *sys.argv[1:]])
+    return 0
+
+
+async def _run(options: ClientOptions, settings: AgentSettings) -> ControlAction | None:
+    client = AgentClient(options, settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, client.request_stop)
+    return await client.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

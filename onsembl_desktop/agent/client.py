@@ -1,0 +1,376 @@
+"""The agent's connection to the app: connect, say hello, resend what is unacknowledged, serve.
+
+Survives the app going away: commands keep running, their messages wait in the resume buffer, and
+the client reconnects with exponential backoff (with jitter) until the app is back. Everything the
+app had not acknowledged is sent again; the app drops what it already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import platform
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from .. import __version__
+from ..protocol import PROTOCOL_VERSION, codec
+from ..protocol import messages as m
+from ..protocol.codec import Direction, ErrorCode, ProtocolError
+from ..protocol.enums import ActivityState, CommandStatus, CompletionReason, ControlAction
+from .adapters.registry import adapter_for
+from .buffer import ResumeBuffer
+from .executor import AgentSettings, CommandRun
+from .outbox import Outbox
+
+log = logging.getLogger("onsembl.agent")
+
+WELCOME_TIMEOUT_S = 10.0
+SEND_BATCH = 256
+
+
+class FatalAgentError(Exception):
+    """The app refused this agent in a way retrying cannot fix (wrong token, old protocol)."""
+
+
+@dataclass(slots=True)
+class ClientOptions:
+    server: str
+    token: str
+    name: str
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_message_bytes: int = 1 << 20
+
+
+class AgentClient:
+    def __init__(self, options: ClientOptions, settings: AgentSettings) -> None:
+        self.options = options
+        self.settings = settings
+        self.instance_id = uuid.uuid4()
+        self.buffer = ResumeBuffer()
+        self._wake = asyncio.Event()
+        self.outbox = Outbox(self.buffer, self._wake.set)
+        self.adapter = adapter_for(settings.agent_type)
+        self.current: CommandRun | None = None
+        self._current_task: asyncio.Task[None] | None = None
+        self.session_id: str | None = None  # the CLI conversation to continue
+        self.known_commands: set[uuid.UUID] = set()
+        self.heartbeat_interval_s = 10.0
+        self.started = time.monotonic()
+        self.commands_processed = 0
+        self._total_response_ms = 0.0
+        self.paused = False
+        self._stop = asyncio.Event()
+        self.exit_action: ControlAction | None = None
+        self.connected = asyncio.Event()
+        self._proc = psutil.Process()
+        self._proc.cpu_percent(None)
+        self.on_state: Callable[[str], None] = lambda _state: None
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    async def run(self) -> ControlAction | None:
+        """Serve until told to stop; returns STOP/RESTART when the app asked for it."""
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                async with connect(
+                    self.options.server,
+                    additional_headers={"Authorization": f"Bearer {self.options.token}"},
+                    max_size=self.options.max_message_bytes,
+                    compression=None,
+                    open_timeout=10,
+                    ping_interval=20,
+                    ping_timeout=20,
+                    user_agent_header=f"onsembl-agent/{__version__}",
+                ) as ws:
+                    attempt = 0
+                    await self._serve(ws)
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                body = (
+                    exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+                )
+                if status in (401, 403):
+                    raise FatalAgentError(f"the app refused the token: {body or status}") from None
+                log.warning("handshake refused (%s): %s", status, body)
+            except FatalAgentError:
+                raise
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
+                log.info(
+                    "not connected (%s)", exc.__class__.__name__ + (f": {exc}" if str(exc) else "")
+                )
+            except ProtocolError as exc:
+                log.warning("app refused us: %s", exc.message)
+            finally:
+                self.connected.clear()
+            if self._stop.is_set():
+                break
+            delay = min(self.options.backoff_max_s, self.options.backoff_initial_s * 2**attempt)
+            delay *= random.uniform(0.5, 1.0)
+            attempt = min(attempt + 1, 16)
+            self.on_state(f"reconnecting in {delay:.1f} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+        return self.exit_action
+
+    def request_stop(self, action: ControlAction | None = None) -> None:
+        """Stop the running command and leave once its results are delivered (or a timeout)."""
+        if action is not None:
+            self.exit_action = action
+        if self.current is not None:
+            self.current.stop(CompletionReason.AGENT_STOPPED, "the agent is stopping")
+        asyncio.get_running_loop().create_task(self._stop_when_drained())
+
+    async def _stop_when_drained(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._current_task is None or self._current_task.done():
+                self.outbox.flush()
+                if len(self.buffer) == 0 or not self.connected.is_set():
+                    break
+            await asyncio.sleep(0.05)
+        self._stop.set()
+
+    # --- one connection ------------------------------------------------------------------------------
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        await ws.send(codec.encode(self._hello()), text=True)
+        welcome = await self._await_welcome(ws)
+        self.heartbeat_interval_s = welcome.heartbeat_interval_ms / 1000
+        self.buffer.ack(welcome.acked_seq)
+        for command_id in welcome.unknown_commands:
+            self._forget(command_id)
+        self.connected.set()
+        self.on_state("connected")
+        log.info(
+            "connected to %s as %s (%d messages to resend)",
+            self.options.server,
+            self.options.name,
+            len(self.buffer),
+        )
+        last_heard = [time.monotonic()]
+        tasks = [
+            asyncio.create_task(self._sender(ws, welcome.acked_seq)),
+            asyncio.create_task(self._heartbeats(ws, last_heard)),
+            asyncio.create_task(self._receiver(ws, last_heard)),
+            asyncio.create_task(self._stop.wait()),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+    def _hello(self) -> m.AgentConnect:
+        commands = []
+        if self.current is not None:
+            commands.append(m.CommandState(command_id=self.current.command_id, running=True))
+        for cid in self.buffer.commands_pending():
+            if self.current is None or str(self.current.command_id) != cid:
+                commands.append(m.CommandState(command_id=uuid.UUID(cid), running=False))
+        return m.AgentConnect(
+            name=self.options.name,
+            agent_type=self.settings.agent_type,
+            instance_id=self.instance_id,
+            protocol_version=PROTOCOL_VERSION,
+            agent_version=__version__,
+            host_machine=platform.node(),
+            pid=os.getpid(),
+            cwd=self.settings.cwd,
+            last_seq=self.buffer.last_seq,
+            commands=commands,
+            activity=self._activity(),
+            config={
+                "server_url": self.options.server,
+                "auto_reconnect": True,
+                "max_retries": None,
+                "cli": self.settings.cli,
+                "python": sys.version.split()[0],
+            },
+        )
+
+    async def _await_welcome(self, ws: ClientConnection) -> m.AgentWelcome:
+        deadline = time.monotonic() + WELCOME_TIMEOUT_S
+        while True:
+            raw = await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic()))
+            env = codec.decode(raw, expect=Direction.SERVER_TO_AGENT)
+            if isinstance(env.payload, m.AgentWelcome):
+                return env.payload
+            if isinstance(env.payload, m.Error):
+                err = env.payload
+                if err.code == ErrorCode.UNSUPPORTED_VERSION.value:
+                    raise FatalAgentError(err.message)
+                raise ProtocolError(
+                    ErrorCode(err.code)
+                    if err.code in ErrorCode.__members__
+                    else ErrorCode.INTERNAL,
+                    err.message,
+                )
+
+    async def _sender(self, ws: ClientConnection, after: int) -> None:
+        sent = after
+        while True:
+            self._wake.clear()
+            entries = self.buffer.after(sent, SEND_BATCH)
+            if not entries:
+                await self._wake.wait()
+                continue
+            for entry in entries:
+                await ws.send(entry.data, text=True)
+                sent = entry.seq
+
+    async def _heartbeats(self, ws: ClientConnection, last_heard: list[float]) -> None:
+        while True:
+            await ws.send(codec.encode(self._heartbeat()), text=True)
+            await asyncio.sleep(self.heartbeat_interval_s)
+            if time.monotonic() - last_heard[0] > 3 * self.heartbeat_interval_s:
+                log.warning("no word from the app for 3 heartbeats; reconnecting")
+                return
+
+    def _heartbeat(self) -> m.AgentHeartbeat:
+        cpu, mem = 0.0, 0.0
+        with contextlib.suppress(psutil.Error):
+            procs = [self._proc, *self._proc.children(recursive=True)]
+            cpu = self._proc.cpu_percent(None)
+            mem = sum(_rss(p) for p in procs) / (1024 * 1024)
+        avg = self._total_response_ms / self.commands_processed if self.commands_processed else 0.0
+        return m.AgentHeartbeat(
+            activity=self._activity(),
+            current_command_id=self.current.command_id if self.current else None,
+            health=m.HealthMetrics(
+                cpu_usage=cpu,
+                memory_usage=round(mem, 1),
+                uptime=round(time.monotonic() - self.started, 1),
+                commands_processed=self.commands_processed,
+                average_response_time=round(avg, 1),
+            ),
+        )
+
+    def _activity(self) -> ActivityState:
+        return ActivityState.PROCESSING if self.current is not None else ActivityState.IDLE
+
+    async def _receiver(self, ws: ClientConnection, last_heard: list[float]) -> None:
+        async for raw in ws:
+            last_heard[0] = time.monotonic()
+            try:
+                env = codec.decode(raw, expect=Direction.SERVER_TO_AGENT)
+            except ProtocolError as exc:
+                log.warning("unreadable message from the app: %s", exc.message)
+                continue
+            self._handle(env.payload)
+
+    # --- messages from the app ------------------------------------------------------------------------
+
+    def _handle(self, payload: m.Payload) -> None:
+        if isinstance(payload, m.OutputAck):
+            self.buffer.ack(payload.seq)
+        elif isinstance(payload, m.CommandRequest):
+            self._start_command(payload)
+        elif isinstance(payload, m.CommandCancel):
+            if self.current is not None and self.current.command_id == payload.command_id:
+                self.current.stop(payload.reason, payload.message)
+        elif isinstance(payload, m.AgentControl):
+            self._control(payload)
+        elif isinstance(payload, m.Error):
+            log.warning("the app reports %s: %s", payload.code, payload.message)
+        elif isinstance(payload, m.TerminalInput):
+            if self.current is not None and self.current.process is not None:
+                write = getattr(self.current.process, "write", None)
+                if write is not None:
+                    write(payload.data)
+        elif isinstance(payload, m.TerminalResize):
+            self.settings.cols, self.settings.rows = payload.cols, payload.rows
+            if self.current is not None and self.current.process is not None:
+                resize = getattr(self.current.process, "resize", None)
+                if resize is not None:
+                    resize(payload.cols, payload.rows)
+
+    def _start_command(self, request: m.CommandRequest) -> None:
+        if request.command_id in self.known_commands:
+            return  # a resend of one we already have
+        if self.current is not None or self.paused:
+            why = "paused" if self.paused else f"busy with {self.current.command_id}"  # type: ignore[union-attr]
+            self.outbox.send(
+                lambda seq: m.CommandAck(
+                    seq=seq, command_id=request.command_id, accepted=False, reason=f"agent {why}"
+                )
+            )
+            return
+        self.known_commands.add(request.command_id)
+        run = CommandRun(
+            request,
+            self.settings,
+            self.outbox,
+            self.adapter,
+            self.session_id,
+            self._set_session,
+        )
+        self.current = run
+        self._current_task = asyncio.get_running_loop().create_task(self._run(run))
+
+    async def _run(self, run: CommandRun) -> None:
+        started = time.monotonic()
+        try:
+            await run.run()
+        except Exception:
+            log.exception("command %s crashed in the agent", run.command_id)
+            cid = run.command_id
+            self.outbox.send(
+                lambda seq: m.CommandComplete(
+                    seq=seq,
+                    command_id=cid,
+                    status=CommandStatus.FAILED,
+                    error="internal error in onsembl-agent (see its log)",
+                )
+            )
+        finally:
+            self.current = None
+            self.commands_processed += 1
+            self._total_response_ms += (time.monotonic() - started) * 1000
+
+    def _set_session(self, session_id: str) -> None:
+        self.session_id = session_id
+
+    def _control(self, ctl: m.AgentControl) -> None:
+        log.info("control from the app: %s", ctl.action.value)
+        if ctl.action is ControlAction.PAUSE:
+            self.paused = True
+            if self.current is not None:
+                self.current.pause()
+        elif ctl.action is ControlAction.RESUME:
+            self.paused = False
+            if self.current is not None:
+                self.current.resume()
+        else:
+            self.request_stop(ctl.action)
+
+    def _forget(self, command_id: uuid.UUID) -> None:
+        """The app does not know this command (e.g. its database was reset): stop and drop it."""
+        if self.current is not None and self.current.command_id == command_id:
+            self.current.stop(CompletionReason.AGENT_LOST, "the app no longer knows this command")
+        self.buffer.drop_command(str(command_id))
+
+
+def _rss(p: psutil.Process) -> int:
+    try:
+        return int(p.memory_info().rss)
+    except psutil.Error:
+        return 0

@@ -1,0 +1,326 @@
+"""Running one command: start the process, stream what it prints, enforce limits, report the end.
+
+The shell type runs the command text with the user's shell in a PTY and forwards the bytes as they
+are. The AI CLIs run with pipes; their JSON lines go through the adapter's parser, which turns them
+into terminal text, trace nodes, token counts and reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+from ..protocol import messages as m
+from ..protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
+from .adapters import base as ab
+from .outbox import Outbox
+from .process import ChildProcess, PipeProcess, PtyProcess
+
+log = logging.getLogger("onsembl.agent.executor")
+
+LIMIT_CHECK_INTERVAL_S = 0.5
+STOPPED_AS_FAILED = {
+    CompletionReason.TIME_LIMIT_EXCEEDED,
+    CompletionReason.TOKEN_LIMIT_EXCEEDED,
+    CompletionReason.MEMORY_LIMIT_EXCEEDED,
+}
+
+
+@dataclass(slots=True)
+class AgentSettings:
+    agent_type: AgentType
+    cwd: str
+    cli: str | None = None  # binary for the AI CLIs (default: found on PATH)
+    cli_args: list[str] = field(default_factory=list)
+    shell: str = field(default_factory=lambda: os.environ.get("SHELL") or "/bin/sh")
+    cols: int = 120
+    rows: int = 40
+
+
+class CommandRun:
+    """One command from request to COMMAND_COMPLETE."""
+
+    def __init__(
+        self,
+        request: m.CommandRequest,
+        settings: AgentSettings,
+        outbox: Outbox,
+        adapter: ab.Adapter | None,
+        session_id: str | None,
+        on_session: Callable[[str], None],
+    ) -> None:
+        self.request = request
+        self.settings = settings
+        self.outbox = outbox
+        self.adapter = adapter
+        self.session_id = session_id
+        self._on_session = on_session
+        self.command_id = request.command_id
+        self.process: ChildProcess | None = None
+        self.stop_reason: CompletionReason | None = None
+        self.stop_message: str | None = None
+        self.usage: m.Usage | None = None
+        self.final: ab.Final | None = None
+        self._parser: ab.StreamParser | None = None
+        self._stderr_tail = ""
+        self.started = time.monotonic()
+        self.paused = False
+
+    # --- control -----------------------------------------------------------------------------------
+
+    def stop(self, reason: CompletionReason, message: str | None = None) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.stop_message = message
+            log.info("stopping %s: %s", self.command_id, reason.value)
+        if self.process is not None:
+            self.process.stop()
+
+    def pause(self) -> None:
+        import signal
+
+        if self.process is not None and self.process.signal_group(signal.SIGSTOP):
+            self.paused = True
+
+    def resume(self) -> None:
+        import signal
+
+        if self.process is not None and self.process.signal_group(signal.SIGCONT):
+            self.paused = False
+
+    # --- running ------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        start_ms = m_now_ms()
+        self.outbox.send(lambda seq: m.CommandAck(seq=seq, command_id=self.command_id))
+        exit_code: int | None = None
+        error: str | None = None
+        try:
+            self.process = await self._start(start_ms)
+        except FileNotFoundError as exc:
+            self._finish(
+                CommandStatus.FAILED,
+                None,
+                f"cannot start {exc.filename or 'the CLI'}: not found",
+                CompletionReason.CLI_NOT_FOUND,
+                start_ms,
+            )
+            return
+        except OSError as exc:
+            self._finish(
+                CommandStatus.FAILED,
+                None,
+                f"cannot start the command: {exc}",
+                CompletionReason.CLI_ERROR,
+                start_ms,
+            )
+            return
+        watchdog = asyncio.create_task(self._enforce_limits())
+        try:
+            exit_code = await self.process.wait()
+        finally:
+            watchdog.cancel()
+        if self.stop_reason is not None:
+            # Make sure nothing of the group outlives a stop.
+            await self.process.stop()
+        status, error, reason = self._verdict(exit_code)
+        self._finish(status, exit_code, error, reason, start_ms)
+
+    async def _start(self, start_ms: int) -> ChildProcess:
+        env = dict(os.environ)
+        env.setdefault("TERM", "xterm-256color")
+        env["ONSEMBL_COMMAND_ID"] = str(self.command_id)
+        if self.adapter is None:
+            pty = PtyProcess(self._pty_output, self.settings.cols, self.settings.rows)
+            env["COLUMNS"], env["LINES"] = str(self.settings.cols), str(self.settings.rows)
+            argv = [self.settings.shell, "-c", self.request.content]
+            await pty.start(argv, cwd=self.settings.cwd, env=env)
+            return pty
+        cli = self.settings.cli or _default_cli(self.settings.agent_type)
+        resolved = shutil.which(cli)
+        if resolved is None:
+            raise FileNotFoundError(2, "not found", cli)
+        spec = self.adapter.launch(
+            self.request,
+            cli=resolved,
+            extra_args=self.settings.cli_args,
+            session_id=self.session_id,
+        )
+        env.update(spec.env)
+        self._parser = self.adapter.parser(self.request, started_at_ms=start_ms)
+        pipe = PipeProcess(self._line, self._stderr)
+        await pipe.start(spec.argv, cwd=self.settings.cwd, env=env, stdin_text=spec.stdin_text)
+        return pipe
+
+    def _pty_output(self, text: str) -> None:
+        self.outbox.output(self.command_id, text)
+
+    def _stderr(self, text: str) -> None:
+        self._stderr_tail = (self._stderr_tail + text)[-4000:]
+        self.outbox.output(self.command_id, text.replace("\n", "\r\n"), stream=StreamType.STDERR)
+
+    def _line(self, line: str) -> None:
+        assert self._parser is not None
+        try:
+            events = self._parser.feed_line(line)
+        except Exception:  # a parser bug must not lose the line or the command
+            log.exception("adapter failed on a line; showing it raw")
+            events = [ab.Output(line + "\r\n", raw=line)]
+        self._handle_events(events)
+
+    def _handle_events(self, events: list[ab.AdapterEvent]) -> None:
+        cid = self.command_id
+        for ev in events:
+            if isinstance(ev, ab.Output):
+                self.outbox.output(cid, ev.text, stream=ev.stream, raw=ev.raw)
+            elif isinstance(ev, ab.Trace):
+                node = ev.node
+                self.outbox.send(lambda seq, n=node: m.TraceEvent(seq=seq, command_id=cid, entry=n))
+            elif isinstance(ev, ab.UsageSoFar):
+                self.usage = ev.usage
+                usage = ev.usage
+                self.outbox.send(
+                    lambda seq, u=usage: m.UsageUpdate(seq=seq, command_id=cid, usage=u)
+                )
+                budget = self.request.constraints.token_budget
+                if budget is not None and usage.total_tokens > budget:
+                    self.stop(
+                        CompletionReason.TOKEN_LIMIT_EXCEEDED,
+                        f"token budget of {budget} exceeded ({usage.total_tokens} tokens)",
+                    )
+            elif isinstance(ev, ab.Report):
+                report = ev
+                self.outbox.send(
+                    lambda seq, r=report: m.InvestigationReport(
+                        seq=seq,
+                        command_id=cid,
+                        report_id=r.report_id,
+                        title=r.title,
+                        summary=r.summary,
+                        status=r.status,
+                        content=r.content,
+                    )
+                )
+            elif isinstance(ev, ab.SessionStarted):
+                self.session_id = ev.session_id
+                self._on_session(ev.session_id)
+            elif isinstance(ev, ab.Final):
+                self.final = ev
+                if ev.usage is not None:
+                    self.usage = ev.usage
+                if ev.session_id:
+                    self.session_id = ev.session_id
+                    self._on_session(ev.session_id)
+
+    async def _enforce_limits(self) -> None:
+        limits = self.request.constraints
+        deadline = (
+            self.started + limits.time_limit_ms / 1000 if limits.time_limit_ms is not None else None
+        )
+        proc = psutil.Process(self.process.pid) if self.process and self.process.pid else None
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                self.stop(
+                    CompletionReason.TIME_LIMIT_EXCEEDED,
+                    f"time limit of {limits.time_limit_ms / 1000:g} s exceeded",
+                )
+                return
+            if limits.memory_limit_mb is not None and proc is not None:
+                rss_mb = _tree_rss_mb(proc)
+                if rss_mb > limits.memory_limit_mb:
+                    self.stop(
+                        CompletionReason.MEMORY_LIMIT_EXCEEDED,
+                        f"memory limit of {limits.memory_limit_mb} MB exceeded ({rss_mb:.0f} MB)",
+                    )
+                    return
+            wait = LIMIT_CHECK_INTERVAL_S
+            if deadline is not None:
+                wait = min(wait, max(0.0, deadline - now))
+            await asyncio.sleep(wait)
+
+    def _verdict(
+        self, exit_code: int | None
+    ) -> tuple[CommandStatus, str | None, CompletionReason | None]:
+        if self._parser is not None:
+            self._handle_events(self._parser.finish(exit_code, self._stderr_tail))
+        if self.stop_reason is not None:
+            status = (
+                CommandStatus.FAILED
+                if self.stop_reason in STOPPED_AS_FAILED
+                else CommandStatus.CANCELLED
+            )
+            return status, self.stop_message or self.stop_reason.value, self.stop_reason
+        if self.final is not None:
+            return self.final.status, self.final.error, self.final.reason
+        if exit_code == 0:
+            return CommandStatus.COMPLETED, None, None
+        if exit_code is not None and exit_code < 0:
+            return CommandStatus.FAILED, f"killed by signal {-exit_code}", None
+        return CommandStatus.FAILED, f"exited with code {exit_code}", None
+
+    def _finish(
+        self,
+        status: CommandStatus,
+        exit_code: int | None,
+        error: str | None,
+        reason: CompletionReason | None,
+        start_ms: int,
+    ) -> None:
+        cid = self.command_id
+        duration = max(0, m_now_ms() - start_ms)
+        if error and status is not CommandStatus.COMPLETED and self.adapter is None:
+            self.outbox.output(cid, f"\r\n\x1b[31m[onsembl] {error}\x1b[0m\r\n")
+        if reason in (CompletionReason.CLI_NOT_FOUND, CompletionReason.CLI_ERROR):
+            message = error or "the CLI failed"
+            self.outbox.send(
+                lambda seq: m.AgentError(
+                    seq=seq, command_id=cid, code=reason.value, message=message
+                )
+            )
+        usage = self.usage
+        session_id = self.session_id
+        self.outbox.send(
+            lambda seq: m.CommandComplete(
+                seq=seq,
+                command_id=cid,
+                status=status,
+                exit_code=exit_code,
+                error=error,
+                reason=reason,
+                duration_ms=duration,
+                usage=usage,
+                session_id=session_id,
+            )
+        )
+
+
+def _tree_rss_mb(proc: psutil.Process) -> float:
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total / (1024 * 1024)
+
+
+def _default_cli(agent_type: AgentType) -> str:
+    return {AgentType.CLAUDE: "claude", AgentType.CODEX: "codex", AgentType.GEMINI: "gemini"}.get(
+        agent_type, agent_type.value.lower()
+    )
+
+
+def m_now_ms() -> int:
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,76 @@
+"""Everything the agent must deliver, in order: coalesced terminal output and other reliable messages.
+
+Output is coalesced for a few milliseconds (or up to a size) into one TERMINAL_OUTPUT, which keeps
+message rates sane under fast output. Any other reliable message first flushes pending output, so
+the app sees output, traces and the completion in the order they happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from ..protocol import messages as m
+from ..protocol.enums import StreamType
+from .buffer import ResumeBuffer
+
+COALESCE_S = 0.008
+COALESCE_MAX_CHARS = 32 * 1024
+
+
+class Outbox:
+    def __init__(self, buffer: ResumeBuffer, on_new: Callable[[], None]) -> None:
+        self.buffer = buffer
+        self._on_new = on_new  # wakes the sender
+        self._pending: list[str] = []
+        self._pending_raw: list[str] = []
+        self._pending_key: tuple[uuid.UUID | None, StreamType] | None = None
+        self._pending_chars = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def output(
+        self,
+        command_id: uuid.UUID | None,
+        text: str,
+        *,
+        stream: StreamType = StreamType.STDOUT,
+        raw: str | None = None,
+    ) -> None:
+        key = (command_id, stream)
+        if self._pending_key is not None and self._pending_key != key:
+            self.flush()
+        self._pending_key = key
+        self._pending.append(text)
+        if raw is not None:
+            self._pending_raw.append(raw)
+        self._pending_chars += len(text)
+        if self._pending_chars >= COALESCE_MAX_CHARS:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(COALESCE_S, self.flush)
+
+    def send(self, make: Callable[[int], m.Sequenced]) -> None:
+        self.flush()
+        self.buffer.add(make)
+        self._on_new()
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending or self._pending_key is None:
+            return
+        command_id, stream = self._pending_key
+        data = "".join(self._pending)
+        raw = "\n".join(self._pending_raw) if self._pending_raw else None
+        self._pending.clear()
+        self._pending_raw.clear()
+        self._pending_chars = 0
+        self._pending_key = None
+        self.buffer.add(
+            lambda seq: m.TerminalOutput(
+                seq=seq, command_id=command_id, stream_type=stream, data=data, raw=raw
+            )
+        )
+        self._on_new()

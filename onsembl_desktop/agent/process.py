@@ -1,0 +1,276 @@
+"""Child processes for commands: in a pseudo-terminal (shell, interactive) or with pipes (CLI JSON).
+
+Every child leads its own process group, so a stop reaches everything it started: SIGINT, then
+SIGTERM, then SIGKILL to the whole group, a couple of seconds apart. POSIX only for now (the
+Windows build runs CLIs through pywinpty; see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import signal
+import struct
+import termios
+from collections.abc import Callable, Sequence
+
+log = logging.getLogger("onsembl.agent.process")
+
+DEFAULT_COLS = 120
+DEFAULT_ROWS = 40
+# How long output may keep coming after the command's own process exited (from children that
+# still hold the terminal) before the command is considered done.
+DRAIN_AFTER_EXIT_S = 0.3
+
+OnData = Callable[[str], None]
+
+
+def _set_winsize(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+class ChildProcess:
+    """Common part: the process, its group, and stopping it."""
+
+    def __init__(self) -> None:
+        self.proc: asyncio.subprocess.Process | None = None
+        self.exit_code: int | None = None
+        self._stopping: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def signal_group(self, sig: int) -> bool:
+        """Send ``sig`` to the child's whole process group; False if it is already gone."""
+        if self.proc is None:
+            return False
+        try:
+            os.killpg(self.proc.pid, sig)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            log.warning("not allowed to signal process group %d", self.proc.pid)
+            return False
+
+    def stop(self, escalate_after_s: float = 2.0) -> asyncio.Task[None]:
+        """SIGINT, then SIGTERM, then SIGKILL to the group until it is gone. Idempotent."""
+        if self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._stop(escalate_after_s))
+        return self._stopping
+
+    async def _stop(self, step_s: float) -> None:
+        # SIGCONT first: a paused (SIGSTOPped) group would otherwise never act on the others.
+        self.signal_group(signal.SIGCONT)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            if not self.signal_group(sig):
+                return
+            if sig == signal.SIGKILL:
+                break
+            if await self._group_gone(step_s):
+                return
+        await self._group_gone(step_s)
+
+    async def _group_gone(self, timeout: float) -> bool:
+        """Wait until no process of the group is left (polling: POSIX cannot wait on a group)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if self.proc is not None and self.proc.returncode is None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.02)
+            elif not self.signal_group(0):
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+
+    def kill_group_now(self) -> None:
+        self.signal_group(signal.SIGCONT)
+        self.signal_group(signal.SIGKILL)
+
+
+class PtyProcess(ChildProcess):
+    """A command in a pseudo-terminal: what it prints, with colours, as a terminal would get it."""
+
+    def __init__(self, on_data: OnData, cols: int = DEFAULT_COLS, rows: int = DEFAULT_ROWS) -> None:
+        super().__init__()
+        self._on_data = on_data
+        self.cols, self.rows = cols, rows
+        self._master: int | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._eof = asyncio.Event()
+        self._last_data = 0.0
+
+    async def start(self, argv: Sequence[str], *, cwd: str, env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        _set_winsize(master, self.cols, self.rows)
+        os.set_blocking(master, False)
+
+        def child_setup() -> None:  # runs in the child between fork and exec
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                cwd=cwd,
+                env=env,
+                preexec_fn=child_setup,
+            )
+        except BaseException:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        self._master = master
+        loop = asyncio.get_running_loop()
+        self._last_data = loop.time()
+        loop.add_reader(master, self._readable)
+
+    def _readable(self) -> None:
+        assert self._master is not None
+        try:
+            data = os.read(self._master, 65536)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+                return
+            data = b""  # EIO: every holder of the terminal has closed it
+        if not data:
+            self._close_master()
+            return
+        self._last_data = asyncio.get_running_loop().time()
+        text = self._decoder.decode(data)
+        if text:
+            self._on_data(text)
+
+    def _close_master(self) -> None:
+        if self._master is None:
+            return
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self._master)
+        tail = self._decoder.decode(b"", final=True)
+        if tail:
+            self._on_data(tail)
+        os.close(self._master)
+        self._master = None
+        self._eof.set()
+
+    def write(self, text: str) -> None:
+        """Keystrokes for the program (interactive use)."""
+        if self._master is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._master, text.encode())
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.cols, self.rows = cols, rows
+        if self._master is not None:
+            with contextlib.suppress(OSError):
+                _set_winsize(self._master, cols, rows)
+            self.signal_group(signal.SIGWINCH)
+
+    async def wait(self) -> int:
+        """Wait for the process to exit and its output to drain; returns the exit code."""
+        assert self.proc is not None
+        code = await self.proc.wait()
+        loop = asyncio.get_running_loop()
+        # Children may still hold the terminal; take their output while it keeps coming.
+        while not self._eof.is_set():
+            quiet = loop.time() - self._last_data
+            if quiet >= DRAIN_AFTER_EXIT_S:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._eof.wait(), DRAIN_AFTER_EXIT_S - quiet)
+        if self._master is not None:
+            self._readable_until_empty()
+            self._close_master()
+        self.exit_code = _exit_code(code)
+        return self.exit_code
+
+    def _readable_until_empty(self) -> None:
+        while self._master is not None:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self._on_data(self._decoder.decode(data))
+
+
+class PipeProcess(ChildProcess):
+    """A CLI whose stdout is machine-readable lines (stream-json); stderr kept apart."""
+
+    def __init__(self, on_line: Callable[[str], None], on_stderr: OnData) -> None:
+        super().__init__()
+        self._on_line = on_line
+        self._on_stderr = on_stderr
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(
+        self, argv: Sequence[str], *, cwd: str, env: dict[str, str], stdin_text: str | None = None
+    ) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin_text is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            limit=16 * 1024 * 1024,  # one stream-json line can be large (tool outputs)
+        )
+        if stdin_text is not None and self.proc.stdin is not None:
+            self.proc.stdin.write(stdin_text.encode())
+            with contextlib.suppress(OSError):
+                await self.proc.stdin.drain()
+            self.proc.stdin.close()
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._readers = [
+            asyncio.create_task(self._read_lines(self.proc.stdout)),
+            asyncio.create_task(self._read_stderr(self.proc.stderr)),
+        ]
+
+    async def _read_lines(self, stream: asyncio.StreamReader) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while True:
+            chunk = await stream.read(65536)
+            if not chunk:
+                break
+            pending += decoder.decode(chunk)
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                self._on_line(line.rstrip("\r"))
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            self._on_line(pending.rstrip("\r"))
+
+    async def _read_stderr(self, stream: asyncio.StreamReader) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        while True:
+            chunk = await stream.read(65536)
+            if not chunk:
+                break
+            self._on_stderr(decoder.decode(chunk))
+
+    async def wait(self) -> int:
+        assert self.proc is not None
+        code = await self.proc.wait()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        self.exit_code = _exit_code(code)
+        return self.exit_code
+
+
+def _exit_code(code: int) -> int:
+    # asyncio reports death by signal N as -N; shells report 128+N. Keep asyncio's form.
+    return code

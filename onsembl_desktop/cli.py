@@ -1,0 +1,95 @@
+"""``onsembl``: the desktop app, its headless mode, and its command-line tools."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .logs import setup_logging
+from .paths import default_data_dir, ensure_data_dir
+
+
+def _data_dir_arg(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir() if top else argparse.SUPPRESS,
+        help="where Onsembl keeps its database, tokens and logs "
+        "(default: $ONSEMBL_DATA_DIR or the platform's user data dir)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="onsembl", description="Onsembl Desktop: run and supervise many AI coding agents."
+    )
+    _data_dir_arg(p, top=True)
+    p.add_argument("--host", default="127.0.0.1", help="address the agent gateway listens on")
+    p.add_argument("--port", type=int, default=8765, help="gateway port (0: pick a free one)")
+    p.add_argument("--headless", action="store_true", help="run without a window")
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE",
+        help="open the window, save a PNG of it once painted, and exit",
+    )
+    p.add_argument("--heartbeat", type=float, default=10.0, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=60.0,
+        help="seconds a disconnected agent's running command survives (default 60)",
+    )
+    p.add_argument("--log-level", default=os.environ.get("ONSEMBL_LOG_LEVEL", "INFO"))
+    p.add_argument("--version", action="version", version=f"onsembl {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    token = sub.add_parser("token", help="print the agent token")
+    _data_dir_arg(token)
+
+    from . import ctl
+
+    ctl.add_parser(sub)
+    for name, action in sub.choices.items():
+        if name != "token":
+            _data_dir_arg(action)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir: Path = args.data_dir.expanduser().resolve()
+    args.data_dir = data_dir
+    if args.command == "token":
+        from .gateway.auth import agent_token
+
+        print(agent_token(ensure_data_dir(data_dir)))
+        return 0
+    if args.command == "ctl":
+        from . import ctl
+
+        return ctl.run(args)
+    setup_logging(ensure_data_dir(data_dir), args.log_level, to_stderr=args.headless)
+    from .app import AppConfig
+
+    config = AppConfig(
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        heartbeat_interval_s=args.heartbeat,
+        grace_s=args.grace,
+    )
+    if args.headless:
+        from .app import run_headless
+
+        return run_headless(config)
+    from .ui.launch import run_gui
+
+    return run_gui(config, screenshot=args.screenshot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Agents, commands and their queues, audit: the app's behaviour, free of Qt and of sockets."""

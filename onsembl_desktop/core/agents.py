@@ -1,0 +1,257 @@
+"""Known agents and their live connections (sessions), heartbeats and health."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ..protocol import messages as m
+from ..protocol.codec import ErrorCode, ProtocolError
+from ..protocol.enums import ActivityState, AgentStatus, AgentType, AuditEventType
+from ..store import queries
+from ..store.store import Store
+from ..store.types import utcnow
+from .audit import Audit
+from .events import AgentChanged, EventBus
+from .state import AgentInfo, AgentLink
+
+log = logging.getLogger("onsembl.core.agents")
+
+
+@dataclass(eq=False, slots=True)
+class AgentSession:
+    """One live connection of one agent process."""
+
+    agent_id: uuid.UUID
+    name: str
+    instance_id: uuid.UUID
+    link: AgentLink
+    protocol_version: int
+    received_seq: int  # highest seq taken into the pipeline (stored or about to be)
+    durable_seq: int  # highest seq committed; what OUTPUT_ACK says
+    last_heard: float  # loop time
+    new_instance: bool  # first connection of this agent process that this server has seen
+    open: bool = True
+    ack_pending: bool = False
+
+
+class AgentRegistry:
+    def __init__(self, store: Store, bus: EventBus, audit: Audit) -> None:
+        self._store = store
+        self._bus = bus
+        self._audit = audit
+        self._agents: dict[uuid.UUID, AgentInfo] = {}
+        self._by_name: dict[str, uuid.UUID] = {}
+        self._sessions: dict[uuid.UUID, AgentSession] = {}
+        self._cursors: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+
+    async def load(self) -> None:
+        def load_all(conn: Any) -> tuple[list[Any], dict[tuple[uuid.UUID, uuid.UUID], int]]:
+            return list(queries.load_agents(conn)), queries.load_cursors(conn)
+
+        await self._store.write_wait(queries.mark_all_agents_offline)
+        rows, self._cursors = await self._store.read(load_all)
+        for row in rows:
+            agent = row
+            info = AgentInfo(
+                id=agent.id,
+                name=agent.name,
+                type=agent.type,
+                status=AgentStatus.OFFLINE,
+                activity=ActivityState.IDLE,
+                host_machine=agent.host_machine,
+                connected_at=agent.connected_at,
+                disconnected_at=agent.disconnected_at,
+                health=dict(agent.health_metrics or {}),
+                version=str((agent.config or {}).get("agent_version", "")),
+                cwd=str((agent.config or {}).get("cwd", "")),
+            )
+            self._agents[info.id] = info
+            self._by_name[info.name] = info.id
+
+    # --- lookups ---------------------------------------------------------------------------------
+
+    def get(self, agent_id: uuid.UUID) -> AgentInfo | None:
+        return self._agents.get(agent_id)
+
+    def by_name(self, name: str) -> AgentInfo | None:
+        agent_id = self._by_name.get(name)
+        return self._agents.get(agent_id) if agent_id else None
+
+    def all(self) -> list[AgentInfo]:
+        return sorted(self._agents.values(), key=lambda a: a.name)
+
+    def session(self, agent_id: uuid.UUID) -> AgentSession | None:
+        return self._sessions.get(agent_id)
+
+    def sessions(self) -> list[AgentSession]:
+        return list(self._sessions.values())
+
+    def update(self, agent_id: uuid.UUID, **changes: Any) -> AgentInfo | None:
+        """Change the in-memory snapshot and tell subscribers (no database write)."""
+        info = self._agents.get(agent_id)
+        if info is None:
+            return None
+        new = dataclasses.replace(info, **changes)
+        if new != info:
+            self._agents[agent_id] = new
+            self._bus.publish(AgentChanged(new))
+        return new
+
+    # --- connections -----------------------------------------------------------------------------
+
+    def connect(self, link: AgentLink, hello: m.AgentConnect, now: float) -> AgentSession:
+        """Register a new connection; raises ProtocolError when the name is taken by a live agent."""
+        agent_id = self._by_name.get(hello.name)
+        old = self._sessions.get(agent_id) if agent_id else None
+        if old is not None:
+            if old.instance_id != hello.instance_id:
+                raise ProtocolError(
+                    ErrorCode.NAME_IN_USE,
+                    f"an agent named {hello.name!r} is already connected from {old.link.remote}",
+                )
+            # The same process reconnecting before we noticed its old connection died.
+            log.info("agent %s reconnected; closing its previous connection", hello.name)
+            self._close_session(old, "replaced by a new connection")
+        known = agent_id is not None
+        if agent_id is None:
+            agent_id = uuid.uuid4()
+        key = (agent_id, hello.instance_id)
+        new_instance = key not in self._cursors
+        durable = self._cursors.setdefault(key, 0)
+        session = AgentSession(
+            agent_id=agent_id,
+            name=hello.name,
+            instance_id=hello.instance_id,
+            link=link,
+            protocol_version=hello.protocol_version,
+            received_seq=durable,
+            durable_seq=durable,
+            last_heard=now,
+            new_instance=new_instance,
+        )
+        self._sessions[agent_id] = session
+        connected_at = utcnow()
+        config = {
+            **hello.config,
+            "agent_version": hello.agent_version,
+            "cwd": hello.cwd,
+            "pid": hello.pid,
+            "interactive": hello.interactive,
+            "capabilities": hello.capabilities,
+            "protocol_version": hello.protocol_version,
+        }
+        values = {
+            "name": hello.name,
+            "type": hello.agent_type,
+            "status": AgentStatus.ONLINE,
+            "host_machine": hello.host_machine,
+            "connected_at": connected_at,
+            "last_seen_at": connected_at,
+            "config": config,
+        }
+        self._store.call(queries.upsert_agent, agent_id, values)
+        if new_instance:
+            self._store.call(queries.forget_other_instances, agent_id, hello.instance_id)
+            for other in [k for k in self._cursors if k[0] == agent_id and k != key]:
+                del self._cursors[other]
+        base = self._agents.get(agent_id) or AgentInfo(
+            id=agent_id, name=hello.name, type=hello.agent_type
+        )
+        info = dataclasses.replace(
+            base,
+            type=AgentType(hello.agent_type),
+            status=AgentStatus.ONLINE,
+            host_machine=hello.host_machine,
+            connected_at=connected_at,
+            interactive=hello.interactive,
+            version=hello.agent_version,
+            cwd=hello.cwd,
+            error=None,
+        )
+        self._agents[agent_id] = info
+        self._by_name[hello.name] = agent_id
+        self._audit.record(
+            AuditEventType.AGENT_CONNECT,
+            agent_id=agent_id,
+            ip_address=_ip_of(link.remote),
+            user_agent=f"onsembl-agent/{hello.agent_version}",
+            by_user=False,
+            name=hello.name,
+            type=hello.agent_type.value,
+            host=hello.host_machine,
+            instance_id=str(hello.instance_id),
+            reconnect=known and not new_instance,
+        )
+        self._bus.publish(AgentChanged(info))
+        return session
+
+    def disconnect(self, session: AgentSession, reason: str) -> bool:
+        """The connection ended; returns False when it had already been replaced."""
+        if self._sessions.get(session.agent_id) is not session:
+            session.open = False
+            return False
+        del self._sessions[session.agent_id]
+        session.open = False
+        now = utcnow()
+        self._store.call(
+            queries.upsert_agent,
+            session.agent_id,
+            {"status": AgentStatus.OFFLINE, "disconnected_at": now, "last_seen_at": now},
+        )
+        self._audit.record(
+            AuditEventType.AGENT_DISCONNECT,
+            agent_id=session.agent_id,
+            by_user=False,
+            name=session.name,
+            reason=reason,
+        )
+        self.update(session.agent_id, status=AgentStatus.OFFLINE, disconnected_at=now)
+        return True
+
+    def _close_session(self, session: AgentSession, reason: str) -> None:
+        session.open = False
+        self._sessions.pop(session.agent_id, None)
+        session.link.close(1000, reason)
+
+    def heartbeat(self, session: AgentSession, beat: m.AgentHeartbeat) -> None:
+        health = {
+            "cpu_usage": beat.health.cpu_usage,
+            "memory_usage": beat.health.memory_usage,
+            "uptime": beat.health.uptime,
+            "commands_processed": beat.health.commands_processed,
+            "average_response_time": beat.health.average_response_time,
+        }
+        self.update(session.agent_id, health=health)
+        self._store.call(
+            queries.upsert_agent,
+            session.agent_id,
+            {"health_metrics": health, "last_seen_at": utcnow()},
+        )
+
+    def durable(self, agent_id: uuid.UUID, instance_id: uuid.UUID, seq: int) -> AgentSession | None:
+        """Record that ``seq`` of that agent process is committed.
+
+        Returns the agent's live session to acknowledge on, if the cursor moved and the process is
+        still connected (perhaps on a newer connection than the one the data came in on).
+        """
+        key = (agent_id, instance_id)
+        if seq <= self._cursors.get(key, 0):
+            return None
+        self._cursors[key] = seq
+        session = self._sessions.get(agent_id)
+        if session is None or session.instance_id != instance_id:
+            return None
+        session.durable_seq = max(session.durable_seq, seq)
+        return session
+
+    def stale_sessions(self, now: float, timeout: float) -> list[AgentSession]:
+        return [s for s in self._sessions.values() if now - s.last_heard > timeout]
+
+
+def _ip_of(remote: str) -> str | None:
+    host = remote.rsplit(":", 1)[0].strip("[]") if remote else ""
+    return host or None

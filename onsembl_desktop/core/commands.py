@@ -1,0 +1,666 @@
+"""Commands: submission, per-agent queues, dispatch, results, cancellation, disconnect grace.
+
+Each agent runs one command at a time; the rest wait in its queue by priority (higher first), then
+by arrival, unless the user moved them. Every change is mirrored to the database through the
+writer (in order), so a restart rebuilds exactly the same queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import KnownError
+from ..protocol import messages as m
+from ..protocol.enums import (
+    ActivityState,
+    AgentStatus,
+    AuditEventType,
+    CommandStatus,
+    CommandType,
+    CompletionReason,
+    QueueStatus,
+)
+from ..store import queries
+from ..store.store import Store
+from ..store.types import utcnow
+from .agents import AgentRegistry, AgentSession
+from .audit import Audit
+from .events import CommandChanged, EventBus
+from .model import AgentQueue, Command, Run
+from .state import CommandInfo, Tokens
+
+log = logging.getLogger("onsembl.core.commands")
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """How long the app waits before it acts on an agent's behalf."""
+
+    grace_s: float = 60.0  # a disconnected agent's running command survives this long
+    cancel_timeout_s: float = (
+        10.0  # after a cancel, force the command closed if the agent is silent
+    )
+    time_limit_slack_s: float = (
+        2.0  # the app's time-limit backstop fires this long after the agent's
+    )
+
+
+class CommandError(KnownError):
+    """A command request the user must change (unknown agent, nothing to run on, ...)."""
+
+
+class CommandService:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        audit: Audit,
+        agents: AgentRegistry,
+        timing: Timing | None = None,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._audit = audit
+        self._agents = agents
+        self.timing = timing or Timing()
+        self._commands: dict[uuid.UUID, Command] = {}  # open ones, plus recently finished
+        self._queues: dict[uuid.UUID, AgentQueue] = {}
+        self._order = itertools.count()
+        self._dirty_queues: set[uuid.UUID] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    # --- start-up ---------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild open commands and queues from the database (after a restart or crash)."""
+        work = await self._store.read(queries.load_open_work)
+        names = {a.id: a.name for a in self._agents.all()}
+        for row in work.commands:
+            c = row
+            self._commands[c.id] = Command(
+                id=c.id,
+                content=c.content,
+                type=c.type,
+                priority=c.priority,
+                created_at=c.created_at,
+                constraints=dict(c.execution_constraints or {}),
+                broadcast=c.broadcast,
+                status=c.status,
+                started_at=c.started_at,
+            )
+        entries = {(q.command_id, q.agent_id): q for q in work.queue}
+        for row in work.runs:
+            r = row
+            command = self._commands.get(r.command_id)
+            if command is None:
+                continue
+            entry = entries.get((r.command_id, r.agent_id))
+            run = Run(
+                command=command,
+                agent_id=r.agent_id,
+                agent_name=names.get(r.agent_id, "?"),
+                enqueued_at=entry.enqueued_at if entry else r.created_at,
+                order=next(self._order),
+                status=r.status,
+                entry_id=entry.id if entry else uuid.uuid4(),
+                tokens=Tokens(
+                    r.input_tokens, r.output_tokens, r.cached_tokens, r.total_tokens, r.cost_usd
+                ),
+                started_at=r.started_at,
+                completed_at=r.completed_at,
+                exit_code=r.exit_code,
+                error=r.error,
+                reason=r.reason,
+            )
+            command.runs[r.agent_id] = run
+            queue = self._queue(r.agent_id)
+            if r.status is CommandStatus.EXECUTING:
+                # In doubt until the agent reconnects and says whether it still runs it.
+                queue.current = run
+                self._start_grace(run)
+            elif not r.status.is_final:
+                run.status = CommandStatus.QUEUED
+                position = (
+                    entry.position if entry and entry.status == QueueStatus.WAITING else 10**9
+                )
+                queue.waiting.append(run)
+                run.order = position  # temporary sort key
+        for queue in self._queues.values():
+            queue.waiting.sort(key=lambda r: r.order)
+            for run in queue.waiting:
+                run.order = next(self._order)
+        for agent_id in self._queues:
+            self._sync_agent(agent_id)
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    def get(self, command_id: uuid.UUID) -> CommandInfo | None:
+        command = self._commands.get(command_id)
+        return self._info(command) if command else None
+
+    def has_run(self, command_id: uuid.UUID, agent_id: uuid.UUID) -> bool:
+        command = self._commands.get(command_id)
+        return command is not None and agent_id in command.runs
+
+    def queue_of(self, agent_id: uuid.UUID) -> list[CommandInfo]:
+        queue = self._queues.get(agent_id)
+        if queue is None:
+            return []
+        runs = ([queue.current] if queue.current else []) + queue.waiting
+        return [self._info(r.command) for r in runs]
+
+    def open_commands(self) -> list[CommandInfo]:
+        return [self._info(c) for c in self._commands.values() if not c.status.is_final]
+
+    # --- submission -------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        content: str,
+        *,
+        agent_ids: list[uuid.UUID],
+        broadcast: bool = False,
+        command_type: CommandType = CommandType.NATURAL,
+        priority: int = 50,
+        constraints: dict[str, Any] | None = None,
+        fail_if_offline: bool = False,
+        preset_id: uuid.UUID | None = None,
+        constraint_id: uuid.UUID | None = None,
+    ) -> CommandInfo:
+        if not content.strip():
+            raise CommandError("the command is empty")
+        if not 0 <= priority <= 100:
+            raise CommandError(f"priority must be between 0 and 100, not {priority}")
+        if broadcast:
+            agent_ids = [a.id for a in self._agents.all() if a.status is AgentStatus.ONLINE]
+            if not agent_ids:
+                raise CommandError("no agent is online to broadcast to")
+        if not agent_ids:
+            raise CommandError("name at least one agent, or send to all")
+        agents = []
+        for agent_id in dict.fromkeys(agent_ids):
+            info = self._agents.get(agent_id)
+            if info is None:
+                raise CommandError(f"no such agent: {agent_id}")
+            agents.append(info)
+        now = utcnow()
+        command = Command(
+            id=uuid.uuid4(),
+            content=content,
+            type=command_type,
+            priority=priority,
+            created_at=now,
+            constraints=dict(constraints or {}),
+            broadcast=broadcast,
+        )
+        for info in agents:
+            command.runs[info.id] = Run(
+                command=command,
+                agent_id=info.id,
+                agent_name=info.name,
+                enqueued_at=now,
+                order=next(self._order),
+            )
+        self._commands[command.id] = command
+        self._store.call(
+            queries.insert_command,
+            {
+                "id": command.id,
+                "user_id": self._store.user_id,
+                "content": content,
+                "type": command_type,
+                "target_agents": [str(a.id) for a in agents],
+                "broadcast": broadcast,
+                "status": CommandStatus.PENDING,
+                "priority": priority,
+                "execution_constraints": command.constraints,
+                "preset_id": preset_id,
+                "constraint_id": constraint_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "command_id": command.id,
+                    "agent_id": r.agent_id,
+                    "status": CommandStatus.PENDING,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in command.runs.values()
+            ],
+        )
+        self._audit.record(
+            AuditEventType.COMMAND_SENT,
+            command_id=command.id,
+            agents=[a.name for a in agents],
+            broadcast=broadcast,
+            type=command_type.value,
+            priority=priority,
+            content=content[:500],
+            constraints=command.constraints,
+        )
+        for info in agents:
+            run = command.runs[info.id]
+            if fail_if_offline and info.status is not AgentStatus.ONLINE:
+                self._finish(run, CommandStatus.FAILED, error=f"agent {info.name} is offline")
+                continue
+            self._enqueue(run)
+        self._refresh(command)
+        for info in agents:
+            self._pump(info.id)
+        return self._info(command)
+
+    def _enqueue(self, run: Run) -> None:
+        queue = self._queue(run.agent_id)
+        run.status = CommandStatus.QUEUED
+        queue.insert(run)
+        self._mark_queue(run.agent_id)
+        self._store.call(
+            queries.update_run,
+            run.command.id,
+            run.agent_id,
+            {"status": CommandStatus.QUEUED},
+        )
+
+    # --- dispatch ---------------------------------------------------------------------------------
+
+    def pump_all(self) -> None:
+        for agent_id in list(self._queues):
+            self._pump(agent_id)
+
+    def _pump(self, agent_id: uuid.UUID) -> None:
+        """Start the next waiting command if the agent is connected, free and not paused."""
+        queue = self._queue(agent_id)
+        session = self._agents.session(agent_id)
+        if queue.current is None and queue.waiting and not queue.paused and session is not None:
+            run = queue.waiting.pop(0)
+            self._dispatch(run, session)
+            self._mark_queue(agent_id)
+        self._sync_agent(agent_id)
+
+    def _dispatch(self, run: Run, session: AgentSession) -> None:
+        queue = self._queue(run.agent_id)
+        queue.current = run
+        now = utcnow()
+        run.status = CommandStatus.EXECUTING
+        run.started_at = now
+        command = run.command
+        entry = queries.QueueRow(run.entry_id, command.id, run.priority, run.enqueued_at)
+        self._store.call(queries.start_queue_entry, entry, run.agent_id, now)
+        self._store.call(
+            queries.update_run,
+            command.id,
+            run.agent_id,
+            {"status": CommandStatus.EXECUTING, "started_at": now},
+        )
+        constraints = m.Constraints(
+            time_limit_ms=command.constraints.get("time_limit_ms"),
+            token_budget=command.constraints.get("token_budget"),
+            memory_limit_mb=command.constraints.get("memory_limit_mb"),
+            cpu_limit_percent=command.constraints.get("cpu_limit_percent"),
+        )
+        session.link.send(
+            m.CommandRequest(
+                command_id=command.id,
+                content=command.content,
+                command_type=command.type,
+                priority=command.priority,
+                constraints=constraints,
+            )
+        )
+        if constraints.time_limit_ms:
+            delay = constraints.time_limit_ms / 1000 + self.timing.time_limit_slack_s
+            run.timers.append(self.loop.call_later(delay, self._time_limit_backstop, run))
+        self._refresh(command)
+
+    def _time_limit_backstop(self, run: Run) -> None:
+        if run.status is CommandStatus.EXECUTING and run.cancel_reason is None:
+            log.warning("%s overran its time limit; the app stops it", run.agent_name)
+            self._cancel_run(run, CompletionReason.TIME_LIMIT_EXCEEDED, "time limit exceeded")
+
+    # --- results from agents ----------------------------------------------------------------------
+
+    def on_ack(self, session: AgentSession, ack: m.CommandAck) -> None:
+        run = self._run(ack.command_id, session.agent_id)
+        if run is None or run.status.is_final:
+            return
+        run.acked = True
+        if not ack.accepted:
+            self._finish(
+                run, CommandStatus.FAILED, error=ack.reason or "the agent refused the command"
+            )
+
+    def on_usage(self, session: AgentSession, update: m.UsageUpdate) -> None:
+        run = self._run(update.command_id, session.agent_id)
+        if run is None or run.status.is_final:
+            return
+        run.tokens = Tokens.of(update.usage)
+        self._refresh(run.command)
+        budget = run.command.constraints.get("token_budget")
+        if budget and run.tokens.total > budget and run.cancel_reason is None:
+            # The agent enforces budgets itself; this is the app's backstop.
+            self._cancel_run(run, CompletionReason.TOKEN_LIMIT_EXCEEDED, "token budget exceeded")
+
+    def on_complete(self, session: AgentSession, done: m.CommandComplete) -> None:
+        run = self._run(done.command_id, session.agent_id)
+        if run is None:
+            log.warning("completion for unknown command %s from %s", done.command_id, session.name)
+            return
+        if run.status.is_final:
+            return
+        self._finish(
+            run,
+            done.status,
+            exit_code=done.exit_code,
+            error=done.error,
+            reason=done.reason.value if done.reason else None,
+            tokens=Tokens.of(done.usage) if done.usage else None,
+            session_id=done.session_id,
+        )
+
+    def on_agent_error(self, session: AgentSession, err: m.AgentError) -> None:
+        if err.command_id is None:
+            return
+        run = self._run(err.command_id, session.agent_id)
+        if run is not None and not run.status.is_final:
+            run.error = err.message
+            self._refresh(run.command)
+
+    # --- connection changes -----------------------------------------------------------------------
+
+    def agent_online(
+        self, session: AgentSession, reported: list[m.CommandState]
+    ) -> list[uuid.UUID]:
+        """Reconcile what the agent says it runs with what we think; returns commands to drop."""
+        known = {c.command_id for c in reported}
+        queue = self._queue(session.agent_id)
+        current = queue.current
+        if current is not None and current.status is CommandStatus.EXECUTING:
+            current.clear_timers()
+            if current.command.id in known:
+                self._rearm_time_limit(current)
+            elif not current.acked and not session.new_instance:
+                # Sent just as the connection died and never received: it never ran, so run it now.
+                queue.current = None
+                current.status = CommandStatus.QUEUED
+                queue.waiting.insert(0, current)
+                self._mark_queue(session.agent_id)
+                self._refresh(current.command)
+            else:
+                self._finish(
+                    current,
+                    CommandStatus.FAILED,
+                    error="the agent restarted and lost this command",
+                    reason=CompletionReason.AGENT_LOST.value,
+                )
+        unknown = [cid for cid in known if not self.has_run(cid, session.agent_id)]
+        self.update_activity(session.agent_id)
+        return unknown
+
+    def agent_offline(self, agent_id: uuid.UUID) -> None:
+        queue = self._queue(agent_id)
+        if queue.current is not None and queue.current.status is CommandStatus.EXECUTING:
+            self._start_grace(queue.current)
+        self._sync_agent(agent_id)
+
+    def _start_grace(self, run: Run) -> None:
+        run.clear_timers()
+        run.timers.append(self.loop.call_later(self.timing.grace_s, self._grace_expired, run))
+
+    def _grace_expired(self, run: Run) -> None:
+        if run.status.is_final or self._agents.session(run.agent_id) is not None:
+            return
+        self._finish(
+            run,
+            CommandStatus.FAILED,
+            error=f"agent {run.agent_name} disconnected and did not return within "
+            f"{self.timing.grace_s:g} s",
+            reason=CompletionReason.AGENT_LOST.value,
+        )
+
+    def _rearm_time_limit(self, run: Run) -> None:
+        limit = run.command.constraints.get("time_limit_ms")
+        if limit and run.started_at is not None:
+            elapsed = (utcnow() - run.started_at).total_seconds()
+            delay = max(0.0, limit / 1000 + self.timing.time_limit_slack_s - elapsed)
+            run.timers.append(self.loop.call_later(delay, self._time_limit_backstop, run))
+
+    # --- cancellation -----------------------------------------------------------------------------
+
+    def cancel(
+        self,
+        command_id: uuid.UUID,
+        reason: CompletionReason = CompletionReason.CANCELLED,
+        message: str | None = None,
+    ) -> CommandInfo:
+        command = self._commands.get(command_id)
+        if command is None:
+            raise CommandError(f"no open command {command_id}")
+        if command.status.is_final:
+            return self._info(command)
+        for run in list(command.runs.values()):
+            self._cancel_run(run, reason, message or "cancelled by the user")
+        self._audit.record(
+            AuditEventType.COMMAND_CANCELLED,
+            command_id=command_id,
+            reason=reason.value,
+            message=message,
+        )
+        return self._info(command)
+
+    def _cancel_run(self, run: Run, reason: CompletionReason, message: str) -> None:
+        if run.status.is_final:
+            return
+        queue = self._queue(run.agent_id)
+        if queue.remove(run) or run.status is not CommandStatus.EXECUTING:
+            self._mark_queue(run.agent_id)
+            self._finish(run, CommandStatus.CANCELLED, error=message, reason=reason.value)
+            return
+        session = self._agents.session(run.agent_id)
+        if session is None:
+            final = (
+                CommandStatus.FAILED
+                if reason in (CompletionReason.TIME_LIMIT_EXCEEDED,)
+                else CommandStatus.CANCELLED
+            )
+            self._finish(run, final, error=message, reason=reason.value)
+            return
+        run.cancel_reason = reason.value
+        self._store.call(queries.mark_interrupt, run.entry_id, message)
+        session.link.send(
+            m.CommandCancel(command_id=run.command.id, reason=reason, message=message)
+        )
+        run.timers.append(
+            self.loop.call_later(self.timing.cancel_timeout_s, self._cancel_timed_out, run, reason)
+        )
+
+    def _cancel_timed_out(self, run: Run, reason: CompletionReason) -> None:
+        if run.status.is_final:
+            return
+        log.warning("%s did not confirm the cancel of %s", run.agent_name, run.command.id)
+        status = (
+            CommandStatus.FAILED
+            if reason is CompletionReason.TIME_LIMIT_EXCEEDED
+            else CommandStatus.CANCELLED
+        )
+        self._finish(
+            run,
+            status,
+            error=f"agent {run.agent_name} did not confirm the stop within "
+            f"{self.timing.cancel_timeout_s:g} s",
+            reason=reason.value,
+        )
+
+    # --- finishing --------------------------------------------------------------------------------
+
+    def _finish(
+        self,
+        run: Run,
+        status: CommandStatus,
+        *,
+        exit_code: int | None = None,
+        error: str | None = None,
+        reason: str | None = None,
+        tokens: Tokens | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        run.clear_timers()
+        now = utcnow()
+        run.status = status
+        run.completed_at = now
+        run.exit_code = exit_code
+        run.error = error
+        run.reason = reason or run.cancel_reason
+        if tokens is not None:
+            run.tokens = tokens
+        queue = self._queue(run.agent_id)
+        if queue.current is run:
+            queue.current = None
+        queue.remove(run)
+        self._mark_queue(run.agent_id)
+        self._store.call(queries.remove_queue_entry, run.entry_id)
+        values: dict[str, Any] = {
+            "status": status,
+            "completed_at": now,
+            "exit_code": exit_code,
+            "error": error,
+            "reason": run.reason,
+            "input_tokens": run.tokens.input,
+            "output_tokens": run.tokens.output,
+            "cached_tokens": run.tokens.cached,
+            "total_tokens": run.tokens.total,
+            "cost_usd": run.tokens.cost_usd,
+        }
+        if session_id:
+            values["session_id"] = session_id
+        self._store.call(queries.update_run, run.command.id, run.agent_id, values)
+        details = {
+            "agent": run.agent_name,
+            "status": status.value,
+            "exit_code": exit_code,
+            "error": error,
+            "reason": run.reason,
+            "tokens": run.tokens.total,
+        }
+        self._audit.record(
+            AuditEventType.COMMAND_COMPLETED,
+            agent_id=run.agent_id,
+            command_id=run.command.id,
+            by_user=False,
+            **details,
+        )
+        if run.reason in (
+            AuditEventType.TIME_LIMIT_EXCEEDED.value,
+            AuditEventType.TOKEN_LIMIT_EXCEEDED.value,
+            AuditEventType.MEMORY_LIMIT_EXCEEDED.value,
+        ):
+            self._audit.record(
+                AuditEventType(run.reason),
+                agent_id=run.agent_id,
+                command_id=run.command.id,
+                by_user=False,
+                **details,
+                constraints=run.command.constraints,
+            )
+        self._refresh(run.command)
+        if self.loop.is_running():
+            self.loop.call_soon(self._pump, run.agent_id)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _queue(self, agent_id: uuid.UUID) -> AgentQueue:
+        queue = self._queues.get(agent_id)
+        if queue is None:
+            queue = self._queues[agent_id] = AgentQueue()
+        return queue
+
+    def _run(self, command_id: uuid.UUID, agent_id: uuid.UUID) -> Run | None:
+        command = self._commands.get(command_id)
+        return command.runs.get(agent_id) if command else None
+
+    def _refresh(self, command: Command) -> None:
+        """Recompute the aggregate status, persist it if it changed, and publish."""
+        status = command.aggregate()
+        changed = status is not command.status
+        if changed:
+            command.status = status
+            now = utcnow()
+            values: dict[str, Any] = {"status": status, "updated_at": now}
+            if status is CommandStatus.EXECUTING and command.started_at is None:
+                command.started_at = now
+                values["started_at"] = now
+            if status.is_final:
+                command.completed_at = now
+                command.error = command.first_error()
+                values["completed_at"] = now
+                values["error"] = command.error
+            self._store.call(queries.update_command, command.id, values)
+        self._bus.publish(CommandChanged(self._info(command)))
+
+    def _info(self, command: Command) -> CommandInfo:
+        positions = {}
+        for agent_id in command.runs:
+            queue = self._queues.get(agent_id)
+            if queue is not None:
+                run = command.runs[agent_id]
+                position = queue.position_of(run)
+                if position is not None:
+                    positions[agent_id] = position
+        return command.info(positions)
+
+    def _mark_queue(self, agent_id: uuid.UUID) -> None:
+        """Persist the agent's waiting order once this loop iteration is done changing it."""
+        if agent_id in self._dirty_queues:
+            return
+        self._dirty_queues.add(agent_id)
+        self.loop.call_soon(self._flush_queue, agent_id)
+
+    def _flush_queue(self, agent_id: uuid.UUID) -> None:
+        self._dirty_queues.discard(agent_id)
+        queue = self._queue(agent_id)
+        rows = [
+            queries.QueueRow(r.entry_id, r.command.id, r.priority, r.enqueued_at)
+            for r in queue.waiting
+        ]
+        self._store.call(queries.sync_waiting, agent_id, rows)
+
+    def _sync_agent(self, agent_id: uuid.UUID) -> None:
+        self.update_activity(agent_id)
+
+    def update_activity(self, agent_id: uuid.UUID) -> None:
+        queue = self._queue(agent_id)
+        if queue.current is not None:
+            activity = ActivityState.PROCESSING
+        elif queue.waiting:
+            activity = ActivityState.QUEUED
+        else:
+            activity = ActivityState.IDLE
+        self._agents.update(
+            agent_id,
+            activity=activity,
+            current_command_id=queue.current.command.id if queue.current else None,
+            queue_length=len(queue.waiting),
+            paused=queue.paused,
+        )
+
+    def forget_finished(self, keep: int = 500) -> None:
+        """Drop finished commands from memory beyond the newest ``keep`` (the database has them)."""
+        finished = [c for c in self._commands.values() if c.status.is_final]
+        if len(finished) <= keep:
+            return
+        finished.sort(key=lambda c: c.created_at)
+        for command in finished[: len(finished) - keep]:
+            del self._commands[command.id]

@@ -1,0 +1,286 @@
+"""The core: what the gateway calls when agents talk, and what the UI and control clients drive.
+
+Agent messages arrive here already decoded. Reliable ones (those with ``seq``) pass through
+:meth:`Core.agent_message` which drops what was already taken, hands the rest to storage and the
+subscribers, and acknowledges each ``seq`` only once the writer has committed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from ..protocol import PROTOCOL_VERSION
+from ..protocol import messages as m
+from ..protocol.codec import ErrorCode, ProtocolError
+from ..protocol.enums import AuditEventType
+from ..store import queries
+from ..store.store import Store
+from ..store.types import utcnow
+from ..store.writer import Cursor, OutputRow
+from .agents import AgentRegistry, AgentSession
+from .audit import Audit
+from .commands import CommandService, Timing
+from .events import EventBus, Notice, OutputReceived, ReportChanged, StorageStatus, TraceChanged
+from .state import AgentLink
+
+log = logging.getLogger("onsembl.core")
+
+
+class Core:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        heartbeat_interval_s: float = 10.0,
+        timing: Timing | None = None,
+        server_version: str = "",
+    ) -> None:
+        self.store = store
+        self.bus = EventBus()
+        self.audit = Audit(store, self.bus)
+        self.agents = AgentRegistry(store, self.bus, self.audit)
+        self.commands = CommandService(store, self.bus, self.audit, self.agents, timing)
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.server_version = server_version
+        self._monitor: asyncio.Task[None] | None = None
+        store.on_status(self._storage_status)
+
+    async def start(self) -> None:
+        await self.agents.load()
+        await self.commands.load()
+        self._monitor = asyncio.create_task(self._watch_heartbeats(), name="heartbeat-monitor")
+
+    async def stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            try:
+                await self._monitor
+            except asyncio.CancelledError:
+                pass
+        await self.store.flush()
+
+    # --- agent connections ------------------------------------------------------------------------
+
+    def agent_connected(self, link: AgentLink, hello: m.AgentConnect) -> AgentSession:
+        """Register an agent; sends it AGENT_WELCOME and then any work waiting for it."""
+        loop = asyncio.get_running_loop()
+        session = self.agents.connect(link, hello, loop.time())
+        unknown = self.commands.agent_online(session, hello.commands)
+        link.send(
+            m.AgentWelcome(
+                agent_id=session.agent_id,
+                acked_seq=session.durable_seq,
+                heartbeat_interval_ms=int(self.heartbeat_interval_s * 1000),
+                protocol_version=min(hello.protocol_version, PROTOCOL_VERSION),
+                server_version=self.server_version,
+                unknown_commands=unknown,
+            )
+        )
+        log.info(
+            "agent %s connected from %s (resuming after seq %d)",
+            hello.name,
+            link.remote,
+            session.durable_seq,
+        )
+        self.commands.pump_all()
+        return session
+
+    def agent_disconnected(self, session: AgentSession, reason: str) -> None:
+        if self.agents.disconnect(session, reason):
+            log.info("agent %s disconnected: %s", session.name, reason)
+            self.commands.agent_offline(session.agent_id)
+
+    def agent_message(self, session: AgentSession, envelope_id: str, payload: m.Payload) -> None:
+        """Handle one decoded message from a connected agent. Raises ProtocolError to reply ERROR."""
+        session.last_heard = asyncio.get_running_loop().time()
+        if isinstance(payload, m.AgentHeartbeat):
+            self.agents.heartbeat(session, payload)
+            return
+        if not isinstance(payload, m.Sequenced):
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"{type(payload).__name__} is not expected on a connected agent",
+                ref_id=envelope_id,
+            )
+        if payload.seq <= session.received_seq:
+            # Already taken (a resend after reconnect). Re-acknowledge if it is already stored.
+            if payload.seq <= session.durable_seq:
+                self._schedule_ack(session)
+            return
+        session.received_seq = payload.seq
+        try:
+            self._apply(session, envelope_id, payload)
+        finally:
+            # Advance the cursor even for refused messages, or the agent would resend them forever.
+            self.store.submit(
+                Cursor(
+                    session.agent_id,
+                    session.instance_id,
+                    payload.seq,
+                    partial(self._durable, session.agent_id, session.instance_id),
+                )
+            )
+
+    def _apply(self, session: AgentSession, envelope_id: str, payload: m.Sequenced) -> None:
+        command_id = getattr(payload, "command_id", None)
+        if command_id is not None and not self.commands.has_run(command_id, session.agent_id):
+            if not isinstance(payload, m.AgentError):
+                raise ProtocolError(
+                    ErrorCode.UNKNOWN_COMMAND,
+                    f"command {command_id} is not assigned to {session.name}",
+                    ref_id=envelope_id,
+                )
+        if isinstance(payload, m.TerminalOutput):
+            self._output(session, payload)
+        elif isinstance(payload, m.CommandAck):
+            self.commands.on_ack(session, payload)
+        elif isinstance(payload, m.TraceEvent):
+            self._trace(session, payload)
+        elif isinstance(payload, m.UsageUpdate):
+            self.commands.on_usage(session, payload)
+        elif isinstance(payload, m.CommandComplete):
+            self.commands.on_complete(session, payload)
+        elif isinstance(payload, m.InvestigationReport):
+            self._report(session, payload)
+        elif isinstance(payload, m.AgentError):
+            self._agent_error(session, payload)
+
+    def _output(self, session: AgentSession, out: m.TerminalOutput) -> None:
+        if out.command_id is None:
+            return  # interactive-session output outside a command is shown, not stored
+        now_ms = int(utcnow().timestamp() * 1000)
+        self.store.submit(
+            OutputRow(
+                queries.output_row(
+                    command_id=out.command_id,
+                    agent_id=session.agent_id,
+                    seq=out.seq,
+                    stream=out.stream_type.value,
+                    data=out.data,
+                    timestamp=utcnow(),
+                )
+            )
+        )
+        self.bus.publish(
+            OutputReceived(
+                agent_id=session.agent_id,
+                agent_name=session.name,
+                command_id=out.command_id,
+                seq=out.seq,
+                data=out.data,
+                stream=out.stream_type,
+                timestamp_ms=now_ms,
+            )
+        )
+
+    def _trace(self, session: AgentSession, event: m.TraceEvent) -> None:
+        node = event.entry
+        values: dict[str, Any] = {
+            "id": node.id,
+            "command_id": event.command_id,
+            "agent_id": session.agent_id,
+            "parent_id": node.parent_id,
+            "type": node.type,
+            "name": node.name,
+            "content": node.content,
+            "started_at": _from_ms(node.started_at),
+            "completed_at": _from_ms(node.completed_at),
+            "duration_ms": node.duration_ms,
+            "tokens_used": node.tokens_used,
+            "error": node.error,
+            "metadata": node.metadata,
+            "created_at": utcnow(),
+        }
+        self.store.call(queries.upsert_trace, values)
+        self.bus.publish(TraceChanged(event.command_id, session.agent_id, node.id))
+
+    def _report(self, session: AgentSession, report: m.InvestigationReport) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "id": report.report_id,
+            "command_id": report.command_id,
+            "agent_id": session.agent_id,
+            "title": report.title[:500],
+            "summary": report.summary,
+            "status": report.status,
+            "content": m_to_dict(report.content),
+            "created_at": now,
+            "updated_at": now,
+        }
+        if report.status.value == "COMPLETE":
+            values["completed_at"] = now
+        self.store.call(queries.upsert_report, values)
+        self.bus.publish(ReportChanged(report.report_id, report.command_id))
+
+    def _agent_error(self, session: AgentSession, err: m.AgentError) -> None:
+        self.commands.on_agent_error(session, err)
+        self.audit.record(
+            AuditEventType.AGENT_ERROR,
+            agent_id=session.agent_id,
+            command_id=err.command_id,
+            by_user=False,
+            code=err.code,
+            message=err.message,
+            fatal=err.fatal,
+        )
+        self.bus.publish(Notice("error", f"{session.name}: {err.message}"))
+
+    # --- acknowledgements -------------------------------------------------------------------------
+
+    def _durable(self, agent_id: uuid.UUID, instance_id: uuid.UUID, seq: Any, exc: Any) -> None:
+        if exc is not None:
+            return
+        session = self.agents.durable(agent_id, instance_id, int(seq))
+        if session is not None:
+            self._schedule_ack(session)
+
+    def _schedule_ack(self, session: AgentSession) -> None:
+        # One OUTPUT_ACK per loop iteration, however many seqs a batch committed.
+        if session.ack_pending:
+            return
+        session.ack_pending = True
+        asyncio.get_running_loop().call_soon(self._send_ack, session)
+
+    def _send_ack(self, session: AgentSession) -> None:
+        session.ack_pending = False
+        if session.open:
+            session.link.send(m.OutputAck(seq=session.durable_seq))
+
+    # --- heartbeats -------------------------------------------------------------------------------
+
+    async def _watch_heartbeats(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.heartbeat_interval_s)
+            now = loop.time()
+            beat = m.ServerHeartbeat(server_time=int(utcnow().timestamp() * 1000))
+            for session in self.agents.stale_sessions(now, 3 * self.heartbeat_interval_s):
+                log.warning("agent %s missed 3 heartbeats; marking it offline", session.name)
+                session.link.close(1011, "missed 3 heartbeats")
+                self.agent_disconnected(session, "missed 3 heartbeats")
+            for session in self.agents.sessions():
+                session.link.send(beat)
+
+    def _storage_status(self, error: str | None) -> None:
+        self.bus.publish(StorageStatus(error))
+        if error:
+            self.bus.publish(Notice("error", error, key="storage"))
+        else:
+            self.bus.publish(Notice("info", "The database is writable again.", key="storage"))
+
+
+def _from_ms(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def m_to_dict(struct: m.Payload) -> dict[str, Any]:
+    import msgspec
+
+    result = msgspec.to_builtins(struct)
+    assert isinstance(result, dict)
+    return result

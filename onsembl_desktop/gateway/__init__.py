@@ -1,0 +1,1 @@
+"""WebSocket endpoints: agents (``/ws/agent``) and control clients (``/ws/control``)."""

@@ -1,0 +1,296 @@
+"""``/ws/control``: requests from ``onsembl ctl`` and scripts, answered from the core.
+
+Methods are registered in :data:`METHODS`; each takes its params Struct and returns JSON-ready data.
+``commands.watch`` also streams ``output`` events and ends with a ``done`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from ..core.commands import CommandError
+from ..core.events import CommandChanged, OutputReceived
+from ..core.service import Core
+from ..errors import KnownError
+from ..protocol import control as c
+from ..protocol.codec import ErrorCode, ProtocolError
+from ..store import queries
+from .views import agent_view, command_view, iso
+
+log = logging.getLogger("onsembl.gateway.control")
+
+Handler = Callable[["ControlSession", Any], Awaitable[Any]]
+METHODS: dict[str, tuple[type[c.Params], Handler]] = {}
+
+
+def method(name: str, params: type[c.Params]) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        METHODS[name] = (params, fn)
+        return fn
+
+    return register
+
+
+class ReplayGuard:
+    """Refuses a request id seen before, or a request too old to tell (a replayed capture)."""
+
+    def __init__(self, window_ms: int = c.MAX_REQUEST_AGE_MS) -> None:
+        self._window_ms = window_ms
+        self._seen: dict[str, int] = {}
+
+    def check(self, req: c.ControlRequest) -> None:
+        now = int(time.time() * 1000)
+        if abs(now - req.timestamp) > self._window_ms:
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN, "request timestamp outside the allowed window", ref_id=req.id
+            )
+        if req.id in self._seen:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "request id already used", ref_id=req.id)
+        self._seen[req.id] = now
+        if len(self._seen) > 10_000:
+            cutoff = now - self._window_ms
+            self._seen = {k: v for k, v in self._seen.items() if v >= cutoff}
+
+
+class ControlSession:
+    def __init__(self, ws: ServerConnection, core: Core, guard: ReplayGuard) -> None:
+        self.ws = ws
+        self.core = core
+        self.guard = guard
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def send(self, msg: c.ControlResponse | c.ControlEvent) -> None:
+        await self.ws.send(c.encode(msg), text=True)
+
+    async def serve(self) -> None:
+        try:
+            async for raw in self.ws:
+                await self._handle(raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            for task in self.tasks:
+                task.cancel()
+
+    async def _handle(self, raw: str | bytes) -> None:
+        req_id = ""
+        try:
+            req = c.decode_request(raw)
+            req_id = req.id
+            self.guard.check(req)
+            entry = METHODS.get(req.method)
+            if entry is None:
+                raise ProtocolError(
+                    ErrorCode.UNKNOWN_TYPE, f"unknown method {req.method!r}", ref_id=req.id
+                )
+            params_type, handler = entry
+            params = c.parse_params(params_type, req)
+            result = await handler(self, params)
+            await self.send(c.ControlResponse(id=req.id, ok=True, result=result))
+        except ProtocolError as exc:
+            await self._error(req_id, exc.code.value, exc.message)
+        except KnownError as exc:
+            await self._error(req_id, "REFUSED", str(exc))
+        except ConnectionClosed:
+            raise
+        except Exception as exc:
+            log.exception("control request failed")
+            await self._error(req_id, ErrorCode.INTERNAL.value, f"internal error: {exc}")
+
+    async def _error(self, req_id: str, code: str, message: str) -> None:
+        info = c.ControlErrorInfo(code=code, message=message)
+        await self.send(c.ControlResponse(id=req_id, ok=False, error=info))
+
+
+async def handle_control(ws: ServerConnection, core: Core, guard: ReplayGuard) -> None:
+    await ControlSession(ws, core, guard).serve()
+
+
+# --- methods -------------------------------------------------------------------------------------
+
+
+@method("agents.list", c.NoParams)
+async def agents_list(s: ControlSession, _p: c.NoParams) -> Any:
+    return [agent_view(a) for a in s.core.agents.all()]
+
+
+@method("commands.send", c.SendParams)
+async def commands_send(s: ControlSession, p: c.SendParams) -> Any:
+    ids = []
+    for name in p.agents:
+        info = s.core.agents.by_name(name)
+        if info is None:
+            raise CommandError(f"no agent named {name!r}")
+        ids.append(info.id)
+    constraints: dict[str, Any] = {}
+    if p.time_limit_ms is not None:
+        constraints["time_limit_ms"] = p.time_limit_ms
+    if p.token_budget is not None:
+        constraints["token_budget"] = p.token_budget
+    info = s.core.commands.submit(
+        p.content,
+        agent_ids=ids,
+        broadcast=p.all,
+        command_type=p.type,
+        priority=p.priority,
+        constraints=constraints,
+        fail_if_offline=p.fail_if_offline,
+    )
+    return command_view(info)
+
+
+@method("commands.cancel", c.CommandIdParams)
+async def commands_cancel(s: ControlSession, p: c.CommandIdParams) -> Any:
+    return command_view(s.core.commands.cancel(p.command_id))
+
+
+@method("commands.show", c.CommandIdParams)
+async def commands_show(s: ControlSession, p: c.CommandIdParams) -> Any:
+    return await show_command(s.core, p.command_id)
+
+
+async def show_command(core: Core, command_id: uuid.UUID) -> dict[str, Any]:
+    """A command with its runs and stored output (from memory if open, else from the database)."""
+    await core.store.flush()
+
+    def load(conn: Any) -> tuple[Any, list[Any], list[Any]]:
+        return (
+            queries.get_command(conn, command_id),
+            queries.get_runs(conn, command_id),
+            queries.get_outputs(conn, command_id),
+        )
+
+    row, runs, outputs = await core.store.read(load)
+    live = core.commands.get(command_id)
+    if live is not None:
+        view = command_view(live)
+    elif row is not None:
+        view = stored_command_view(row, runs)
+    else:
+        raise CommandError(f"no command {command_id}")
+    names = {r.agent_id: r.agent_name for r in runs}
+    view["output"] = [
+        {
+            "agent": names.get(o.agent_id, str(o.agent_id)),
+            "seq": o.sequence,
+            "stream": o.stream_type.value,
+            "data": o.content,
+            "timestamp": iso(o.timestamp),
+        }
+        for o in outputs
+    ]
+    return view
+
+
+def stored_command_view(cmd: Any, runs: list[Any]) -> dict[str, Any]:
+    return {
+        "id": str(cmd.id),
+        "content": cmd.content,
+        "type": cmd.type.value,
+        "status": cmd.status.value,
+        "priority": cmd.priority,
+        "broadcast": cmd.broadcast,
+        "constraints": cmd.execution_constraints,
+        "createdAt": iso(cmd.created_at),
+        "startedAt": iso(cmd.started_at),
+        "completedAt": iso(cmd.completed_at),
+        "error": cmd.error,
+        "runs": [
+            {
+                "agentId": str(r.agent_id),
+                "agent": r.agent_name,
+                "status": r.status.value,
+                "exitCode": r.exit_code,
+                "error": r.error,
+                "reason": r.reason,
+                "tokens": {
+                    "input": r.input_tokens,
+                    "output": r.output_tokens,
+                    "cached": r.cached_tokens,
+                    "total": r.total_tokens,
+                    "costUsd": r.cost_usd,
+                },
+                "startedAt": iso(r.started_at),
+                "completedAt": iso(r.completed_at),
+                "queuePosition": None,
+            }
+            for r in runs
+        ],
+    }
+
+
+@method("commands.watch", c.SubscribeParams)
+async def commands_watch(s: ControlSession, p: c.SubscribeParams) -> Any:
+    """Stream a command's output (stored first, then live) and end with a ``done`` event."""
+    core = s.core
+    queue: asyncio.Queue[OutputReceived | CommandChanged] = asyncio.Queue()
+
+    def on_output(ev: OutputReceived) -> None:
+        if ev.command_id == p.command_id:
+            queue.put_nowait(ev)
+
+    def on_command(ev: CommandChanged) -> None:
+        if ev.command.id == p.command_id:
+            queue.put_nowait(ev)
+
+    unsubscribe = [
+        core.bus.subscribe(OutputReceived, on_output),
+        core.bus.subscribe(CommandChanged, on_command),
+    ]
+
+    async def stream() -> None:
+        try:
+            sent: dict[str, int] = {}  # agent -> highest seq sent
+            view = await show_command(core, p.command_id)
+            if p.from_start:
+                for o in view["output"]:
+                    await _emit_output(s, o["agent"], o["seq"], o["data"], o["stream"], sent)
+            status = view["status"]
+            while status not in ("COMPLETED", "FAILED", "CANCELLED"):
+                ev = await queue.get()
+                if isinstance(ev, OutputReceived):
+                    await _emit_output(s, ev.agent_name, ev.seq, ev.data, ev.stream.value, sent)
+                else:
+                    status = ev.command.status.value
+            # Output committed after the last event we saw is still delivered: read the rest.
+            final = await show_command(core, p.command_id)
+            while not queue.empty():
+                ev = queue.get_nowait()
+                if isinstance(ev, OutputReceived):
+                    await _emit_output(s, ev.agent_name, ev.seq, ev.data, ev.stream.value, sent)
+            for o in final["output"]:
+                await _emit_output(s, o["agent"], o["seq"], o["data"], o["stream"], sent)
+            final.pop("output")
+            await s.send(c.ControlEvent(event="done", data=final))
+        except ConnectionClosed:
+            pass
+        finally:
+            for unsub in unsubscribe:
+                unsub()
+
+    view = core.commands.get(p.command_id)
+    task = asyncio.get_running_loop().create_task(stream())
+    s.tasks.add(task)
+    task.add_done_callback(s.tasks.discard)
+    return {"watching": str(p.command_id), "status": view.status.value if view else None}
+
+
+async def _emit_output(
+    s: ControlSession, agent: str, seq: int, data: str, stream: str, sent: dict[str, int]
+) -> None:
+    if seq <= sent.get(agent, 0):
+        return
+    sent[agent] = seq
+    await s.send(
+        c.ControlEvent(
+            event="output", data={"agent": agent, "seq": seq, "data": data, "stream": stream}
+        )
+    )

@@ -1,0 +1,55 @@
+"""Where Onsembl keeps its files. Every command takes ``--data-dir``; this is the default."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "onsembl-desktop"
+ENDPOINT_FILE = "endpoint.json"
+AGENT_TOKEN_FILE = "agent_token"
+CONTROL_TOKEN_FILE = "control_token"
+SETTINGS_FILE = "settings.json"
+LOG_DIR = "logs"
+
+
+def default_data_dir() -> Path:
+    """``$ONSEMBL_DATA_DIR`` if set, else the platform's per-user data dir (same for pip and frozen)."""
+    env = os.environ.get("ONSEMBL_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def ensure_data_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.chmod(0o700)
+    except OSError:
+        pass  # not ours to change (e.g. a shared folder); files inside are still 0600
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file readable only by its owner, atomically (write to a temp file, rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def read_endpoint(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((data_dir / ENDPOINT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

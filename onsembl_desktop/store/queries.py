@@ -1,0 +1,349 @@
+"""Reads and writes the core needs, as plain functions of a Connection.
+
+Writes run on the writer thread (wrapped in ``Apply``); reads on the store's read threads. Keeping
+them as functions of a Connection keeps them testable against a real SQLite file with no loop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, insert, select, update
+
+from ..protocol.enums import AgentStatus, AuditEventType, CommandStatus, QueueStatus
+from .models import (
+    Agent,
+    AgentStream,
+    AuditLog,
+    Command,
+    CommandQueueEntry,
+    CommandRun,
+    InvestigationReport,
+    TerminalOutput,
+    TraceEntry,
+)
+from .types import utcnow
+
+# --- agents --------------------------------------------------------------------------------------
+
+
+def load_agents(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(Agent).order_by(Agent.name)).all()
+
+
+def upsert_agent(conn: Connection, agent_id: uuid.UUID, values: dict[str, Any]) -> None:
+    now = utcnow()
+    table = Agent.__table__
+    updated = conn.execute(
+        update(table).where(table.c.id == agent_id).values(**values, updated_at=now)
+    ).rowcount
+    if not updated:
+        conn.execute(insert(table).values(id=agent_id, created_at=now, updated_at=now, **values))
+
+
+def mark_all_agents_offline(conn: Connection) -> int:
+    """At start-up nobody is connected yet, whatever the last run left behind."""
+    now = utcnow()
+    return conn.execute(
+        update(Agent)
+        .where(Agent.status != AgentStatus.OFFLINE)
+        .values(status=AgentStatus.OFFLINE, disconnected_at=now, updated_at=now)
+    ).rowcount
+
+
+def load_cursors(conn: Connection) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    rows = conn.execute(
+        select(AgentStream.agent_id, AgentStream.instance_id, AgentStream.acked_seq)
+    )
+    return {(r.agent_id, r.instance_id): r.acked_seq for r in rows}
+
+
+def forget_other_instances(conn: Connection, agent_id: uuid.UUID, instance_id: uuid.UUID) -> None:
+    conn.execute(
+        delete(AgentStream).where(
+            AgentStream.agent_id == agent_id, AgentStream.instance_id != instance_id
+        )
+    )
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def insert_command(conn: Connection, values: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+    conn.execute(insert(Command).values(**values))
+    if runs:
+        conn.execute(insert(CommandRun), runs)
+
+
+def update_command(conn: Connection, command_id: uuid.UUID, values: dict[str, Any]) -> None:
+    conn.execute(update(Command).where(Command.id == command_id).values(**values))
+
+
+def update_run(
+    conn: Connection, command_id: uuid.UUID, agent_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    conn.execute(
+        update(CommandRun)
+        .where(CommandRun.command_id == command_id, CommandRun.agent_id == agent_id)
+        .values(**values, updated_at=utcnow())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWork:
+    """Commands not yet finished, with their runs and queue entries, for rebuilding queues."""
+
+    commands: list[Row[Any]]
+    runs: list[Row[Any]]
+    queue: list[Row[Any]]
+
+
+def load_open_work(conn: Connection) -> OpenWork:
+    final = [CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]
+    commands = conn.execute(
+        select(Command).where(Command.status.not_in(final)).order_by(Command.created_at)
+    ).all()
+    ids = [c.id for c in commands]
+    runs: list[Row[Any]] = []
+    queue: list[Row[Any]] = []
+    for chunk in _chunks(ids, 500):
+        runs.extend(conn.execute(select(CommandRun).where(CommandRun.command_id.in_(chunk))).all())
+        queue.extend(
+            conn.execute(
+                select(CommandQueueEntry).where(CommandQueueEntry.command_id.in_(chunk))
+            ).all()
+        )
+    return OpenWork(list(commands), runs, queue)
+
+
+def get_command(conn: Connection, command_id: uuid.UUID) -> Row[Any] | None:
+    return conn.execute(select(Command).where(Command.id == command_id)).first()
+
+
+def get_runs(conn: Connection, command_id: uuid.UUID) -> list[Row[Any]]:
+    rows = conn.execute(
+        select(CommandRun, Agent.name.label("agent_name"))
+        .join(Agent, Agent.id == CommandRun.agent_id)
+        .where(CommandRun.command_id == command_id)
+        .order_by(Agent.name)
+    )
+    return list(rows)
+
+
+def get_outputs(
+    conn: Connection,
+    command_id: uuid.UUID,
+    *,
+    agent_id: uuid.UUID | None = None,
+    after_seq: int = 0,
+    limit: int | None = None,
+) -> list[Row[Any]]:
+    query = (
+        select(
+            TerminalOutput.agent_id,
+            TerminalOutput.sequence,
+            TerminalOutput.stream_type,
+            TerminalOutput.content,
+            TerminalOutput.timestamp,
+        )
+        .where(TerminalOutput.command_id == command_id, TerminalOutput.sequence > after_seq)
+        .order_by(TerminalOutput.sequence, TerminalOutput.timestamp)
+    )
+    if agent_id is not None:
+        query = query.where(TerminalOutput.agent_id == agent_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.execute(query))
+
+
+def recent_commands(conn: Connection, limit: int = 200) -> list[Row[Any]]:
+    return list(conn.execute(select(Command).order_by(Command.created_at.desc()).limit(limit)))
+
+
+# --- queue ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    entry_id: uuid.UUID
+    command_id: uuid.UUID
+    priority: int
+    enqueued_at: datetime
+
+
+def sync_waiting(conn: Connection, agent_id: uuid.UUID, entries: list[QueueRow]) -> None:
+    """Make the agent's WAITING entries exactly ``entries``, at positions 1..n in that order."""
+    table = CommandQueueEntry.__table__
+    keep = [e.entry_id for e in entries]
+    conn.execute(
+        delete(table).where(
+            table.c.agent_id == agent_id,
+            table.c.status == QueueStatus.WAITING,
+            table.c.id.not_in(keep) if keep else True,
+        )
+    )
+    # Move everyone out of the way first: (agent, position) is unique among WAITING rows.
+    conn.execute(
+        update(table)
+        .where(table.c.agent_id == agent_id, table.c.status == QueueStatus.WAITING)
+        .values(position=table.c.position + 1_000_000)
+    )
+    existing = set(
+        conn.execute(select(table.c.id).where(table.c.id.in_(keep))).scalars().all() if keep else ()
+    )
+    for position, e in enumerate(entries, start=1):
+        if e.entry_id in existing:
+            conn.execute(
+                update(table)
+                .where(table.c.id == e.entry_id)
+                .values(position=position, priority=e.priority, status=QueueStatus.WAITING)
+            )
+        else:
+            conn.execute(
+                insert(table).values(
+                    id=e.entry_id,
+                    command_id=e.command_id,
+                    agent_id=agent_id,
+                    position=position,
+                    priority=e.priority,
+                    status=QueueStatus.WAITING,
+                    enqueued_at=e.enqueued_at,
+                )
+            )
+
+
+def start_queue_entry(
+    conn: Connection, entry: QueueRow, agent_id: uuid.UUID, started_at: datetime
+) -> None:
+    """The entry is now PROCESSING (positions only matter among WAITING rows)."""
+    table = CommandQueueEntry.__table__
+    values = {"status": QueueStatus.PROCESSING, "started_at": started_at, "position": 1}
+    if not conn.execute(
+        update(table).where(table.c.id == entry.entry_id).values(**values)
+    ).rowcount:
+        conn.execute(
+            insert(table).values(
+                id=entry.entry_id,
+                command_id=entry.command_id,
+                agent_id=agent_id,
+                priority=entry.priority,
+                enqueued_at=entry.enqueued_at,
+                **values,
+            )
+        )
+
+
+def remove_queue_entry(conn: Connection, entry_id: uuid.UUID) -> None:
+    conn.execute(delete(CommandQueueEntry).where(CommandQueueEntry.id == entry_id))
+
+
+def mark_interrupt(conn: Connection, entry_id: uuid.UUID, reason: str) -> None:
+    conn.execute(
+        update(CommandQueueEntry)
+        .where(CommandQueueEntry.id == entry_id)
+        .values(interrupt_requested=True, interrupt_reason=reason)
+    )
+
+
+# --- traces, reports, output ----------------------------------------------------------------------
+
+
+def upsert_trace(conn: Connection, values: dict[str, Any]) -> None:
+    table = TraceEntry.__table__
+    entry_id = values["id"]
+    changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
+    if not conn.execute(update(table).where(table.c.id == entry_id).values(**changes)).rowcount:
+        conn.execute(insert(table).values(**values))
+
+
+def upsert_report(conn: Connection, values: dict[str, Any]) -> None:
+    table = InvestigationReport.__table__
+    report_id = values["id"]
+    changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
+    if not conn.execute(update(table).where(table.c.id == report_id).values(**changes)).rowcount:
+        conn.execute(insert(table).values(**values))
+
+
+def output_row(
+    *,
+    command_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    seq: int,
+    stream: str,
+    data: str,
+    timestamp: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "command_id": command_id,
+        "agent_id": agent_id,
+        "stream_type": stream,
+        "content": data,
+        "ansi_codes": "\x1b" in data,
+        "timestamp": timestamp,
+        "sequence": seq,
+        "created_at": timestamp,
+    }
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def insert_audit(
+    conn: Connection,
+    event_type: AuditEventType,
+    *,
+    user_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None = None,
+    command_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+    created_at: datetime | None = None,
+) -> None:
+    conn.execute(
+        insert(AuditLog).values(
+            id=uuid.uuid4(),
+            event_type=event_type,
+            user_id=user_id,
+            agent_id=agent_id,
+            command_id=command_id,
+            details=details or {},
+            ip_address=ip_address,
+            user_agent=user_agent,
+            created_at=created_at or utcnow(),
+        )
+    )
+
+
+def audit_rows(
+    conn: Connection,
+    *,
+    event_type: AuditEventType | None = None,
+    since: datetime | None = None,
+    agent_id: uuid.UUID | None = None,
+    command_id: uuid.UUID | None = None,
+    limit: int = 1000,
+) -> list[Row[Any]]:
+    query = select(AuditLog).order_by(AuditLog.created_at.desc()).limit(limit)
+    conditions = []
+    if event_type is not None:
+        conditions.append(AuditLog.event_type == event_type)
+    if since is not None:
+        conditions.append(AuditLog.created_at >= since)
+    if agent_id is not None:
+        conditions.append(AuditLog.agent_id == agent_id)
+    if command_id is not None:
+        conditions.append(AuditLog.command_id == command_id)
+    if conditions:
+        query = query.where(and_(*conditions))
+    return list(conn.execute(query))
+
+
+def _chunks(items: list[uuid.UUID], size: int) -> Iterable[list[uuid.UUID]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,64 @@
+"""Column types that are one thing in SQLite and the richer native thing in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, Float, String, Text, TypeDecorator, Uuid
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.engine import Dialect
+
+# JSON on SQLite, JSONB on PostgreSQL.
+JSONType = JSON().with_variant(pg.JSONB(), "postgresql")
+# UUID[] on PostgreSQL; a JSON array of strings on SQLite.
+UUIDArray = JSON().with_variant(pg.ARRAY(Uuid()), "postgresql")
+# TEXT[] on PostgreSQL; a JSON array on SQLite.
+TextArray = JSON().with_variant(pg.ARRAY(Text()), "postgresql")
+# JSONB[] on PostgreSQL; a JSON array on SQLite.
+JSONArray = JSON().with_variant(pg.ARRAY(pg.JSONB()), "postgresql")
+# REAL[] on PostgreSQL (pgvector is optional on Supabase; an array keeps the column portable).
+FloatArray = JSON().with_variant(pg.ARRAY(Float(precision=24)), "postgresql")
+# INET on PostgreSQL; text on SQLite.
+InetType = String(45).with_variant(pg.INET(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; SQLite keeps them as naive UTC text that sorts correctly."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A text column restricted to the enum's values by a named CHECK constraint (both stores)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(v.value) for v in enum_cls),
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

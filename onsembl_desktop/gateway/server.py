@@ -16,7 +16,7 @@ from websockets.http11 import Request, Response
 from ..core.service import Core
 from .agent_endpoint import handle_agent
 from .auth import bearer, matches
-from .control_endpoint import ReplayGuard, handle_control
+from .control import ReplayGuard, handle_control
 
 log = logging.getLogger("onsembl.gateway")
 

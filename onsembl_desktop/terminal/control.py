@@ -152,8 +152,10 @@ class Controls(Screen):
         elif final == "T":
             self.scroll_down(n)
         elif final == "b":
-            if self.last_char:  # only straight after an ASCII character, as tmux
-                self.put_cells(self.last_char * min(n, self.cols * self.rows))
+            # As tmux: only straight after an ASCII character, never past the line end.
+            room = 0 if self.wrap_pending else self.cols - self.cx
+            if self.last_char and room:
+                self.put_cells(self.last_char * min(n, room))
         elif final == "r":
             bottom = args[1] if len(args) > 1 and args[1] else self.rows
             self.set_region(n - 1, bottom - 1)

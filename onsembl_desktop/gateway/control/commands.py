@@ -1,118 +1,20 @@
-"""``/ws/control``: requests from ``onsembl ctl`` and scripts, answered from the core.
-
-Methods are registered in :data:`METHODS`; each takes its params Struct and returns JSON-ready data.
-``commands.watch`` also streams ``output`` events and ends with a ``done`` event.
-"""
+"""Control methods for agents and commands: list, send, show, cancel, watch."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from ..core.commands import CommandError
-from ..core.events import CommandChanged, OutputReceived
-from ..core.service import Core
-from ..errors import KnownError
-from ..protocol import control as c
-from ..protocol.codec import ErrorCode, ProtocolError
-from ..store import queries
-from .views import agent_view, command_view, iso
-
-log = logging.getLogger("onsembl.gateway.control")
-
-Handler = Callable[["ControlSession", Any], Awaitable[Any]]
-METHODS: dict[str, tuple[type[c.Params], Handler]] = {}
-
-
-def method(name: str, params: type[c.Params]) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        METHODS[name] = (params, fn)
-        return fn
-
-    return register
-
-
-class ReplayGuard:
-    """Refuses a request id seen before, or a request too old to tell (a replayed capture)."""
-
-    def __init__(self, window_ms: int = c.MAX_REQUEST_AGE_MS) -> None:
-        self._window_ms = window_ms
-        self._seen: dict[str, int] = {}
-
-    def check(self, req: c.ControlRequest) -> None:
-        now = int(time.time() * 1000)
-        if abs(now - req.timestamp) > self._window_ms:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN, "request timestamp outside the allowed window", ref_id=req.id
-            )
-        if req.id in self._seen:
-            raise ProtocolError(ErrorCode.FORBIDDEN, "request id already used", ref_id=req.id)
-        self._seen[req.id] = now
-        if len(self._seen) > 10_000:
-            cutoff = now - self._window_ms
-            self._seen = {k: v for k, v in self._seen.items() if v >= cutoff}
-
-
-class ControlSession:
-    def __init__(self, ws: ServerConnection, core: Core, guard: ReplayGuard) -> None:
-        self.ws = ws
-        self.core = core
-        self.guard = guard
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def send(self, msg: c.ControlResponse | c.ControlEvent) -> None:
-        await self.ws.send(c.encode(msg), text=True)
-
-    async def serve(self) -> None:
-        try:
-            async for raw in self.ws:
-                await self._handle(raw)
-        except ConnectionClosed:
-            pass
-        finally:
-            for task in self.tasks:
-                task.cancel()
-
-    async def _handle(self, raw: str | bytes) -> None:
-        req_id = ""
-        try:
-            req = c.decode_request(raw)
-            req_id = req.id
-            self.guard.check(req)
-            entry = METHODS.get(req.method)
-            if entry is None:
-                raise ProtocolError(
-                    ErrorCode.UNKNOWN_TYPE, f"unknown method {req.method!r}", ref_id=req.id
-                )
-            params_type, handler = entry
-            params = c.parse_params(params_type, req)
-            result = await handler(self, params)
-            await self.send(c.ControlResponse(id=req.id, ok=True, result=result))
-        except ProtocolError as exc:
-            await self._error(req_id, exc.code.value, exc.message)
-        except KnownError as exc:
-            await self._error(req_id, "REFUSED", str(exc))
-        except ConnectionClosed:
-            raise
-        except Exception as exc:
-            log.exception("control request failed")
-            await self._error(req_id, ErrorCode.INTERNAL.value, f"internal error: {exc}")
-
-    async def _error(self, req_id: str, code: str, message: str) -> None:
-        info = c.ControlErrorInfo(code=code, message=message)
-        await self.send(c.ControlResponse(id=req_id, ok=False, error=info))
-
-
-async def handle_control(ws: ServerConnection, core: Core, guard: ReplayGuard) -> None:
-    await ControlSession(ws, core, guard).serve()
-
+from ...core.commands import CommandError
+from ...core.events import CommandChanged, OutputReceived
+from ...core.service import Core
+from ...protocol import control as c
+from ...store import queries
+from ..views import agent_view, command_view, iso
+from .endpoint import ControlSession, method
 
 # --- methods -------------------------------------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""``onsembl ctl``: a command-line client of the running app's control endpoint.
+
+Finds the app through ``DATA_DIR/endpoint.json`` and authenticates with ``DATA_DIR/control_token``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from ..errors import KnownError
+from ..gateway.auth import control_token
+from ..paths import read_endpoint
+from ..protocol import control as c
+from ..protocol.codec import now_ms
+
+
+class CtlError(KnownError):
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ControlClient:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._ws: ClientConnection | None = None
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._events: asyncio.Queue[c.ControlEvent | None] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ControlClient:
+        endpoint = read_endpoint(self.data_dir)
+        if endpoint is None:
+            raise CtlError(f"Onsembl is not running with data dir {self.data_dir}")
+        url = str(endpoint["url"]).rstrip("/") + "/ws/control"
+        token = control_token(self.data_dir)
+        try:
+            self._ws = await connect(
+                url,
+                additional_headers={"Authorization": f"Bearer {token}"},
+                max_size=16 * 1024 * 1024,
+                compression=None,
+                open_timeout=10,
+            )
+        except InvalidStatus as exc:
+            body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+            raise CtlError(f"the app refused the connection: {body}") from None
+        except OSError as exc:
+            raise CtlError(f"cannot reach the app at {url}: {exc}") from None
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, v: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for raw in self._ws:
+                msg = c.decode_reply(raw)
+                if isinstance(msg, c.ControlEvent):
+                    self._events.put_nowait(msg)
+                    continue
+                future = self._pending.pop(msg.id, None)
+                if future is None or future.done():
+                    continue
+                if msg.ok:
+                    future.set_result(msg.result)
+                else:
+                    err = msg.error or c.ControlErrorInfo(code="?", message="unknown error")
+                    future.set_exception(CtlError(err.message, err.code))
+        except ConnectionClosed:
+            pass
+        finally:
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(CtlError("the app closed the connection"))
+            self._events.put_nowait(None)
+
+    async def call(self, method: str, **params: Any) -> Any:
+        assert self._ws is not None
+        req_id = str(uuid.uuid4())
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[req_id] = future
+        req = c.ControlRequest(
+            id=req_id,
+            method=method,
+            params={k: v for k, v in params.items() if v is not None},
+            timestamp=now_ms(),
+        )
+        await self._ws.send(c.encode(req), text=True)
+        return await future
+
+    async def events(self) -> AsyncIterator[c.ControlEvent]:
+        while True:
+            event = await self._events.get()
+            if event is None:
+                raise CtlError("the app closed the connection")
+            yield event

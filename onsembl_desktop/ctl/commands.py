@@ -1,0 +1,129 @@
+"""``onsembl ctl agents|send|show|cancel``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .client import ControlClient
+from .registry import Subparsers
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def add_parsers(sub: Subparsers) -> None:
+    agents = sub.add_parser("agents", help="list agents")
+    agents.add_argument("--json", action="store_true")
+    agents.set_defaults(ctl_handler=_agents)
+
+    send = sub.add_parser("send", help="send a command; prints its id")
+    send.add_argument(
+        "--agent", action="append", default=[], metavar="NAME", help="target agent (repeatable)"
+    )
+    send.add_argument("--all", action="store_true", help="send to every online agent")
+    send.add_argument(
+        "--type",
+        default="NATURAL",
+        type=str.upper,
+        choices=["NATURAL", "INVESTIGATE", "REVIEW", "PLAN", "SYNTHESIZE"],
+    )
+    send.add_argument("--priority", type=int, default=50)
+    send.add_argument("--time-limit", type=float, metavar="SEC")
+    send.add_argument("--token-budget", type=int)
+    send.add_argument(
+        "--fail-if-offline",
+        action="store_true",
+        help="fail at once instead of queueing for an offline agent",
+    )
+    send.add_argument(
+        "--wait",
+        action="store_true",
+        help="stream the output; exit 0 only if the command COMPLETED",
+    )
+    send.add_argument("text")
+    send.set_defaults(ctl_handler=_send)
+
+    show = sub.add_parser("show", help="a command's status and stored output")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(ctl_handler=_show)
+
+    cancel = sub.add_parser("cancel", help="cancel a command")
+    cancel.add_argument("id")
+    cancel.set_defaults(ctl_handler=_cancel)
+
+
+async def _agents(client: ControlClient, args: argparse.Namespace) -> int:
+    agents = await client.call("agents.list")
+    if args.json:
+        print(json.dumps(agents, indent=2))
+        return 0
+    print(f"{'NAME':<20} {'TYPE':<8} {'STATUS':<10} {'ACTIVITY':<11} {'QUEUE':>5}  HOST")
+    for a in agents:
+        print(
+            f"{a['name']:<20} {a['type']:<8} {a['status']:<10} {a['activity']:<11} "
+            f"{a['queueLength']:>5}  {a['hostMachine']}"
+        )
+    return 0
+
+
+async def _send(client: ControlClient, args: argparse.Namespace) -> int:
+    result = await client.call(
+        "commands.send",
+        content=args.text,
+        agents=args.agent,
+        all=args.all,
+        type=args.type,
+        priority=args.priority,
+        timeLimitMs=int(args.time_limit * 1000) if args.time_limit else None,
+        tokenBudget=args.token_budget,
+        failIfOffline=args.fail_if_offline,
+    )
+    print(result["id"], flush=True)
+    queued = [r["agent"] for r in result["runs"] if r["status"] == "QUEUED"]
+    if queued and not args.wait:
+        print(f"queued for {', '.join(queued)}", file=sys.stderr)
+    if not args.wait:
+        return 0
+    return await _watch(client, result["id"])
+
+
+async def _watch(client: ControlClient, command_id: str) -> int:
+    await client.call("commands.watch", commandId=command_id)
+    out = sys.stdout
+    async for event in client.events():
+        if event.event == "output":
+            out.write(event.data["data"])
+            out.flush()
+        elif event.event == "done":
+            status = event.data["status"]
+            if status != "COMPLETED":
+                error = event.data.get("error") or ""
+                print(f"\ncommand {status}{': ' + error if error else ''}", file=sys.stderr)
+            return 0 if status == "COMPLETED" else 1
+    return 1
+
+
+async def _show(client: ControlClient, args: argparse.Namespace) -> int:
+    view = await client.call("commands.show", commandId=args.id)
+    if args.json:
+        print(json.dumps(view, indent=2))
+        return 0
+    print(f"command {view['id']}  {view['status']}  ({view['type']}, priority {view['priority']})")
+    print(f"  {view['content']}")
+    for run in view["runs"]:
+        extra = f" exit {run['exitCode']}" if run["exitCode"] is not None else ""
+        error = f" — {run['error']}" if run["error"] else ""
+        print(f"  {run['agent']}: {run['status']}{extra}{error}")
+    print()
+    for chunk in view["output"]:
+        sys.stdout.write(chunk["data"])
+    sys.stdout.flush()
+    return 0
+
+
+async def _cancel(client: ControlClient, args: argparse.Namespace) -> int:
+    view = await client.call("commands.cancel", commandId=args.id)
+    print(f"{view['id']} {view['status']}")
+    return 0

@@ -27,16 +27,19 @@ def load(name: str) -> tuple[bytes, dict]:  # type: ignore[type-arg]
     )
 
 
-def shown_text(ansi_line: str) -> str:
-    """The text tmux shows for one ``capture-pane -e`` line."""
+def shown_screen(ansi_lines: list[str]) -> list[str]:
+    """The text tmux shows for ``capture-pane -e`` lines (the SO/SI state carries over)."""
     out = []
     graphics = False
-    for part in re.split(r"([\x0e\x0f])", _SGR.sub("", ansi_line)):
-        if part in ("\x0e", "\x0f"):
-            graphics = part == "\x0e"
-        else:
-            out.append(part.translate(GRAPHICS) if graphics else part)
-    return "".join(out).rstrip(" ")
+    for line in ansi_lines:
+        row = []
+        for part in re.split(r"([\x0e\x0f])", _SGR.sub("", line)):
+            if part in ("\x0e", "\x0f"):
+                graphics = part == "\x0e"
+            else:
+                row.append(part.translate(GRAPHICS) if graphics else part)
+        out.append("".join(row).rstrip(" "))
+    return out
 
 
 def cells(t: Terminal, y: int) -> list[tuple[str, int, int, int]]:
@@ -57,7 +60,7 @@ def render(data: bytes, meta: dict) -> Terminal:  # type: ignore[type-arg]
 def test_screen_text_matches_tmux(name: str) -> None:
     data, meta = load(name)
     t = render(data, meta)
-    assert t.display() == [shown_text(line) for line in meta["ansi"]]
+    assert t.display() == shown_screen(meta["ansi"])
 
 
 @pytest.mark.parametrize("name", NAMES)

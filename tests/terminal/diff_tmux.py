@@ -1,0 +1,82 @@
+"""Differential check against tmux: random control-sequence soups, screen by screen.
+
+A dev tool (needs tmux), not part of the test run::
+
+    python tests/terminal/diff_tmux.py [CASES] [SEED]
+
+Prints every case whose screen text or cursor differs from tmux's.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import tmuxref
+from test_golden import shown_screen
+
+from onsembl_desktop.terminal import Terminal
+
+COLS, ROWS = 12, 6
+
+
+def fragment(rng: random.Random) -> str:
+    n = rng.randrange(0, 14)
+    m = rng.randrange(0, 14)
+    choices = [
+        lambda: rng.choice(["abc", "hello world", "x", "0123456789", "中文", "é", "e\u0301"]),
+        lambda: rng.choice(["\r\n", "\n", "\r", "\b", "\t", "\x1bD", "\x1bE", "\x1bM"]),
+        lambda: f"\x1b[{n};{m}H",
+        lambda: f"\x1b[{n}{rng.choice('ABCDEFGdZ`')}",
+        lambda: f"\x1b[{rng.randrange(4)}{rng.choice('JK')}",
+        lambda: f"\x1b[{n}{rng.choice('XLMP@ST')}",
+        lambda: f"\x1b[{n};{m}r",
+        lambda: f"\x1b[?{rng.choice([6, 7, 25, 47, 1047, 1049])}{rng.choice('hl')}",
+        lambda: f"\x1b[4{rng.choice('hl')}",
+        lambda: f"\x1b[{rng.choice(['1', '7', '41', '0', '38;5;9', '44'])}m",
+        lambda: rng.choice(["\x1b7", "\x1b8", "\x1bH", "\x1b[g", "\x1b[3g", "\x1b#8", "\x1b[3b"]),
+        lambda: rng.choice(["\x1b(0lqk\x1b(B", "\x0e", "\x0f", "\x1b)0", "\x1b[s", "\x1b[u"]),
+    ]
+    return rng.choice(choices)()
+
+
+def case(rng: random.Random) -> str:
+    return "".join(fragment(rng) for _ in range(rng.randrange(3, 25)))
+
+
+def compare(data: str) -> str | None:
+    ref = tmuxref.replay(data.encode(), COLS, ROWS, history=100)
+    t = Terminal(COLS, ROWS, scrollback=100)
+    t.feed(data)
+    expected = shown_screen(ref.ansi)
+    cursor = (min(ref.cursor[0], COLS - 1), ref.cursor[1])
+    problems = []
+    if t.display() != expected:
+        problems.append(f"screen ours {t.display()} tmux {expected}")
+    if t.cursor != cursor:
+        problems.append(f"cursor ours {t.cursor} tmux {cursor}")
+    if "history" in sys.argv and t.history_text() != [h.rstrip() for h in ref.history]:
+        problems.append(f"history ours {t.history_text()} tmux {ref.history}")
+    return "; ".join(problems) or None
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    cases = [case(rng) for _ in range(count)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(compare, cases))
+    bad = [(c, r) for c, r in zip(cases, results, strict=True) if r]
+    for data, problem in bad:
+        print(repr(data))
+        print("   ", problem)
+    print(f"{len(bad)} of {count} differ")
+
+
+if __name__ == "__main__":
+    main()

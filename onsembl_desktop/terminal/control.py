@@ -6,6 +6,7 @@ Queries (DA, DSR, CPR) are answered through ``on_reply`` only when one is set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .screen import Screen
@@ -21,12 +22,25 @@ DA1_REPLY = "\x1b[?1;2c"  # what tmux answers
 DA2_REPLY = "\x1b[>84;0;0c"
 
 
+_INTS: dict[str, list[int]] = {}
+_MARKER = re.compile(r"[<=>?]")
+
+
 def _ints(params: str) -> list[int]:
-    """Numeric parameters; empty ones are 0, sub-parameters after ':' dropped."""
-    out = []
-    for part in params.split(";"):
-        head = part.split(":", 1)[0]
-        out.append(min(int(head), 65535) if head.isdigit() else 0)
+    """Numeric parameters; empty ones are 0, sub-parameters after ':' dropped.
+
+    Memoised (callers never mutate the list): the same few parameter strings
+    repeat, cursor positions above all.
+    """
+    out = _INTS.get(params)
+    if out is None:
+        out = []
+        for part in params.split(";"):
+            head = part.split(":", 1)[0]
+            out.append(min(int(head), 65535) if head.isdigit() else 0)
+        if len(_INTS) > 4096:
+            _INTS.clear()
+        _INTS[params] = out
     return out
 
 
@@ -107,7 +121,7 @@ class Controls(Screen):
         prefix = ""
         if params and params[0] in "<=>?":
             prefix, params = params[0], params[1:]
-        if any(c in params for c in "<=>?"):
+        if _MARKER.search(params):
             return  # a private marker not in first place: malformed, ignored
         if inter:
             return  # DECSTR, DECSCUSR, DECRQM...: tmux ignores them too

@@ -255,6 +255,29 @@ def decode_sgr_line(raw: str, style: int = 0) -> tuple[str, list[int]]:
     return Line("".join(parts[0::2]), runs).freeze()
 
 
+def line_from_frozen(text: str, runs: list[int], wrapped: bool) -> Line:
+    """A visible row from a scrollback line, thawing cells with combining marks."""
+    if text.isascii() or all(ch == PAD or char_width(ch) for ch in text):
+        line = Line(text, runs)
+    else:
+        line = Line()
+        chars: list[str] = []
+        styles: list[int] = []
+        pos = 0
+        for i in range(0, len(runs), 2):
+            n, style = runs[i], runs[i + 1]
+            for ch in text[pos : pos + n]:
+                if chars and ch != PAD and char_width(ch) == 0:
+                    chars[-1] += ch
+                else:
+                    chars.append(ch)
+                    styles.append(style)
+            pos += n
+        line.chars, line.styles = chars, styles
+    line.wrapped = wrapped
+    return line
+
+
 def _is_wide_start(chars: list[str], x: int) -> bool:
     cell = chars[x]
     return bool(cell) and cell != PAD and not cell.isascii() and char_width(cell[0]) == 2

@@ -1,44 +1,21 @@
 """Changing the screen size the way tmux does.
 
-Height: shrinking first drops rows below the cursor, then moves top rows into
-scrollback; growing pulls lines back out of scrollback before adding blank rows
-at the bottom. Width: rows are cut or padded; wrapped lines are not re-flowed
-(tmux re-flows them; see the module docstring of ``terminal``).
+Width first: on the main screen wrapped lines are re-flowed (see ``reflow``);
+the alternate screen is cut or padded. Then height: shrinking first drops rows
+below the cursor, then moves top rows into scrollback; growing pulls lines back
+out of scrollback before adding blank rows at the bottom.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .charwidth import char_width
-from .line import PAD, Line
+from .line import Line, line_from_frozen
+from .reflow import reflow
 from .screen import MAX_COLS, MAX_ROWS
 
 if TYPE_CHECKING:
     from .screen import Screen
-
-
-def line_from_frozen(text: str, runs: list[int], wrapped: bool) -> Line:
-    """A visible row from a scrollback line, thawing cells with combining marks."""
-    if text.isascii() or all(ch == PAD or char_width(ch) for ch in text):
-        line = Line(text, runs)
-    else:
-        line = Line()
-        chars: list[str] = []
-        styles: list[int] = []
-        pos = 0
-        for i in range(0, len(runs), 2):
-            n, style = runs[i], runs[i + 1]
-            for ch in text[pos : pos + n]:
-                if chars and ch != PAD and char_width(ch) == 0:
-                    chars[-1] += ch
-                else:
-                    chars.append(ch)
-                    styles.append(style)
-            pos += n
-        line.chars, line.styles = chars, styles
-    line.wrapped = wrapped
-    return line
 
 
 def _fit_rows(screen: Screen, lines: list[Line], rows: int, main: bool) -> int:
@@ -69,19 +46,39 @@ def _fit_rows(screen: Screen, lines: list[Line], rows: int, main: bool) -> int:
     return shift
 
 
+def _resize_main(screen: Screen, cols: int, rows: int) -> None:
+    """Size the main screen's rows and cursor (``screen.lines`` must be the main rows)."""
+    if cols != screen.cols:
+        reflow(screen, cols)
+    shift = _fit_rows(screen, screen.lines, rows, main=True)
+    screen.cy = max(0, min(screen.cy + shift, rows - 1))
+
+
 def resize_screen(screen: Screen, cols: int, rows: int) -> None:
     cols = max(1, min(cols, MAX_COLS))
     rows = max(1, min(rows, MAX_ROWS))
     if (cols, rows) == (screen.cols, screen.rows):
         return
-    alt = screen.in_alternate_screen
-    shift = _fit_rows(screen, screen.lines, rows, main=not alt)
-    screen.cy = max(0, min(screen.cy + shift, rows - 1))
-    saved_main = screen._main_lines
-    if saved_main is not None:
-        del saved_main[rows:]
-        saved_main.extend(Line() for _ in range(rows - len(saved_main)))
-    for group in (screen.lines, saved_main or []):
+    main = screen._main_lines
+    if main is None:
+        _resize_main(screen, cols, rows)
+    else:
+        # The main screen behind the alternate one is re-flowed too (tmux does it
+        # when the alternate screen ends), with the cursor 1049 will restore.
+        alt, where = screen.lines, (screen.cx, screen.cy)
+        screen.lines, screen._main_lines = main, None
+        saved = screen.alt_saved
+        if saved is not None:
+            screen.cx, screen.cy = saved[0], saved[1]
+        _resize_main(screen, cols, rows)
+        if saved is not None:
+            screen.alt_saved = (screen.cx, screen.cy, *saved[2:])
+        screen._main_lines, screen.lines = screen.lines, alt
+        screen.cx, screen.cy = where
+        screen.wrap_pending = False
+        shift = _fit_rows(screen, alt, rows, main=False)
+        screen.cy = max(0, min(screen.cy + shift, rows - 1))
+    for group in (screen.lines, screen._main_lines or []):
         for line in group:
             line.resize(cols)
     if cols != screen.cols:
@@ -90,6 +87,7 @@ def resize_screen(screen: Screen, cols: int, rows: int) -> None:
         screen.tabs = old_tabs + [t for t in range(start, cols, 8) if t not in old_tabs]
     screen.cols, screen.rows = cols, rows
     screen.top, screen.bottom = 0, rows - 1
-    screen.cx = min(screen.cx, cols - 1)
-    screen.wrap_pending = False
+    if screen.cx >= cols:
+        screen.cx = cols - 1
+        screen.wrap_pending = False
     screen.mark_all()

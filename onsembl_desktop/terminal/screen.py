@@ -25,7 +25,11 @@ from .style import fill_of
 
 MAX_COLS = 4096
 MAX_ROWS = 2048
-_MAX_MARKS = 8  # combining marks kept per cell; more are dropped (bounded memory)
+_MAX_MARKS = 8
+#: DECSC state: x, y, wrap pending, style, G0 and G1 graphics, shifted out, origin.
+Saved = tuple[
+    int, int, bool, int, bool, bool, bool, bool
+]  # combining marks kept per cell; more are dropped (bounded memory)
 
 
 class Screen:
@@ -62,8 +66,8 @@ class Screen:
         self.top = 0
         self.bottom = rows - 1
         self.tabs = list(range(8, cols, 8))
-        self.saved: tuple[int, int, bool, int, bool, bool, bool, bool] | None = None
-        self.alt_saved: tuple[int, int, bool, int, bool, bool, bool, bool] | None = None
+        self.saved: Saved | None = None
+        self.alt_saved: Saved | None = None
         self.last_char = ""
         self.mark_all()
 
@@ -265,7 +269,7 @@ class Screen:
         self.cy = min(limit, self.cy + n)
         self.wrap_pending = False
 
-    def save_cursor(self) -> tuple[int, int, bool, int, bool, bool, bool, bool]:
+    def save_cursor(self) -> Saved:
         return (self.cx, self.cy, self.wrap_pending, self.style, self.g0_graphics,
                 self.g1_graphics, self.shift_out, self.origin)  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 A dev tool (needs tmux), not part of the test run::
 
-    python tests/terminal/diff_tmux.py [CASES] [SEED]
+    python tests/terminal/diff_tmux.py [CASES] [SEED] [resize [noalt]] [history]
 
 Prints every case whose screen text or cursor differs from tmux's.
 """
@@ -49,12 +49,34 @@ def case(rng: random.Random) -> str:
     return "".join(fragment(rng) for _ in range(rng.randrange(3, 25)))
 
 
-def compare(data: str) -> str | None:
-    ref = tmuxref.replay(data.encode(), COLS, ROWS, history=100)
+def text_soup(rng: random.Random) -> str:
+    words = ["word", "longer-word", "x", "\r\n", "\r\n", "中文", "\x1b[31m", "\x1b[0m", "  "]
+    return "".join(rng.choice(words) for _ in range(rng.randrange(0, 40)))
+
+
+def resize_case(rng: random.Random) -> list[str | tuple[int, int]]:
+    steps: list[str | tuple[int, int]] = [text_soup(rng)]
+    for _ in range(rng.randrange(1, 3)):
+        steps += [(rng.randrange(3, 20), rng.randrange(2, 9)), text_soup(rng)]
+    if "noalt" not in sys.argv and rng.random() < 0.3:
+        steps.insert(1, "\x1b[?1049halt")
+        steps.append("\x1b[?1049l")
+    return steps
+
+
+def compare(case: str | list[str | tuple[int, int]]) -> str | None:
+    steps = [case] if isinstance(case, str) else case
+    ref = tmuxref.replay_steps(
+        [s.encode() if isinstance(s, str) else s for s in steps], COLS, ROWS, history=100
+    )
     t = Terminal(COLS, ROWS, scrollback=100)
-    t.feed(data)
+    for step in steps:
+        if isinstance(step, str):
+            t.feed(step)
+        else:
+            t.resize(*step)
     expected = shown_screen(ref.ansi)
-    cursor = (min(ref.cursor[0], COLS - 1), ref.cursor[1])
+    cursor = (min(ref.cursor[0], t.cols - 1), ref.cursor[1])
     problems = []
     if t.display() != expected:
         problems.append(f"screen ours {t.display()} tmux {expected}")
@@ -68,7 +90,8 @@ def compare(data: str) -> str | None:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
-    cases = [case(rng) for _ in range(count)]
+    make = resize_case if "resize" in sys.argv else case
+    cases: list[str | list[str | tuple[int, int]]] = [make(rng) for _ in range(count)]
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(compare, cases))
     bad = [(c, r) for c, r in zip(cases, results, strict=True) if r]

@@ -309,10 +309,38 @@ def test_shrinking_drops_rows_below_the_cursor_first() -> None:
     assert t.history_size == 0
 
 
-def test_narrowing_cuts_rows() -> None:
-    t = term("0123456789")
-    t.resize(5, 4)
-    assert (t.cols, t.display()[0], t.cursor) == (5, "01234", (4, 0))
+@pytest.mark.parametrize(
+    ("before", "size", "screen", "history", "cursor"),
+    [  # tmux 3.3a for the same steps
+        ("0123456789\r\nabc", (5, 4), ["56789", "abcX", "", ""], ["01234"], (4, 1)),
+        ("0123456789abcde\r\nxyz", (20, 4), ["0123456789abcde", "xyzX", "", ""], [], (4, 1)),
+        (
+            "hello world, wrapped\r\n$ ",
+            (6, 4),
+            [" wrapp", "ed", "$ X", ""],
+            ["hello", "world,"],
+            (3, 2),
+        ),
+        (
+            "\x1b[31mhello world, wrapped\x1b[0m\r\n$ \x1b[?1049hALT",
+            (6, 4),
+            [" wrapp", "ed", "$ X", ""],
+            ["hello", "world,"],
+            (3, 2),
+        ),
+    ],
+)
+def test_width_changes_reflow_wrapped_lines_like_tmux(
+    before: str,
+    size: tuple[int, int],
+    screen: list[str],
+    history: list[str],
+    cursor: tuple[int, int],
+) -> None:
+    t = term(before)
+    t.resize(*size)
+    t.feed("\x1b[?1049lX")
+    assert (t.display(), t.history_text(), t.cursor) == (screen, history, cursor)
 
 
 def test_resize_in_alternate_screen_keeps_the_main_screen() -> None:

@@ -23,14 +23,14 @@ def log_output(n: int, seed: int = 3) -> str:
     return "".join(out)
 
 
-def feed_whole(data: str, **kw: int) -> Terminal:
-    t = Terminal(60, 12, **kw)
+def feed_whole(data: str, scrollback: int = 10_000) -> Terminal:
+    t = Terminal(60, 12, scrollback=scrollback)
     t.feed(data)
     return t
 
 
-def feed_by_char(data: str, **kw: int) -> Terminal:
-    t = Terminal(60, 12, **kw)
+def feed_by_char(data: str, scrollback: int = 10_000) -> Terminal:
+    t = Terminal(60, 12, scrollback=scrollback)
     for ch in data:  # a single character never holds a whole line: general path only
         t.feed(ch)
     return t

@@ -6,6 +6,7 @@ Sans-I/O: bytes in, typed messages out (and back). :func:`decode` raises only
 
 from __future__ import annotations
 
+import builtins
 import time
 import uuid
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ class ErrorCode(StrEnum):
 class ProtocolError(Exception):
     """A message could not be decoded or is not allowed here.
 
-    ``ref_id`` is the envelope id when it could be read, so the reply can name the offending message.
+    ``ref_id`` is the envelope id when it could be read, so the reply can name the offending
+    message.
     """
 
     def __init__(
@@ -71,7 +73,7 @@ class ProtocolError(Exception):
 @dataclass(frozen=True, slots=True)
 class MessageSpec:
     type: str
-    payload: type[m.Payload]
+    payload: builtins.type[m.Payload]  # ``type`` is the field above
     direction: Direction
     since: int = 1
 
@@ -115,7 +117,7 @@ class Envelope(msgspec.Struct, Generic[P], frozen=True):
 class _RawEnvelope(msgspec.Struct):
     type: str
     id: str
-    timestamp: int
+    timestamp: m.NonNegInt
     payload: msgspec.Raw
 
 

@@ -5,7 +5,8 @@ A small request/response protocol with server-pushed events:
 * request  ``{"id", "method", "params", "timestamp"}`` — ``id`` unique per request (a replayed id is
   refused), ``timestamp`` in ms since the epoch (a request older than :data:`MAX_REQUEST_AGE_MS`
   is refused);
-* response ``{"id", "ok": true, "result"}`` or ``{"id", "ok": false, "error": {"code", "message"}}``;
+* response ``{"id", "ok": true, "result"}`` or
+  ``{"id", "ok": false, "error": {"code", "message"}}``;
 * event    ``{"event", "data"}`` for subscriptions (command output, status changes).
 
 Each method's params are a Struct in :data:`PARAMS`; handlers live in the gateway.
@@ -20,6 +21,7 @@ import msgspec
 
 from .codec import ErrorCode, ProtocolError
 from .enums import CommandType
+from .messages import MAX_INT, PosInt
 
 MAX_REQUEST_AGE_MS = 5 * 60 * 1000
 
@@ -28,7 +30,7 @@ class ControlRequest(msgspec.Struct, kw_only=True):
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     method: Annotated[str, msgspec.Meta(max_length=64)]
     params: dict[str, Any] = {}
-    timestamp: int
+    timestamp: Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
 
 
 class ControlErrorInfo(msgspec.Struct):
@@ -63,8 +65,9 @@ class SendParams(Params, kw_only=True):
     type: CommandType = CommandType.NATURAL
     priority: Annotated[int, msgspec.Meta(ge=0, le=100)] = 50
     profile: str | None = None
-    time_limit_ms: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    token_budget: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    # Bounded like the agent protocol's fields: the agent must be able to decode what they become.
+    time_limit_ms: PosInt | None = None
+    token_budget: PosInt | None = None
     fail_if_offline: bool = False
     preset: str | None = None
     variables: dict[str, str] = {}
@@ -99,7 +102,7 @@ def decode_request(data: bytes | str) -> ControlRequest:
 def parse_params(params_type: type[Params], req: ControlRequest) -> Any:
     try:
         return msgspec.convert(req.params, params_type, strict=False)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, ValueError, TypeError) as exc:
         raise ProtocolError(
             ErrorCode.INVALID_MESSAGE, f"bad params for {req.method}: {exc}", ref_id=req.id
         ) from None
@@ -118,3 +121,5 @@ def decode_reply(data: bytes | str) -> ControlResponse | ControlEvent:
         return msgspec.convert(obj, ControlResponse)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"not a control reply: {exc}") from None
+    except Exception as exc:  # e.g. a str with lone surrogates, or not bytes/str at all
+        raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"unreadable reply: {exc}") from None

@@ -30,9 +30,13 @@ from .enums import (
     TraceType,
 )
 
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
-PosInt = Annotated[int, msgspec.Meta(ge=1)]
-Seq = Annotated[int, msgspec.Meta(ge=1)]
+# Integers are bounded to what a 64-bit signed column holds: a larger one would pass decoding and
+# then fail in the store (SQLite raises OverflowError), taking its neighbours in the batch with it.
+MAX_INT = 2**63 - 1
+Int = Annotated[int, msgspec.Meta(ge=-MAX_INT, le=MAX_INT)]
+NonNegInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
+PosInt = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
+Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
 AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 ShortText = Annotated[str, msgspec.Meta(max_length=1024)]
 Priority = Annotated[int, msgspec.Meta(ge=0, le=100)]
@@ -179,7 +183,7 @@ class UsageUpdate(Sequenced, kw_only=True):
 class CommandComplete(Sequenced, kw_only=True):
     command_id: uuid.UUID
     status: CommandStatus
-    exit_code: int | None = None
+    exit_code: Int | None = None
     error: str | None = None
     reason: CompletionReason | None = None
     duration_ms: NonNegInt = 0

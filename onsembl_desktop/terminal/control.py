@@ -171,7 +171,9 @@ class Controls(Screen):
             if self.last_char and room:
                 self.put_cells(self.last_char * min(n, room))
         elif final == "r":
-            bottom = args[1] if len(args) > 1 and args[1] else self.rows
+            # tmux: a missing bottom is the last row, an explicit 0 is row 1.
+            given = len(args) > 1 and params.split(";")[1] != ""
+            bottom = max(args[1], 1) if given else self.rows
             self.set_region(n - 1, bottom - 1)
         elif final == "s":
             self.saved = self.save_cursor()

@@ -276,11 +276,8 @@ class Screen:
     def restore_cursor(
         self, saved: tuple[int, int, bool, int, bool, bool, bool, bool] | None
     ) -> None:
-        if saved is None:
-            self.cx = self.cy = 0
-            self.wrap_pending = False
-            self.origin = False
-            return
+        if saved is None:  # nothing saved: home, default style and character sets
+            saved = (0, 0, False, 0, False, False, False, False)
         x, y, _, self.style, self.g0_graphics, self.g1_graphics, self.shift_out, self.origin = saved
         self.cx = min(x, self.cols - 1)
         self.cy = min(y, self.rows - 1)
@@ -324,9 +321,9 @@ class Screen:
             text, runs = line.freeze()
             push(text, runs, line.wrapped)
 
-    def scroll_down(self, n: int, top: int | None = None) -> None:
+    def scroll_down(self, n: int, top: int | None = None, bottom: int | None = None) -> None:
         top = self.top if top is None else top
-        bottom = self.bottom
+        bottom = self.bottom if bottom is None else bottom
         n = min(n, bottom - top + 1)
         if n <= 0:
             return
@@ -354,7 +351,9 @@ class Screen:
         if top >= bottom:
             return
         self.top, self.bottom = top, bottom
-        self.move_to(0, 0)
+        # tmux homes the cursor absolutely, even in origin mode.
+        self.cx = self.cy = 0
+        self.wrap_pending = False
 
     # -- erasing and editing ---------------------------------------------
 
@@ -428,21 +427,22 @@ class Screen:
         self.lines[self.cy].delete(self.cx, n, fill_of(self.style), self.cols)
         self.mark(self.cy)
 
+    def _lines_bottom(self) -> int:
+        """Last row IL/DL move: the region's, or outside the region the screen's (tmux)."""
+        return self.bottom if self.top <= self.cy <= self.bottom else self.rows - 1
+
     def insert_lines(self, n: int) -> None:
-        if self.top <= self.cy <= self.bottom:
-            self.scroll_down(n, self.cy)
+        self.scroll_down(n, self.cy, self._lines_bottom())
 
     def delete_lines(self, n: int) -> None:
-        if self.top <= self.cy <= self.bottom:
-            # Rows deleted inside the screen never go to scrollback.
-            top = self.cy
-            bottom = self.bottom
-            n = min(n, bottom - top + 1)
-            lines = self.lines
-            del lines[top : top + n]
-            fill = fill_of(self.style)
-            lines[bottom - n + 1 : bottom - n + 1] = [Line.blank(self.cols, fill) for _ in range(n)]
-            self.mark_range(top, bottom + 1)
+        # Rows deleted inside the screen never go to scrollback.
+        top, bottom = self.cy, self._lines_bottom()
+        n = min(n, bottom - top + 1)
+        lines = self.lines
+        del lines[top : top + n]
+        fill = fill_of(self.style)
+        lines[bottom - n + 1 : bottom - n + 1] = [Line.blank(self.cols, fill) for _ in range(n)]
+        self.mark_range(top, bottom + 1)
 
     def alignment_test(self) -> None:
         """DECALN: fill the screen with ``E``."""
@@ -463,9 +463,11 @@ class Screen:
         self.mark_all()
 
     def leave_alternate(self, restore_cursor: bool) -> None:
-        # tmux restores the 1049 cursor even when the alternate screen is not on.
+        # tmux restores the 1049 cursor even when the alternate screen is not on,
+        # and always ends a pending wrap.
         if restore_cursor and self.alt_saved is not None:
             self.restore_cursor(self.alt_saved)
+        self.wrap_pending = False
         if self._main_lines is None:
             return
         self.lines = self._main_lines

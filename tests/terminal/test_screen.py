@@ -348,3 +348,36 @@ def test_resize_in_alternate_screen_keeps_the_main_screen() -> None:
     t.resize(10, 2)
     t.feed("\x1b[?1049lX")
     assert t.display() == ["mainX", ""]
+
+
+# -- tmux's rules found by differential checks (tests/terminal/diff_tmux.py) -----
+
+
+@pytest.mark.parametrize(
+    ("data", "screen"),
+    [
+        ("a\r\nb\r\nc\r\nd\x1b[3;4r\x1b[1;1H\x1b[2L", ["", "", "a", "b", "c"]),
+        ("a\r\nb\r\nc\r\nd\x1b[3;4r\x1b[1;1H\x1b[2M", ["c", "d", "", "", ""]),
+        ("a\r\nb\r\nc\r\nd\r\ne\x1b[2;3r\x1b[4;1H\x1b[1L", ["a", "b", "c", "", "d"]),
+        ("a\r\nb\r\nc\r\nd\r\ne\x1b[2;3r\x1b[4;1H\x1b[1M", ["a", "b", "c", "e", ""]),
+    ],
+)
+def test_insert_and_delete_lines_outside_the_region_use_the_whole_screen(
+    data: str, screen: list[str]
+) -> None:
+    assert term(data, rows=5).display() == screen
+
+
+def test_setting_a_region_homes_the_cursor_absolutely_even_in_origin_mode() -> None:
+    assert term("\x1b[?6h\x1b[5;7r\x1b[9;7rabc", rows=6).display()[0] == "abc"
+
+
+def test_an_explicit_zero_region_bottom_is_row_one() -> None:
+    t = term("\x1b[2;3rab\x1b[3;0rX")  # 3;0 is 3;1: invalid, ignored, cursor stays
+    assert t.display()[0] == "abX"
+
+
+def test_restore_without_save_resets_position_style_and_charsets() -> None:
+    t = term("\x1b[31m\x1b)0\x0e\x1b[2;2H\x1b8\x1b(0q")
+    assert t.display()[0] == "─"
+    assert t.row_runs(0)[0].fg == -1

@@ -3,9 +3,9 @@
 Build and test logs are lines of printable ASCII and SGR colours ending in
 CR LF, arriving while the cursor sits on a blank bottom row. For a block of such
 lines the final state is known without replaying each one: the screen shows
-the last rows, and everything before went to scrollback. Lines that go
-straight to scrollback are stored raw (see ``history``) after one regex pass;
-only the ones left visible are decoded into rows. The result is identical to
+the last rows, and everything before went to scrollback. Lines are kept
+raw (see ``Line.raw`` and ``history``) after one regex pass and decoded only
+if someone reads them. The result is identical to
 the general path, which handles anything else (a wider line, a tab, an erase,
 a background colour left on at the end of a line).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .line import Line, decode_sgr_line
+from .line import Line
 from .style import BG_MASK, apply_sgr, fill_of
 
 if TYPE_CHECKING:
@@ -34,8 +34,7 @@ def ready(t: Screen) -> bool:
         return False
     if t.insert_mode or t.g0_graphics or t.g1_graphics or t.in_alternate_screen:
         return False
-    line = t.lines[y]
-    return line.chars is None and not line.text
+    return t.lines[y].untouched()
 
 
 def _end_style(style: int, params: list[str]) -> int:
@@ -87,12 +86,9 @@ def scroll_lines(t: Screen, data: str, pos: int) -> int:
         for i in range(count - keep):
             push_raw(lines[i], starts[i])
     first = max(0, count - keep)
-    shown = [Line(*decode_sgr_line(lines[i], starts[i])) for i in range(first, count)]
+    shown = [Line.from_raw(lines[i], starts[i]) for i in range(first, count)]
     t.lines[:] = [*old[pushed:], *shown, Line.blank(cols, fill_of(style))]
     t.style = style
-    for row in reversed(shown):
-        if row.text:
-            t.last_char = row.text[-1]
-            break
+    t.last_char = ""  # the block ended with CR LF
     t.advance_base(count)
     return pos + sum(map(len, lines[:count])) + 2 * count

@@ -25,13 +25,18 @@ PAD = "\uffff"
 
 
 class Line:
-    __slots__ = ("chars", "runs", "styles", "text", "wrapped")
+    __slots__ = ("chars", "raw", "raw_style", "runs", "styles", "text", "wrapped")
 
     def __init__(self, text: str = "", runs: list[int] | None = None) -> None:
         self.text = text
         self.runs: list[int] = [] if runs is None else runs
         self.chars: list[str] | None = None
         self.styles: list[int] | None = None
+        #: A third, lazy form: the line as the program sent it (printable ASCII
+        #: and plain SGRs, starting in ``raw_style``), decoded on first use. The
+        #: scrolling fast path leaves rows like this; most scroll away unread.
+        self.raw: str | None = None
+        self.raw_style = 0
         #: The row ended by an automatic wrap (it continues on the next row).
         self.wrapped = False
 
@@ -39,10 +44,27 @@ class Line:
     def blank(cols: int, fill: int) -> Line:
         return Line() if fill == 0 else Line(" " * cols, [cols, fill])
 
+    @staticmethod
+    def from_raw(raw: str, style: int) -> Line:
+        line = Line()
+        line.raw, line.raw_style = raw, style
+        return line
+
+    def untouched(self) -> bool:
+        """Never written since it was blanked (default blanks only)."""
+        return self.raw is None and self.chars is None and not self.text
+
+    def _decode(self) -> None:
+        if self.raw is not None:
+            self.text, self.runs = decode_sgr_line(self.raw, self.raw_style)
+            self.raw = None
+
     # -- editing -------------------------------------------------------
 
     def thaw(self, cols: int) -> tuple[list[str], list[int]]:
         """The row as mutable cell lists of length ``cols``."""
+        if self.raw is not None:
+            self._decode()
         chars = self.chars
         styles = self.styles
         if chars is not None and styles is not None:
@@ -66,6 +88,8 @@ class Line:
 
     def write(self, x: int, text: str, style: int, cols: int) -> None:
         """Put ``text`` (one code point per cell, wide glyphs followed by PAD) at ``x``."""
+        if self.raw is not None:
+            self._decode()
         n = len(text)
         if self.chars is None:
             cur = len(self.text)
@@ -100,6 +124,8 @@ class Line:
 
     def erase(self, x0: int, x1: int, fill: int, cols: int) -> None:
         """Blank cells ``x0 <= x < x1`` with the erase style ``fill``."""
+        if self.raw is not None:
+            self._decode()
         if x1 > cols:
             x1 = cols
         if x0 >= x1:
@@ -144,6 +170,8 @@ class Line:
             chars[x] = " "
 
     def resize(self, cols: int) -> None:
+        if self.raw is not None:
+            self._decode()
         if self.chars is None:
             if len(self.text) > cols:
                 self.thaw(cols)
@@ -167,6 +195,8 @@ class Line:
         Run lengths count code points of ``text`` (a cell with combining
         marks holds several).
         """
+        if self.raw is not None:
+            self._decode()
         chars = self.chars
         styles = self.styles
         if chars is None or styles is None:
@@ -203,6 +233,8 @@ class Line:
 
     def display(self) -> str:
         """The row's text as tmux ``capture-pane -p`` prints it."""
+        if self.raw is not None:
+            self._decode()
         text = "".join(self.chars) if self.chars is not None else self.text
         return text.replace(PAD, "").rstrip(" ")
 

@@ -17,6 +17,7 @@ golden tests compare against), for example:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 
 from .charwidth import char_width
 from .history import History
@@ -297,11 +298,9 @@ class Screen:
         cols = self.cols
         fill = fill_of(self.style)
         if top == 0 and bottom == self.rows - 1 and self._main_lines is None:
-            push = self.history.push
+            keep = self.keep_in_history
             for _ in range(n):
-                line = lines.pop(0)
-                text, runs = line.freeze()
-                push(text, runs, line.wrapped)
+                keep((lines.pop(0),))
                 lines.append(blank(cols, fill))
             self._base += n
             self.scrolled += n
@@ -315,11 +314,14 @@ class Screen:
         lines[bottom - n + 1 : bottom - n + 1] = [blank(cols, fill) for _ in range(n)]
         self.mark_range(top, bottom + 1)
 
-    def keep_in_history(self, lines: list[Line]) -> None:
-        push = self.history.push
+    def keep_in_history(self, lines: Iterable[Line]) -> None:
+        history = self.history
         for line in lines:
-            text, runs = line.freeze()
-            push(text, runs, line.wrapped)
+            if line.raw is not None:  # still as the program sent it: keep it so
+                history.push_raw(line.raw, line.raw_style)
+            else:
+                text, runs = line.freeze()
+                history.push(text, runs, line.wrapped)
 
     def scroll_down(self, n: int, top: int | None = None, bottom: int | None = None) -> None:
         top = self.top if top is None else top
@@ -402,7 +404,7 @@ class Screen:
         if self._main_lines is None:
             used = 0
             for y, line in enumerate(self.lines):
-                if line.text or line.chars is not None:  # tmux: any cell ever touched
+                if not line.untouched():  # tmux: any cell ever written counts
                     used = y + 1
             self.keep_in_history(self.lines[:used])
             self._base += used

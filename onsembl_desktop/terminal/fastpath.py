@@ -52,6 +52,8 @@ def _end_style(style: int, params: list[str]) -> int:
 
 def scroll_lines(t: Screen, data: str, pos: int) -> int:
     """Consume the simple lines starting at ``data[pos]``; return the new position."""
+    if t.style & BG_MASK:
+        return pos
     m = SIMPLE_BLOCK.match(data, pos)
     if m is None:
         return pos
@@ -68,12 +70,12 @@ def scroll_lines(t: Screen, data: str, pos: int) -> int:
                 break
             starts.append(style)
             style = _end_style(style, params)
-            if style & BG_MASK:
-                break  # the next row is filled with this background: general path
         else:
             if len(line) > cols:
                 break
             starts.append(style)
+        if style & BG_MASK:
+            break  # the next row is filled with this background: general path
     count = len(starts)
     if not count:
         return pos

@@ -6,10 +6,12 @@ import random
 
 import pyte
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onsembl_desktop.terminal import Terminal
 
-from .test_robustness import snapshot
+from .test_robustness import FRAGMENTS, snapshot
 
 
 def log_output(n: int, seed: int = 3) -> str:
@@ -44,6 +46,8 @@ def feed_by_char(data: str, scrollback: int = 10_000) -> Terminal:
         "\x1b[1;35m" + "".join(f"carried {i}\r\n" for i in range(40)) + "\x1b[0mend\r\n",
         # a background left on at a line end fills the next row: general path
         "".join(f"\x1b[44mbg {i}\r\n\x1b[0mplain\r\n" for i in range(30)),
+        # a background switched on by a line of its own colours the rows after it
+        "\r\n" * 12 + "\x1b[1;44m\r\n" + "\r\n" * 3 + "\x1b[0mok\r\n",
         # lines wider than the screen wrap: general path
         "".join(f"{i} " + "w" * 70 + "\r\n" for i in range(30)),
         # trailing blanks, empty lines and long runs of SGR only
@@ -52,6 +56,23 @@ def feed_by_char(data: str, scrollback: int = 10_000) -> Terminal:
 )
 def test_fast_path_matches_the_general_path(data: str) -> None:
     assert snapshot(feed_whole(data)) == snapshot(feed_by_char(data))
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        "\x1b[3;5HX\x1b[K\x1b[5;1H\x1b[2@Y\x1b[7;3H\x1b[P",
+        "\x1b[2;1H\x1b[2L\x1b[9;1H\x1b[M\x1b[H\x1b[2J",
+        "\x1b[4;10H\x1b[1K\x1b[6;1H\x1b[3S\x1b[H\x1bM\x1b[?1049hx\x1b[?1049l",
+    ],
+)
+def test_rows_left_raw_by_the_fast_path_edit_like_any_other(edits: str) -> None:
+    data = log_output(80) + edits
+    whole, by_char = feed_whole(data), feed_by_char(data)
+    assert snapshot(whole) == snapshot(by_char)
+    whole.resize(37, 9)
+    by_char.resize(37, 9)
+    assert snapshot(whole) == snapshot(by_char)
 
 
 def test_fast_path_without_scrollback() -> None:
@@ -71,3 +92,17 @@ def test_scrolling_log_matches_stock_pyte_history_screen() -> None:
     theirs = ["".join(line[x].data for x in range(60)).rstrip() for line in screen.history.top]
     assert t.display() == [line.rstrip() for line in screen.display]
     assert t.history_text() == theirs
+
+
+LINE = st.builds(
+    lambda parts: "".join(parts) + "\r\n",
+    st.lists(st.sampled_from(["abc ", "x" * 30, "\x1b[31m", "\x1b[0m", "\x1b[1;44m", "", " "])),
+)
+NOISE = st.sampled_from(FRAGMENTS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(LINE, LINE, LINE, NOISE), max_size=120))
+def test_fast_path_equals_the_general_path_on_random_mixes(parts: list[str]) -> None:
+    data = "".join(parts)
+    assert snapshot(feed_whole(data, 50)) == snapshot(feed_by_char(data, 50))

@@ -8,11 +8,14 @@ resend is byte-identical, same envelope id included); ``ack`` forgets everything
 from __future__ import annotations
 
 import bisect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..protocol import codec
 from ..protocol import messages as m
+
+log = logging.getLogger("onsembl.agent.buffer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +25,15 @@ class Entry:
     command_id: str | None
 
 
+# The gateway refuses a message larger than 1 MiB by closing the connection; one such message in
+# the buffer would be resent after every reconnect, forever, and block everything after it.
+MAX_MESSAGE_BYTES = (1 << 20) - 1024
+
+
 class ResumeBuffer:
-    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self, max_bytes: int = 256 * 1024 * 1024, max_message_bytes: int = MAX_MESSAGE_BYTES
+    ) -> None:
         self._entries: list[Entry] = []
         self._seqs: list[int] = []
         self._head = 0  # entries before it are acknowledged (compacted now and then)
@@ -31,6 +41,7 @@ class ResumeBuffer:
         self._acked = 0
         self._bytes = 0
         self.max_bytes = max_bytes
+        self.max_message_bytes = max_message_bytes
 
     @property
     def last_seq(self) -> int:
@@ -59,7 +70,22 @@ class ResumeBuffer:
         if payload.seq != seq:
             raise ValueError("payload must carry the seq it was given")
         command_id = getattr(payload, "command_id", None)
-        entry = Entry(seq, codec.encode(payload), str(command_id) if command_id else None)
+        data = codec.encode(payload)
+        if len(data) > self.max_message_bytes:
+            # Terminal output is split before it gets here; this is for a trace or report that
+            # cannot be. Say what was dropped rather than block the stream.
+            kind = codec.BY_PAYLOAD[type(payload)].type
+            log.error("dropping a %s message of %d bytes: too large to send", kind, len(data))
+            data = codec.encode(
+                m.AgentError(
+                    seq=seq,
+                    command_id=command_id,
+                    code="MESSAGE_TOO_LARGE",
+                    message=f"a {kind} message of {len(data)} bytes was too large to send "
+                    f"(limit {self.max_message_bytes}) and was dropped",
+                )
+            )
+        entry = Entry(seq, data, str(command_id) if command_id else None)
         self._last_seq = seq
         self._entries.append(entry)
         self._seqs.append(seq)

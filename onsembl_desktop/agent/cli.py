@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="the agent's name in the app, e.g. claude-1")
     p.add_argument(
         "--cwd",
-        default=os.getcwd(),
+        default=str(Path.cwd()),
         help="working directory for commands (default: the current directory)",
     )
     p.add_argument("--cli", help="path of the CLI binary (default: found on PATH)")

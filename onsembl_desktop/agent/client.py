@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psutil
+import psutil  # type: ignore[import-untyped, unused-ignore]
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -78,7 +78,7 @@ class AgentClient:
         self._proc.cpu_percent(None)
         self.on_state: Callable[[str], None] = lambda _state: None
 
-    # --- lifecycle -----------------------------------------------------------------------------------
+    # --- lifecycle --------------------------------------------------------------------------------
 
     async def run(self) -> ControlAction | None:
         """Serve until told to stop; returns STOP/RESTART when the app asked for it."""
@@ -133,8 +133,8 @@ class AgentClient:
             self.current.stop(CompletionReason.AGENT_STOPPED, "the agent is stopping")
         asyncio.get_running_loop().create_task(self._stop_when_drained())
 
-    async def _stop_when_drained(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def _stop_when_drained(self, within: float = 5.0) -> None:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self._current_task is None or self._current_task.done():
                 self.outbox.flush()
@@ -143,7 +143,7 @@ class AgentClient:
             await asyncio.sleep(0.05)
         self._stop.set()
 
-    # --- one connection ------------------------------------------------------------------------------
+    # --- one connection ---------------------------------------------------------------------------
 
     async def _serve(self, ws: ClientConnection) -> None:
         await ws.send(codec.encode(self._hello()), text=True)
@@ -277,7 +277,7 @@ class AgentClient:
                 continue
             self._handle(env.payload)
 
-    # --- messages from the app ------------------------------------------------------------------------
+    # --- messages from the app --------------------------------------------------------------------
 
     def _handle(self, payload: m.Payload) -> None:
         if isinstance(payload, m.OutputAck):

@@ -14,8 +14,9 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped, unused-ignore]
 
 from ..protocol import messages as m
 from ..protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
@@ -73,7 +74,7 @@ class CommandRun:
         self.started = time.monotonic()
         self.paused = False
 
-    # --- control -----------------------------------------------------------------------------------
+    # --- control ----------------------------------------------------------------------------------
 
     def stop(self, reason: CompletionReason, message: str | None = None) -> None:
         if self.stop_reason is None:
@@ -95,13 +96,23 @@ class CommandRun:
         if self.process is not None and self.process.signal_group(signal.SIGCONT):
             self.paused = False
 
-    # --- running ------------------------------------------------------------------------------------
+    # --- running ----------------------------------------------------------------------------------
 
     async def run(self) -> None:
         start_ms = m_now_ms()
         self.outbox.send(lambda seq: m.CommandAck(seq=seq, command_id=self.command_id))
         exit_code: int | None = None
         error: str | None = None
+        if not _is_dir(self.settings.cwd):
+            # Checked here: a failed chdir in the child reads as "not found" about the directory.
+            self._finish(
+                CommandStatus.FAILED,
+                None,
+                f"the working directory {self.settings.cwd} does not exist or is not a directory",
+                CompletionReason.CLI_ERROR,
+                start_ms,
+            )
+            return
         try:
             self.process = await self._start(start_ms)
         except FileNotFoundError as exc:
@@ -122,6 +133,8 @@ class CommandRun:
                 start_ms,
             )
             return
+        if self.stop_reason is not None:  # stopped while the process was starting
+            self.process.stop()
         watchdog = asyncio.create_task(self._enforce_limits())
         try:
             exit_code = await self.process.wait()
@@ -176,61 +189,61 @@ class CommandRun:
         self._handle_events(events)
 
     def _handle_events(self, events: list[ab.AdapterEvent]) -> None:
-        cid = self.command_id
         for ev in events:
-            if isinstance(ev, ab.Output):
-                self.outbox.output(cid, ev.text, stream=ev.stream, raw=ev.raw)
-            elif isinstance(ev, ab.Trace):
-                node = ev.node
-                self.outbox.send(lambda seq, n=node: m.TraceEvent(seq=seq, command_id=cid, entry=n))
-            elif isinstance(ev, ab.UsageSoFar):
+            self._handle_event(ev)
+
+    def _handle_event(self, ev: ab.AdapterEvent) -> None:
+        cid = self.command_id
+        if isinstance(ev, ab.Output):
+            self.outbox.output(cid, ev.text, stream=ev.stream, raw=ev.raw)
+        elif isinstance(ev, ab.Trace):
+            node = ev.node
+            self.outbox.send(lambda seq: m.TraceEvent(seq=seq, command_id=cid, entry=node))
+        elif isinstance(ev, ab.UsageSoFar):
+            self.usage = ev.usage
+            usage = ev.usage
+            self.outbox.send(lambda seq: m.UsageUpdate(seq=seq, command_id=cid, usage=usage))
+            budget = self.request.constraints.token_budget
+            if budget is not None and usage.total_tokens > budget:
+                self.stop(
+                    CompletionReason.TOKEN_LIMIT_EXCEEDED,
+                    f"token budget of {budget} exceeded ({usage.total_tokens} tokens)",
+                )
+        elif isinstance(ev, ab.Report):
+            report = ev
+            self.outbox.send(
+                lambda seq: m.InvestigationReport(
+                    seq=seq,
+                    command_id=cid,
+                    report_id=report.report_id,
+                    title=report.title,
+                    summary=report.summary,
+                    status=report.status,
+                    content=report.content,
+                )
+            )
+        elif isinstance(ev, ab.SessionStarted):
+            self.session_id = ev.session_id
+            self._on_session(ev.session_id)
+        elif isinstance(ev, ab.Final):
+            self.final = ev
+            if ev.usage is not None:
                 self.usage = ev.usage
-                usage = ev.usage
-                self.outbox.send(
-                    lambda seq, u=usage: m.UsageUpdate(seq=seq, command_id=cid, usage=u)
-                )
-                budget = self.request.constraints.token_budget
-                if budget is not None and usage.total_tokens > budget:
-                    self.stop(
-                        CompletionReason.TOKEN_LIMIT_EXCEEDED,
-                        f"token budget of {budget} exceeded ({usage.total_tokens} tokens)",
-                    )
-            elif isinstance(ev, ab.Report):
-                report = ev
-                self.outbox.send(
-                    lambda seq, r=report: m.InvestigationReport(
-                        seq=seq,
-                        command_id=cid,
-                        report_id=r.report_id,
-                        title=r.title,
-                        summary=r.summary,
-                        status=r.status,
-                        content=r.content,
-                    )
-                )
-            elif isinstance(ev, ab.SessionStarted):
+            if ev.session_id:
                 self.session_id = ev.session_id
                 self._on_session(ev.session_id)
-            elif isinstance(ev, ab.Final):
-                self.final = ev
-                if ev.usage is not None:
-                    self.usage = ev.usage
-                if ev.session_id:
-                    self.session_id = ev.session_id
-                    self._on_session(ev.session_id)
 
     async def _enforce_limits(self) -> None:
         limits = self.request.constraints
-        deadline = (
-            self.started + limits.time_limit_ms / 1000 if limits.time_limit_ms is not None else None
-        )
+        limit_s = limits.time_limit_ms / 1000 if limits.time_limit_ms is not None else None
+        deadline = self.started + limit_s if limit_s is not None else None
         proc = psutil.Process(self.process.pid) if self.process and self.process.pid else None
         while True:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 self.stop(
                     CompletionReason.TIME_LIMIT_EXCEEDED,
-                    f"time limit of {limits.time_limit_ms / 1000:g} s exceeded",
+                    f"time limit of {limit_s:g} s exceeded",
                 )
                 return
             if limits.memory_limit_mb is not None and proc is not None:
@@ -300,6 +313,10 @@ class CommandRun:
                 session_id=session_id,
             )
         )
+
+
+def _is_dir(path: str) -> bool:
+    return Path(path).is_dir()
 
 
 def _tree_rss_mb(proc: psutil.Process) -> float:

@@ -1,4 +1,5 @@
-"""Everything the agent must deliver, in order: coalesced terminal output and other reliable messages.
+"""Everything the agent must deliver, in order: coalesced terminal output and other reliable
+messages.
 
 Output is coalesced for a few milliseconds (or up to a size) into one TERMINAL_OUTPUT, which keeps
 message rates sane under fast output. Any other reliable message first flushes pending output, so
@@ -37,6 +38,15 @@ class Outbox:
         stream: StreamType = StreamType.STDOUT,
         raw: str | None = None,
     ) -> None:
+        if len(text) > COALESCE_MAX_CHARS:
+            # One TERMINAL_OUTPUT must stay well under the gateway's message size limit.
+            last = len(text) - (len(text) - 1) % COALESCE_MAX_CHARS - 1
+            for start in range(0, len(text), COALESCE_MAX_CHARS):
+                piece = text[start : start + COALESCE_MAX_CHARS]
+                self.output(command_id, piece, stream=stream, raw=raw if start == last else None)
+            return
+        if raw is not None and len(raw) > COALESCE_MAX_CHARS:
+            raw = raw[:COALESCE_MAX_CHARS] + f"... [{len(raw) - COALESCE_MAX_CHARS} chars cut]"
         key = (command_id, stream)
         if self._pending_key is not None and self._pending_key != key:
             self.flush()
@@ -44,7 +54,7 @@ class Outbox:
         self._pending.append(text)
         if raw is not None:
             self._pending_raw.append(raw)
-        self._pending_chars += len(text)
+        self._pending_chars += len(text) + len(raw or "")
         if self._pending_chars >= COALESCE_MAX_CHARS:
             self.flush()
         elif self._timer is None:

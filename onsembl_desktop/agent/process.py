@@ -17,15 +17,20 @@ import os
 import signal
 import struct
 import termios
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+
+import psutil  # type: ignore[import-untyped, unused-ignore]
 
 log = logging.getLogger("onsembl.agent.process")
 
 DEFAULT_COLS = 120
 DEFAULT_ROWS = 40
 # How long output may keep coming after the command's own process exited (from children that
-# still hold the terminal) before the command is considered done.
+# still hold the terminal or the pipes) before the command is considered done: until it has been
+# quiet this long, and never longer than DRAIN_MAX_S in all (a background child that prints
+# forever must not keep the command open).
 DRAIN_AFTER_EXIT_S = 0.3
+DRAIN_MAX_S = 2.0
 
 OnData = Callable[[str], None]
 
@@ -77,19 +82,38 @@ class ChildProcess:
                 return
         await self._group_gone(step_s)
 
-    async def _group_gone(self, timeout: float) -> bool:
+    async def _group_gone(self, within: float) -> bool:
         """Wait until no process of the group is left (polling: POSIX cannot wait on a group)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             if self.proc is not None and self.proc.returncode is None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.02)
-            elif not self.signal_group(0):
+            elif not self._group_alive():
                 return True
             if loop.time() >= deadline:
                 return False
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
+
+    def _group_alive(self) -> bool:
+        """Whether a process of the group still runs. Zombies do not count: orphaned children are
+        reaped by init, and where init does not reap (some containers) they would never go away.
+        """
+        if self.proc is None or not self.signal_group(0):
+            return False
+        pgid = self.proc.pid
+        for proc in psutil.process_iter(["status"]):
+            try:
+                if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                    return True
+            except (OSError, psutil.Error):
+                continue
+        return False
+
+    async def wait(self) -> int:
+        """Wait for the process to exit and its output to drain; returns the exit code."""
+        raise NotImplementedError
 
     def kill_group_now(self) -> None:
         self.signal_group(signal.SIGCONT)
@@ -182,14 +206,8 @@ class PtyProcess(ChildProcess):
         """Wait for the process to exit and its output to drain; returns the exit code."""
         assert self.proc is not None
         code = await self.proc.wait()
-        loop = asyncio.get_running_loop()
         # Children may still hold the terminal; take their output while it keeps coming.
-        while not self._eof.is_set():
-            quiet = loop.time() - self._last_data
-            if quiet >= DRAIN_AFTER_EXIT_S:
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._eof.wait(), DRAIN_AFTER_EXIT_S - quiet)
+        await _drain(lambda: self._last_data, self._eof.wait())
         if self._master is not None:
             self._readable_until_empty()
             self._close_master()
@@ -215,6 +233,7 @@ class PipeProcess(ChildProcess):
         self._on_line = on_line
         self._on_stderr = on_stderr
         self._readers: list[asyncio.Task[None]] = []
+        self._last_data = 0.0
 
     async def start(
         self, argv: Sequence[str], *, cwd: str, env: dict[str, str], stdin_text: str | None = None
@@ -236,39 +255,92 @@ class PipeProcess(ChildProcess):
             self.proc.stdin.close()
         assert self.proc.stdout is not None and self.proc.stderr is not None
         self._readers = [
-            asyncio.create_task(self._read_lines(self.proc.stdout)),
-            asyncio.create_task(self._read_stderr(self.proc.stderr)),
+            asyncio.create_task(self._read(self.proc.stdout, _LineSplitter(self._on_line))),
+            asyncio.create_task(self._read(self.proc.stderr, self._stderr_text)),
         ]
 
-    async def _read_lines(self, stream: asyncio.StreamReader) -> None:
+    async def _read(
+        self, stream: asyncio.StreamReader, on_text: Callable[[str, bool], None]
+    ) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        pending = ""
-        while True:
-            chunk = await stream.read(65536)
-            if not chunk:
-                break
-            pending += decoder.decode(chunk)
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                self._on_line(line.rstrip("\r"))
-        pending += decoder.decode(b"", final=True)
-        if pending:
-            self._on_line(pending.rstrip("\r"))
+        try:
+            while chunk := await stream.read(65536):
+                self._last_data = asyncio.get_running_loop().time()
+                on_text(decoder.decode(chunk), False)
+        finally:  # also when the drain after exit gave up waiting: keep the last partial line
+            on_text(decoder.decode(b"", final=True), True)
 
-    async def _read_stderr(self, stream: asyncio.StreamReader) -> None:
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        while True:
-            chunk = await stream.read(65536)
-            if not chunk:
-                break
-            self._on_stderr(decoder.decode(chunk))
+    def _stderr_text(self, text: str, _final: bool) -> None:
+        if text:
+            self._on_stderr(text)
 
     async def wait(self) -> int:
         assert self.proc is not None
-        code = await self.proc.wait()
-        await asyncio.gather(*self._readers, return_exceptions=True)
+        code = await _exit_status(self.proc)
+        readers = asyncio.gather(*self._readers, return_exceptions=True)
+        # A grandchild that inherited stdout/stderr keeps the pipes open after the CLI exits:
+        # read while output keeps coming, then stop reading and close our ends.
+        await _drain(lambda: self._last_data, readers)
+        if not readers.done():
+            for task in self._readers:
+                task.cancel()
+            await readers
+            # The pipes are still open at the other end; close ours (asyncio has no public handle
+            # on the subprocess transport, which would otherwise stay open until collected).
+            transport = getattr(self.proc, "_transport", None)
+            if transport is not None:
+                transport.close()
         self.exit_code = _exit_code(code)
         return self.exit_code
+
+
+async def _exit_status(proc: asyncio.subprocess.Process) -> int:
+    """The exit status as soon as the process exits. (``Process.wait()`` also waits until its pipes
+    are closed, which a grandchild that inherited them can put off forever.)"""
+    waiter = asyncio.ensure_future(proc.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait([waiter], timeout=0.05)
+            if done:
+                return waiter.result()
+            if proc.returncode is not None:
+                return proc.returncode
+    finally:
+        waiter.cancel()
+
+
+async def _drain(last_data: Callable[[], float], done: Awaitable[object]) -> None:
+    """After the process exited: wait for ``done`` while output keeps coming (see DRAIN_*)."""
+    loop = asyncio.get_running_loop()
+    exited = loop.time()
+    future = asyncio.ensure_future(done)
+    try:
+        while not future.done():
+            now = loop.time()
+            quiet_for = now - max(last_data(), exited)
+            if quiet_for >= DRAIN_AFTER_EXIT_S or now >= exited + DRAIN_MAX_S:
+                return
+            timeout = min(DRAIN_AFTER_EXIT_S - quiet_for, exited + DRAIN_MAX_S - now)
+            await asyncio.wait([future], timeout=timeout)
+    finally:
+        if future is not done:  # a task made here for a coroutine: do not leave it pending
+            future.cancel()
+
+
+class _LineSplitter:
+    """Text in, complete lines out (without their line ending); the rest at the end."""
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self._on_line = on_line
+        self._pending = ""
+
+    def __call__(self, text: str, final: bool) -> None:
+        *lines, self._pending = (self._pending + text).split("\n")
+        for line in lines:
+            self._on_line(line.rstrip("\r"))
+        if final and self._pending:
+            self._on_line(self._pending.rstrip("\r"))
+            self._pending = ""
 
 
 def _exit_code(code: int) -> int:

@@ -119,8 +119,8 @@ def _check_empty(conn: Connection, path: Path) -> None:
     tables = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars().all()
     if tables:
         raise DatabaseOpenError(
-            f"{path} holds tables ({', '.join(sorted(tables)[:5])}…) but no Onsembl schema version; "
-            "it is not an Onsembl database. The file was not changed."
+            f"{path} holds tables ({', '.join(sorted(tables)[:5])}…) but no Onsembl schema "
+            "version; it is not an Onsembl database. The file was not changed."
         )
 
 

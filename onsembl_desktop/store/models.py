@@ -1,9 +1,14 @@
-"""SQLAlchemy 2 models of the data model (``shared/seed-data-model.md``), one definition for both stores.
+"""SQLAlchemy 2 models of the data model (``shared/seed-data-model.md``), one for both stores.
 
 Tables and fields follow the data model; additions are marked "(addition)" with the reason. Every
 rule the data model states is a database constraint (CHECK, UNIQUE, partial UNIQUE, FOREIGN KEY),
 so SQLite and PostgreSQL refuse a bad row whoever writes it. Constraint names come from the naming
-convention below so both stores, and ``schema/``, use the same names.
+convention below so both stores, and ``schema/``, use the same names (``store.errors`` turns them
+into messages).
+
+Indexes: every foreign key leads some B-tree index (plain, composite or unique). The data model's
+GIN indexes on JSONB and BRIN indexes on ``created_at`` exist on PostgreSQL only (``ddl_if``):
+SQLite has neither kind, and a plain B-tree in their place would only slow the writer down.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -66,6 +72,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's Table (``__table__`` is typed as a mere FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _id() -> Mapped[uuid.UUID]:
     return mapped_column(primary_key=True, default=uuid.uuid4)
 
@@ -76,6 +89,20 @@ def _created() -> Mapped[datetime]:
 
 def _updated() -> Mapped[datetime]:
     return mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def _gin(table: str, column: str) -> Index:
+    """PostgreSQL GIN index on a JSONB column (containment queries)."""
+    return Index(f"ix_{table}_{column}_gin", column, postgresql_using="gin").ddl_if(
+        dialect="postgresql"
+    )
+
+
+def _brin(table: str) -> Index:
+    """PostgreSQL BRIN index on ``created_at`` (time-series scans; rows arrive in time order)."""
+    return Index(f"ix_{table}_created_at_brin", "created_at", postgresql_using="brin").ddl_if(
+        dialect="postgresql"
+    )
 
 
 class User(Base):
@@ -89,6 +116,8 @@ class User(Base):
     is_local: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (_brin("users"),)
 
 
 class Agent(Base):
@@ -114,7 +143,12 @@ class Agent(Base):
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
-    __table_args__ = (Index(None, "type", "status"),)
+    __table_args__ = (
+        Index(None, "type", "status"),
+        _gin("agents", "health_metrics"),
+        _gin("agents", "config"),
+        _brin("agents"),
+    )
 
 
 class ExecutionConstraint(Base):
@@ -144,6 +178,7 @@ class ExecutionConstraint(Base):
             sqlite_where=text("is_default"),
             postgresql_where=text("is_default"),
         ),
+        _brin("execution_constraints"),
     )
 
 
@@ -166,7 +201,17 @@ class CommandPreset(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "name"),
         CheckConstraint("usage_count >= 0", name="usage_count_non_negative"),
+        # Enum[]: PostgreSQL checks the array here; SQLite (a JSON array) by a trigger of the same
+        # name, created in ``migrations.create_extras``.
+        CheckConstraint(
+            "target_agent_types <@ ARRAY[{}]::text[]".format(
+                ", ".join(f"'{t.value}'" for t in AgentType)
+            ),
+            name="target_agent_types",
+        ).ddl_if(dialect="postgresql"),
         Index(None, "usage_count"),
+        _gin("command_presets", "variables"),
+        _brin("command_presets"),
     )
 
 
@@ -202,6 +247,8 @@ class Command(Base):
     __table_args__ = (
         CheckConstraint("priority BETWEEN 0 AND 100", name="priority_range"),
         Index(None, "status", "created_at"),
+        _gin("commands", "execution_constraints"),
+        _brin("commands"),
     )
 
 
@@ -239,6 +286,7 @@ class CommandRun(Base):
             "input_tokens >= 0 AND output_tokens >= 0 AND cached_tokens >= 0 AND total_tokens >= 0",
             name="tokens_non_negative",
         ),
+        _brin("command_runs"),
     )
 
 
@@ -260,6 +308,7 @@ class TerminalOutput(Base):
     __table_args__ = (
         Index(None, "command_id", "sequence"),
         CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+        _brin("terminal_outputs"),
     )
 
 
@@ -296,6 +345,9 @@ class TraceEntry(Base):
         CheckConstraint("duration_ms IS NULL OR duration_ms >= 0", name="duration_non_negative"),
         CheckConstraint("tokens_used IS NULL OR tokens_used >= 0", name="tokens_non_negative"),
         Index(None, "command_id", "started_at"),
+        _gin("trace_entries", "content"),
+        _gin("trace_entries", "metadata"),
+        _brin("trace_entries"),
     )
 
 
@@ -319,11 +371,19 @@ class InvestigationReport(Base):
     updated_at: Mapped[datetime] = _updated()
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index(None, "status", "created_at"),)
+    __table_args__ = (
+        Index(None, "status", "created_at"),
+        _gin("investigation_reports", "content"),
+        _brin("investigation_reports"),
+    )
 
 
 class AuditLog(Base):
-    """Append-only; entity ids are plain columns so retention never fights foreign keys."""
+    """Append-only; entity ids are plain columns so retention never fights foreign keys.
+
+    PostgreSQL partitions it by month of ``created_at`` (``schema/``), and a partitioned table's
+    primary key must hold the partition key: hence (id, created_at) in both stores.
+    """
 
     __tablename__ = "audit_logs"
 
@@ -337,9 +397,18 @@ class AuditLog(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     ip_address: Mapped[str | None] = mapped_column(InetType)
     user_agent: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False, primary_key=True
+    )
 
-    __table_args__ = (Index(None, "event_type", "created_at"), Index(None, "created_at"))
+    __table_args__ = (
+        Index(None, "event_type", "created_at"),
+        # Retention deletes by age: a B-tree on SQLite, BRIN on PostgreSQL (partitions do the rest).
+        Index(None, "created_at").ddl_if(dialect="sqlite"),
+        _gin("audit_logs", "details"),
+        _brin("audit_logs"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
 
 
 class CommandQueueEntry(Base):

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, and_, delete, insert, select, update
+from sqlalchemy import Connection, Row, and_, delete, insert, select, true, update
 
 from ..protocol.enums import AgentStatus, AuditEventType, CommandStatus, QueueStatus
 from .models import (
@@ -25,8 +25,9 @@ from .models import (
     InvestigationReport,
     TerminalOutput,
     TraceEntry,
+    table_of,
 )
-from .types import utcnow
+from .types import utcnow, uuid7
 
 # --- agents --------------------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ def load_agents(conn: Connection) -> Sequence[Row[Any]]:
 
 def upsert_agent(conn: Connection, agent_id: uuid.UUID, values: dict[str, Any]) -> None:
     now = utcnow()
-    table = Agent.__table__
+    table = table_of(Agent)
     updated = conn.execute(
         update(table).where(table.c.id == agent_id).values(**values, updated_at=now)
     ).rowcount
@@ -131,7 +132,7 @@ def get_runs(conn: Connection, command_id: uuid.UUID) -> list[Row[Any]]:
         .where(CommandRun.command_id == command_id)
         .order_by(Agent.name)
     )
-    return list(rows)
+    return cast("list[Row[Any]]", list(rows.all()))
 
 
 def get_outputs(
@@ -177,13 +178,13 @@ class QueueRow:
 
 def sync_waiting(conn: Connection, agent_id: uuid.UUID, entries: list[QueueRow]) -> None:
     """Make the agent's WAITING entries exactly ``entries``, at positions 1..n in that order."""
-    table = CommandQueueEntry.__table__
+    table = table_of(CommandQueueEntry)
     keep = [e.entry_id for e in entries]
     conn.execute(
         delete(table).where(
             table.c.agent_id == agent_id,
             table.c.status == QueueStatus.WAITING,
-            table.c.id.not_in(keep) if keep else True,
+            table.c.id.not_in(keep) if keep else true(),
         )
     )
     # Move everyone out of the way first: (agent, position) is unique among WAITING rows.
@@ -220,7 +221,7 @@ def start_queue_entry(
     conn: Connection, entry: QueueRow, agent_id: uuid.UUID, started_at: datetime
 ) -> None:
     """The entry is now PROCESSING (positions only matter among WAITING rows)."""
-    table = CommandQueueEntry.__table__
+    table = table_of(CommandQueueEntry)
     values = {"status": QueueStatus.PROCESSING, "started_at": started_at, "position": 1}
     if not conn.execute(
         update(table).where(table.c.id == entry.entry_id).values(**values)
@@ -253,7 +254,7 @@ def mark_interrupt(conn: Connection, entry_id: uuid.UUID, reason: str) -> None:
 
 
 def upsert_trace(conn: Connection, values: dict[str, Any]) -> None:
-    table = TraceEntry.__table__
+    table = table_of(TraceEntry)
     entry_id = values["id"]
     changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
     if not conn.execute(update(table).where(table.c.id == entry_id).values(**changes)).rowcount:
@@ -261,7 +262,7 @@ def upsert_trace(conn: Connection, values: dict[str, Any]) -> None:
 
 
 def upsert_report(conn: Connection, values: dict[str, Any]) -> None:
-    table = InvestigationReport.__table__
+    table = table_of(InvestigationReport)
     report_id = values["id"]
     changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
     if not conn.execute(update(table).where(table.c.id == report_id).values(**changes)).rowcount:
@@ -278,7 +279,8 @@ def output_row(
     timestamp: datetime,
 ) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        # Time-ordered: appends to the primary-key index instead of scattering (store.types.uuid7).
+        "id": uuid7(),
         "command_id": command_id,
         "agent_id": agent_id,
         "stream_type": stream,

@@ -85,7 +85,12 @@ class Store:
     async def flush(self) -> None:
         """Wait until everything submitted so far has committed."""
         future: asyncio.Future[None] = self._loop.create_future()
-        self.writer.barrier(lambda _v, _e: future.done() or future.set_result(None))
+
+        def done(_value: Any, _exc: BaseException | None) -> None:
+            if not future.done():
+                future.set_result(None)
+
+        self.writer.barrier(done)
         await future
 
     def close(self) -> None:

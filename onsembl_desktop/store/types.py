@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -62,3 +65,25 @@ def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random bits.
+
+    Rows keyed by it land at the right end of their primary-key B-tree instead of at random
+    pages, which keeps bulk inserts (terminal output) fast in SQLite and PostgreSQL alike.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """An aware datetime as :class:`UTCDateTime` stores it in SQLite (naive UTC, microseconds)."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+    text = value.isoformat(" ")  # "YYYY-MM-DD HH:MM:SS[.ffffff]+00:00" (the hot path: fast)
+    return text[:-6] if value.microsecond else text[:-6] + ".000000"

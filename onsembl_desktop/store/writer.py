@@ -1,4 +1,4 @@
-"""The single writer: every change to the local database goes through one thread, in order, in batches.
+"""The single writer: every change to the local database goes through one thread, in order, batched.
 
 Why one thread: SQLite has one writer at a time anyway, and ordering matters — an agent's output,
 its trace events and its delivery cursor must commit together and in the order they arrived. Why
@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from ..errors import StorageError
-from .models import AgentStream, TerminalOutput
+from .errors import explain
+from .models import AgentStream, table_of
+from .outputs import OutputSink
 from .types import utcnow
 
 log = logging.getLogger("onsembl.store.writer")
@@ -97,6 +99,7 @@ class StoreWriter:
         self._queue: queue.SimpleQueue[Op | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="onsembl-store-writer", daemon=True)
         self._closed = False
+        self._outputs = OutputSink()
         self.stats = WriterStats()
 
     def start(self) -> None:
@@ -200,7 +203,7 @@ class StoreWriter:
                         rows.append(op.values)
                         continue
                     if rows:
-                        _insert_outputs(conn, rows)
+                        self._outputs.write(conn, rows)
                         rows = []
                     if isinstance(op, Apply):
                         try:
@@ -215,10 +218,11 @@ class StoreWriter:
                             continue
                         except Exception as exc:
                             # Constraint violations, bad values, or a bug in ``fn``: this op
-                            # fails, its neighbours in the batch still commit.
-                            log.warning("write refused: %s", exc)
+                            # fails (its savepoint rolled back), its neighbours still commit.
+                            refused = explain(exc)
+                            log.warning("write refused: %s", refused)
                             if op.done:
-                                results.append((op.done, None, exc))
+                                results.append((op.done, None, refused))
                             continue
                         if op.done:
                             results.append((op.done, value, None))
@@ -230,15 +234,20 @@ class StoreWriter:
                     else:
                         results.append((op.done, None, None))
                 if rows:
-                    _insert_outputs(conn, rows)
+                    self._outputs.write(conn, rows)
                 for (agent_id, instance_id), seq in cursors.items():
                     _advance_cursor(conn, agent_id, instance_id, seq)
         except OperationalError as exc:
+            self._outputs.rolled_back()
             if is_environmental(exc):
                 raise
             # A bug, not the environment: retrying would fail forever. Fail the batch's callers.
             log.exception("batch of %d operations failed", len(batch))
             return _failures(batch, exc)
+        except BaseException:
+            self._outputs.rolled_back()
+            raise
+        self._outputs.committed()
         self.stats.batches += 1
         self.stats.ops += len(batch)
         self.stats.rows += sum(isinstance(op, OutputRow) for op in batch)
@@ -264,24 +273,10 @@ def _run_callbacks(results: list[tuple[Callback, Any, BaseException | None]]) ->
             log.exception("store callback failed")
 
 
-def _insert_outputs(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(TerminalOutput), rows)
-    except IntegrityError:
-        # One bad row (e.g. an output for a command that was deleted) must not sink its neighbours.
-        for row in rows:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(TerminalOutput), [row])
-            except IntegrityError as exc:
-                log.warning("dropped output row for command %s: %s", row.get("command_id"), exc)
-
-
 def _advance_cursor(
     conn: Connection, agent_id: uuid.UUID, instance_id: uuid.UUID, seq: int
 ) -> None:
-    table = AgentStream.__table__
+    table = table_of(AgentStream)
     updated = conn.execute(
         table.update()
         .where(table.c.agent_id == agent_id, table.c.instance_id == instance_id)

@@ -1,0 +1,268 @@
+"""Full-text search over command content and terminal output (SQLite FTS5, local store only).
+
+What is indexed: an agent's output for a command is cut into *complete lines*, stripped of ANSI
+escape sequences, and stored in ``output_text`` blocks (one block per stream per writer batch);
+``output_fts`` is an external-content FTS5 index over those blocks, kept in step by triggers. The
+unfinished last line of a stream is a block too, marked by its raw text in ``tail``, and replaced
+as more output arrives. So a word split across two chunks, or a colour code split across two
+chunks, is still found, and a search sees exactly what the writer has committed.
+``command_fts`` indexes ``commands.content`` (triggers on ``commands``).
+
+Searches match blocks with FTS5, then pick the matching lines out of them in Python.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from .types import sqlite_datetime
+
+_ESCAPES = re.compile(
+    r"""
+      \x1b\[[0-?]*[\x20-/]*[@-~]          # CSI: colours, cursor moves, erases
+    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)   # OSC: titles, hyperlinks
+    | \x1b[PX^_][^\x1b]*\x1b\\            # DCS, SOS, PM, APC strings
+    | \x1b[\x20-/]*[0-~]                  # other escapes (charsets, keypad modes, ...)
+    | [\x00-\x08\x0b\x0c\x0e-\x1f\x7f]    # other C0 controls and DEL (keep \t \n \r)
+    """,
+    re.VERBOSE,
+)
+# An escape sequence cut off by the end of the text (the rest is in the next chunk).
+_UNFINISHED = re.compile(
+    r"\x1b(?:\[[0-?]*[\x20-/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[\x20-/]*)\Z"
+)
+_WORD = re.compile(r"\w+")
+
+# An unfinished line longer than this is indexed as if it ended (progress bars, binary noise).
+MAX_TAIL_CHARS = 8192
+
+
+def strip_ansi(text: str) -> str:
+    """Text as a reader sees it: escape sequences and controls gone, each line after its last CR."""
+    text = _ESCAPES.sub("", text)
+    if "\r" in text:
+        text = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+    return text
+
+
+def strip_partial(text: str) -> str:
+    """:func:`strip_ansi` for an unfinished line, which may end inside an escape sequence."""
+    unfinished = _UNFINISHED.search(text)
+    if unfinished is not None:
+        text = text[: unfinished.start()]
+    return strip_ansi(text)
+
+
+def split_complete(text: str) -> tuple[str, str]:
+    """``(complete lines, unfinished rest)``; a rest over MAX_TAIL_CHARS counts as complete."""
+    cut = text.rfind("\n") + 1
+    complete, rest = text[:cut], text[cut:]
+    if len(rest) > MAX_TAIL_CHARS:
+        return text, ""
+    return complete, rest
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A user's search text, as an FTS5 query and as token sequences for picking lines."""
+
+    fts: str
+    terms: tuple[tuple[tuple[str, ...], bool], ...]  # (tokens, last token is a prefix)
+
+    @classmethod
+    def parse(cls, text: str) -> Query | None:
+        """Every whitespace-separated word must match (quoted: no FTS5 syntax reaches SQLite).
+
+        ``word*`` matches a prefix. Returns None when nothing searchable is left.
+        """
+        parts: list[str] = []
+        terms: list[tuple[tuple[str, ...], bool]] = []
+        for word in text.split():
+            prefix = word.endswith("*") and len(word) > 1
+            body = word.rstrip("*") if prefix else word
+            tokens = tuple(t.lower() for t in _WORD.findall(body))
+            if not tokens:
+                continue
+            quoted = '"' + body.replace('"', '""') + '"'
+            parts.append(quoted + ("*" if prefix else ""))
+            terms.append((tokens, prefix))
+        if not parts:
+            return None
+        return cls(" AND ".join(parts), tuple(terms))
+
+    def matches_line(self, line: str) -> bool:
+        """Whether any term occurs in the line (tokens in a row, as FTS5 matches a phrase)."""
+        tokens = [t.lower() for t in _WORD.findall(line)]
+        return any(_contains(tokens, want, prefix) for want, prefix in self.terms)
+
+
+def _contains(tokens: Sequence[str], want: tuple[str, ...], prefix: bool) -> bool:
+    n = len(want)
+    for i in range(len(tokens) - n + 1):
+        if all(tokens[i + k] == want[k] for k in range(n - 1)):
+            last = tokens[i + n - 1]
+            if last == want[-1] or (prefix and last.startswith(want[-1])):
+                return True
+    return False
+
+
+# --- history -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    command: Any  # a commands row
+    runs: list[Any] = field(default_factory=list)  # (agent_id, agent_name, status) rows
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (agent name, line)
+    more_lines: int = 0
+
+
+def history(
+    conn: Connection,
+    *,
+    search: str | None = None,
+    agent_id: uuid.UUID | None = None,
+    limit: int = 50,
+    max_lines: int = 20,
+) -> list[HistoryEntry]:
+    """Commands newest first; with ``search``, those whose content or output matches, with the
+    matching output lines (from ``agent_id`` only, if given)."""
+    query = Query.parse(search) if search else None
+    if search and query is None:
+        return []
+    candidates: set[str] | None = None
+    if query is not None:
+        candidates = _matching_commands(conn, query, agent_id)
+    commands = _newest(conn, candidates, agent_id, limit)
+    if not commands:
+        return []
+    ids = [c.id.hex for c in commands]
+    runs = _runs(conn, ids)
+    entries = [HistoryEntry(c, runs.get(c.id.hex, [])) for c in commands]
+    if query is not None:
+        names = {r.agent_id: r.name for rs in runs.values() for r in rs}
+        by_id = {e.command.id.hex: e for e in entries}
+        for command_hex, agent_hex, text in _matching_blocks(conn, query, ids, agent_id):
+            entry = by_id[command_hex]
+            agent = uuid.UUID(agent_hex)
+            for line in text.split("\n"):
+                if line.strip() and query.matches_line(line):
+                    if len(entry.lines) < max_lines:
+                        entry.lines.append((names.get(agent, str(agent)), line))
+                    else:
+                        entry.more_lines += 1
+    return entries
+
+
+def _matching_commands(conn: Connection, query: Query, agent_id: uuid.UUID | None) -> set[str]:
+    found = set(
+        conn.exec_driver_sql(
+            "SELECT command_id FROM command_fts WHERE command_fts MATCH ?", (query.fts,)
+        ).scalars()
+    )
+    sql = (
+        "SELECT DISTINCT o.command_id FROM output_fts JOIN output_text AS o "
+        "ON o.id = output_fts.rowid WHERE output_fts MATCH ?"
+    )
+    params: tuple[Any, ...] = (query.fts,)
+    if agent_id is not None:
+        sql += " AND o.agent_id = ?"
+        params += (agent_id.hex,)
+    found.update(conn.exec_driver_sql(sql, params).scalars())
+    return found
+
+
+def _newest(
+    conn: Connection, candidates: set[str] | None, agent_id: uuid.UUID | None, limit: int
+) -> list[Any]:
+    from sqlalchemy import select
+
+    from .models import Command, CommandRun
+
+    query = select(Command).order_by(Command.created_at.desc(), Command.id)
+    if agent_id is not None:
+        query = query.where(
+            select(CommandRun.id)
+            .where(CommandRun.command_id == Command.id, CommandRun.agent_id == agent_id)
+            .exists()
+        )
+    if candidates is None:
+        return list(conn.execute(query.limit(limit)))
+    rows: list[Any] = []
+    for chunk in _chunks(sorted(candidates), 500):
+        rows.extend(conn.execute(query.where(Command.id.in_([uuid.UUID(c) for c in chunk]))))
+    rows.sort(key=lambda r: (r.created_at, r.id.hex), reverse=True)
+    return rows[:limit]
+
+
+def _runs(conn: Connection, command_hexes: list[str]) -> dict[str, list[Any]]:
+    from sqlalchemy import select
+
+    from .models import Agent, CommandRun
+
+    result: dict[str, list[Any]] = {}
+    for chunk in _chunks(command_hexes, 500):
+        rows = conn.execute(
+            select(CommandRun.command_id, CommandRun.agent_id, CommandRun.status, Agent.name)
+            .join(Agent, Agent.id == CommandRun.agent_id)
+            .where(CommandRun.command_id.in_([uuid.UUID(c) for c in chunk]))
+            .order_by(Agent.name)
+        )
+        for row in rows:
+            result.setdefault(row.command_id.hex, []).append(row)
+    return result
+
+
+def _matching_blocks(
+    conn: Connection, query: Query, command_hexes: list[str], agent_id: uuid.UUID | None
+) -> Iterable[tuple[str, str, str]]:
+    for chunk in _chunks(command_hexes, 500):
+        sql = (
+            "SELECT o.command_id, o.agent_id, o.text FROM output_fts JOIN output_text AS o "
+            "ON o.id = output_fts.rowid WHERE output_fts MATCH ? "
+            f"AND o.command_id IN ({', '.join('?' * len(chunk))})"
+        )
+        params: tuple[Any, ...] = (query.fts, *chunk)
+        if agent_id is not None:
+            sql += " AND o.agent_id = ?"
+            params += (agent_id.hex,)
+        yield from conn.exec_driver_sql(sql + " ORDER BY o.id", params).tuples()
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- indexing rows that did not come through the writer (migration, restore) ---------------------
+
+
+def index_outputs(conn: Connection, rows: Iterable[tuple[str, str, str]], now: datetime) -> int:
+    """Index ``(command_hex, agent_hex, content)`` rows, in order, as finished output.
+
+    For output the writer never saw (a migrated database, restored archives): every stream's
+    text is stored complete, its unfinished last line included. Returns the blocks written.
+    """
+    streams: dict[tuple[str, str], list[str]] = {}
+    for command_hex, agent_hex, content in rows:
+        streams.setdefault((command_hex, agent_hex), []).append(content)
+    stamp = sqlite_datetime(now)
+    blocks = [
+        (command_hex, agent_hex, strip_ansi("".join(parts)), stamp)
+        for (command_hex, agent_hex), parts in streams.items()
+    ]
+    conn.exec_driver_sql(
+        "INSERT INTO output_text (command_id, agent_id, text, created_at) VALUES (?, ?, ?, ?)",
+        blocks,
+    )
+    return len(blocks)

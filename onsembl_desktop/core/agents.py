@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..protocol import PROTOCOL_VERSION
 from ..protocol import messages as m
 from ..protocol.codec import ErrorCode, ProtocolError
 from ..protocol.enums import ActivityState, AgentStatus, AgentType, AuditEventType
@@ -46,7 +47,10 @@ class AgentRegistry:
         self._agents: dict[uuid.UUID, AgentInfo] = {}
         self._by_name: dict[str, uuid.UUID] = {}
         self._sessions: dict[uuid.UUID, AgentSession] = {}
-        self._cursors: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        self._cursors: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # committed, per process
+        # Taken into the pipeline by an earlier connection of the same process (perhaps not yet
+        # committed): a reconnect must not take those seqs again when the agent resends them.
+        self._received: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
 
     async def load(self) -> None:
         def load_all(conn: Any) -> tuple[list[Any], dict[tuple[uuid.UUID, uuid.UUID], int]]:
@@ -104,7 +108,7 @@ class AgentRegistry:
     # --- connections -----------------------------------------------------------------------------
 
     def connect(self, link: AgentLink, hello: m.AgentConnect, now: float) -> AgentSession:
-        """Register a new connection; raises ProtocolError when the name is taken by a live agent."""
+        """Register a new connection; raises ProtocolError when a live agent has the name."""
         agent_id = self._by_name.get(hello.name)
         old = self._sessions.get(agent_id) if agent_id else None
         if old is not None:
@@ -122,13 +126,14 @@ class AgentRegistry:
         key = (agent_id, hello.instance_id)
         new_instance = key not in self._cursors
         durable = self._cursors.setdefault(key, 0)
+        received = max(durable, self._received.get(key, 0))
         session = AgentSession(
             agent_id=agent_id,
             name=hello.name,
             instance_id=hello.instance_id,
             link=link,
-            protocol_version=hello.protocol_version,
-            received_seq=durable,
+            protocol_version=min(hello.protocol_version, PROTOCOL_VERSION),
+            received_seq=received,
             durable_seq=durable,
             last_heard=now,
             new_instance=new_instance,
@@ -158,6 +163,8 @@ class AgentRegistry:
             self._store.call(queries.forget_other_instances, agent_id, hello.instance_id)
             for other in [k for k in self._cursors if k[0] == agent_id and k != key]:
                 del self._cursors[other]
+            for other in [k for k in self._received if k[0] == agent_id and k != key]:
+                del self._received[other]
         base = self._agents.get(agent_id) or AgentInfo(
             id=agent_id, name=hello.name, type=hello.agent_type
         )
@@ -192,10 +199,10 @@ class AgentRegistry:
     def disconnect(self, session: AgentSession, reason: str) -> bool:
         """The connection ended; returns False when it had already been replaced."""
         if self._sessions.get(session.agent_id) is not session:
-            session.open = False
+            self._end(session)
             return False
         del self._sessions[session.agent_id]
-        session.open = False
+        self._end(session)
         now = utcnow()
         self._store.call(
             queries.upsert_agent,
@@ -213,9 +220,15 @@ class AgentRegistry:
         return True
 
     def _close_session(self, session: AgentSession, reason: str) -> None:
-        session.open = False
+        self._end(session)
         self._sessions.pop(session.agent_id, None)
         session.link.close(1000, reason)
+
+    def _end(self, session: AgentSession) -> None:
+        """No more messages are taken from this connection (the core drops any still arriving)."""
+        session.open = False
+        key = (session.agent_id, session.instance_id)
+        self._received[key] = max(self._received.get(key, 0), session.received_seq)
 
     def heartbeat(self, session: AgentSession, beat: m.AgentHeartbeat) -> None:
         health = {

@@ -547,7 +547,7 @@ class CommandService:
         if session_id:
             values["session_id"] = session_id
         self._store.call(queries.update_run, run.command.id, run.agent_id, values)
-        details = {
+        details: dict[str, Any] = {
             "agent": run.agent_name,
             "status": status.value,
             "exit_code": exit_code,

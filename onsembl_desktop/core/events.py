@@ -1,4 +1,5 @@
-"""Events the core publishes, and the bus that carries them to the UI, the control endpoint and tests.
+"""Events the core publishes, and the bus that carries them to the UI, the control endpoint and
+tests.
 
 The bus is synchronous and runs on the asyncio loop: a publisher calls every subscriber in turn.
 Subscribers must be quick (the UI only records what changed and repaints later, at most once a

@@ -28,7 +28,7 @@ class Run:
     exit_code: int | None = None
     error: str | None = None
     reason: str | None = None
-    tokens: Tokens = Tokens()
+    tokens: Tokens = field(default_factory=Tokens)
     started_at: datetime | None = None
     completed_at: datetime | None = None
     cancel_reason: str | None = None  # set once a cancel has been sent to the agent
@@ -124,7 +124,7 @@ class AgentQueue:
     paused: bool = False
 
     def insert(self, run: Run) -> int:
-        """Place ``run`` after everything of equal or higher priority; returns its 1-based position."""
+        """Place ``run`` after everything of equal or higher priority; returns its position (1-)."""
         keys = [-r.priority for r in self.waiting]
         index = bisect.bisect_right(keys, -run.priority)
         self.waiting.insert(index, run)

@@ -8,6 +8,7 @@ subscribers, and acknowledges each ``seq`` only once the writer has committed it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..protocol import PROTOCOL_VERSION
 from ..protocol import messages as m
-from ..protocol.codec import ErrorCode, ProtocolError
+from ..protocol.codec import BY_PAYLOAD, ErrorCode, ProtocolError
 from ..protocol.enums import AuditEventType
 from ..store import queries
 from ..store.store import Store
@@ -58,10 +59,8 @@ class Core:
     async def stop(self) -> None:
         if self._monitor is not None:
             self._monitor.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
-            except asyncio.CancelledError:
-                pass
         await self.store.flush()
 
     # --- agent connections ------------------------------------------------------------------------
@@ -96,16 +95,22 @@ class Core:
             self.commands.agent_offline(session.agent_id)
 
     def agent_message(self, session: AgentSession, envelope_id: str, payload: m.Payload) -> None:
-        """Handle one decoded message from a connected agent. Raises ProtocolError to reply ERROR."""
+        """Handle one decoded message of a connected agent; raises ProtocolError to reply ERROR."""
+        if not session.open:
+            # A connection that was replaced or timed out may still deliver what it had read;
+            # its reliable messages will come again on the agent's current connection.
+            return
         session.last_heard = asyncio.get_running_loop().time()
         if isinstance(payload, m.AgentHeartbeat):
             self.agents.heartbeat(session, payload)
             return
         if not isinstance(payload, m.Sequenced):
+            kind = BY_PAYLOAD[type(payload)].type
             raise ProtocolError(
                 ErrorCode.INVALID_MESSAGE,
-                f"{type(payload).__name__} is not expected on a connected agent",
+                f"{kind} is not expected on a connected agent",
                 ref_id=envelope_id,
+                msg_type=kind,
             )
         if payload.seq <= session.received_seq:
             # Already taken (a resend after reconnect). Re-acknowledge if it is already stored.
@@ -128,13 +133,16 @@ class Core:
 
     def _apply(self, session: AgentSession, envelope_id: str, payload: m.Sequenced) -> None:
         command_id = getattr(payload, "command_id", None)
-        if command_id is not None and not self.commands.has_run(command_id, session.agent_id):
-            if not isinstance(payload, m.AgentError):
-                raise ProtocolError(
-                    ErrorCode.UNKNOWN_COMMAND,
-                    f"command {command_id} is not assigned to {session.name}",
-                    ref_id=envelope_id,
-                )
+        if (
+            command_id is not None
+            and not self.commands.has_run(command_id, session.agent_id)
+            and not isinstance(payload, m.AgentError)
+        ):
+            raise ProtocolError(
+                ErrorCode.UNKNOWN_COMMAND,
+                f"command {command_id} is not assigned to {session.name}",
+                ref_id=envelope_id,
+            )
         if isinstance(payload, m.TerminalOutput):
             self._output(session, payload)
         elif isinstance(payload, m.CommandAck):

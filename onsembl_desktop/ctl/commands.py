@@ -9,7 +9,7 @@ import sys
 from .client import ControlClient
 from .registry import Subparsers
 
-# --- the command line ------------------------------------------------------------------------------
+# --- the command line -----------------------------------------------------------------------------
 
 
 def add_parsers(sub: Subparsers) -> None:

@@ -68,6 +68,16 @@ async def handle_agent(ws: ServerConnection, core: Core) -> None:
                     reason = exc.message if fatal else "too many invalid messages"
                     link.close(1008, reason)
                     break
+            except Exception:
+                # A bug in handling one message must not take the agent's connection (and the
+                # handler's clean-up) with it.
+                log.exception("failed to handle a message from %s", link.name or link.remote)
+                link.send(
+                    m.Error(
+                        code=ErrorCode.INTERNAL.value,
+                        message="the app failed to handle this message (see its log)",
+                    )
+                )
     except ConnectionClosed as exc:
         reason = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
     finally:

@@ -32,6 +32,7 @@ class WsLink:
             self._pump(), name=f"send:{self.remote}"
         )
         self._closing = False
+        self._closer: asyncio.Task[None] | None = None
 
     def send(self, payload: m.Payload) -> None:
         self.send_raw(codec.encode(payload))
@@ -50,7 +51,7 @@ class WsLink:
             return
         self._closing = True
         self._queue.put_nowait(None)
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         # Let queued messages (e.g. a fatal ERROR) go out first, briefly.
@@ -72,8 +73,12 @@ class WsLink:
             log.info("send to %s failed: %s", self.remote, exc)
 
     async def finish(self) -> None:
-        """Stop the sender (the connection is over)."""
+        """The connection is over: let a close in progress send what it must, stop the sender."""
         self._closing = True
+        if self._closer is not None:
+            # A close we asked for (e.g. after a fatal ERROR): the queued messages go out first,
+            # then the close frame with its code and reason, each step bounded in time.
+            await self._closer
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task

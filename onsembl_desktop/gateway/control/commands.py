@@ -28,10 +28,10 @@ async def agents_list(s: ControlSession, _p: c.NoParams) -> Any:
 async def commands_send(s: ControlSession, p: c.SendParams) -> Any:
     ids = []
     for name in p.agents:
-        info = s.core.agents.by_name(name)
-        if info is None:
+        agent = s.core.agents.by_name(name)
+        if agent is None:
             raise CommandError(f"no agent named {name!r}")
-        ids.append(info.id)
+        ids.append(agent.id)
     constraints: dict[str, Any] = {}
     if p.time_limit_ms is not None:
         constraints["time_limit_ms"] = p.time_limit_ms
@@ -152,9 +152,11 @@ async def commands_watch(s: ControlSession, p: c.SubscribeParams) -> Any:
         try:
             sent: dict[str, int] = {}  # agent -> highest seq sent
             view = await show_command(core, p.command_id)
-            if p.from_start:
-                for o in view["output"]:
+            for o in view["output"]:
+                if p.from_start:
                     await _emit_output(s, o["agent"], o["seq"], o["data"], o["stream"], sent)
+                else:  # only what comes from now on; what is stored already counts as seen
+                    sent[o["agent"]] = max(sent.get(o["agent"], 0), o["seq"])
             status = view["status"]
             while status not in ("COMPLETED", "FAILED", "CANCELLED"):
                 ev = await queue.get()

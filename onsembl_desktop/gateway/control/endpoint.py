@@ -50,7 +50,8 @@ class ReplayGuard:
             )
         if req.id in self._seen:
             raise ProtocolError(ErrorCode.FORBIDDEN, "request id already used", ref_id=req.id)
-        self._seen[req.id] = now
+        # Remember it for as long as its timestamp stays acceptable (it may lie in the future).
+        self._seen[req.id] = max(now, req.timestamp)
         if len(self._seen) > 10_000:
             cutoff = now - self._window_ms
             self._seen = {k: v for k, v in self._seen.items() if v >= cutoff}

@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cols", type=int, default=120, help="terminal width for commands")
     p.add_argument("--rows", type=int, default=40, help="terminal height for commands")
+    # Reconnect backoff bounds in seconds (hidden: for tests, which restart the app and want the
+    # agent back at once).
+    p.add_argument("--reconnect-initial", type=float, default=0.5, help=argparse.SUPPRESS)
+    p.add_argument("--reconnect-max", type=float, default=30.0, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default=os.environ.get("ONSEMBL_LOG_LEVEL", "INFO"))
     p.add_argument("--version", action="version", version=f"onsembl-agent {__version__}")
     return p
@@ -114,7 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         cols=args.cols,
         rows=args.rows,
     )
-    options = ClientOptions(server=server, token=token, name=args.name)
+    options = ClientOptions(
+        server=server,
+        token=token,
+        name=args.name,
+        backoff_initial_s=args.reconnect_initial,
+        backoff_max_s=max(args.reconnect_max, args.reconnect_initial),
+    )
     try:
         action = asyncio.run(_run(options, settings))
     except FatalAgentError as exc:

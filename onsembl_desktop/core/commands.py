@@ -406,7 +406,13 @@ class CommandService:
                     error="the agent restarted and lost this command",
                     reason=CompletionReason.AGENT_LOST.value,
                 )
-        unknown = [cid for cid in known if not self.has_run(cid, session.agent_id)]
+        unknown = []
+        for state in reported:
+            run = self._run(state.command_id, session.agent_id)
+            # Not ours, or given up on while the agent was away (its grace ran out): the agent
+            # must stop it, or it would refuse every next command as busy until it ends.
+            if run is None or (state.running and run.status.is_final):
+                unknown.append(state.command_id)
         self.update_activity(session.agent_id)
         return unknown
 

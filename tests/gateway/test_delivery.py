@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
 from onsembl_desktop.protocol import messages as m
 from onsembl_desktop.protocol.enums import CommandStatus
@@ -131,3 +132,29 @@ async def test_unknown_commands_are_named_in_the_welcome(live: Live) -> None:
     stranger = uuid.uuid4()
     agent = await live.agent("sh1", commands=[m.CommandState(command_id=stranger, running=False)])
     assert agent.welcome is not None and agent.welcome.unknown_commands == [stranger]
+
+
+async def test_a_command_given_up_on_is_dropped_by_the_returning_agent(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    live = Live(await start_app(data_dir, grace_s=0.3), data_dir)
+    try:
+        agent = await live.agent("sh1")
+        command_id = await command_for(live, agent)
+        await agent.close()
+        async with asyncio.timeout(5):  # the disconnect grace runs out
+            while (info := live.core.commands.get(command_id)) is None or not info.status.is_final:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert info.status is CommandStatus.FAILED and info.runs[0].reason == "AGENT_LOST"
+        # The agent comes back still running it: the app tells it to drop it, rather than let it
+        # refuse every next command as busy.
+        again = await live.agent(
+            "sh1",
+            instance_id=agent.instance_id,
+            commands=[m.CommandState(command_id=command_id, running=True)],
+        )
+        assert again.welcome is not None and again.welcome.unknown_commands == [command_id]
+        assert await command_for(live, again) != command_id
+    finally:
+        for raw in live.agents:
+            await raw.close()
+        await live.app.stop()

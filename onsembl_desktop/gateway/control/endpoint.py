@@ -76,6 +76,8 @@ class ControlSession:
         finally:
             for task in self.tasks:
                 task.cancel()
+            # Wait for them: they read the store, which the app may be about to close.
+            await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def _handle(self, raw: str | bytes) -> None:
         req_id = ""

@@ -50,9 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print the agent token")
     _data_dir_arg(token)
 
-    from . import ctl
+    from . import ctl, dbcli
 
     ctl.add_parser(sub)
+    dbcli.add_parser(sub)
     for name, action in sub.choices.items():
         if name != "token":
             _data_dir_arg(action)
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import ctl
 
         return ctl.run(args)
+    if args.command == "db":
+        from . import dbcli
+
+        return dbcli.run(args)
     setup_logging(ensure_data_dir(data_dir), args.log_level, to_stderr=args.headless)
     from .app import AppConfig
 

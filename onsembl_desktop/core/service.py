@@ -20,6 +20,7 @@ from ..protocol import messages as m
 from ..protocol.codec import BY_PAYLOAD, ErrorCode, ProtocolError
 from ..protocol.enums import AuditEventType
 from ..store import queries
+from ..store.retention import RetentionScheduler
 from ..store.store import Store
 from ..store.types import utcnow
 from ..store.writer import Cursor, OutputRow
@@ -49,14 +50,20 @@ class Core:
         self.heartbeat_interval_s = heartbeat_interval_s
         self.server_version = server_version
         self._monitor: asyncio.Task[None] | None = None
+        # Retention jobs, hourly (store.retention); agents connected now are never marked offline.
+        self.retention = RetentionScheduler(
+            store, lambda: [s.agent_id for s in self.agents.sessions()]
+        )
         store.on_status(self._storage_status)
 
     async def start(self) -> None:
         await self.agents.load()
         await self.commands.load()
         self._monitor = asyncio.create_task(self._watch_heartbeats(), name="heartbeat-monitor")
+        self.retention.start()
 
     async def stop(self) -> None:
+        await self.retention.stop()
         if self._monitor is not None:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):

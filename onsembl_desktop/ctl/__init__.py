@@ -9,11 +9,11 @@ import argparse
 import asyncio
 import sys
 
-from . import commands
+from . import commands, history
 from .client import ControlClient, CtlError
 from .registry import Subparsers
 
-MODULES = [commands]
+MODULES = [commands, history]
 
 __all__ = ["ControlClient", "CtlError", "add_parser", "run"]
 

@@ -22,7 +22,6 @@ from sqlalchemy import Connection
 from ..protocol.enums import AgentType
 from .models import AuditLog, table_of
 from .search import index_outputs
-from .types import utcnow
 
 SCHEMA_VERSION = 2
 
@@ -111,7 +110,7 @@ def _step_1_to_2(conn: Connection) -> None:
         "INSERT INTO command_fts (content, command_id) SELECT content, id FROM commands"
     )
     for rows in _outputs_by_command(conn):
-        index_outputs(conn, rows, utcnow())
+        index_outputs(conn, rows)
 
 
 def _rebuild(conn: Connection, table: Any) -> None:
@@ -133,13 +132,13 @@ def _rebuild(conn: Connection, table: Any) -> None:
     conn.exec_driver_sql(f"DROP TABLE {old}")
 
 
-def _outputs_by_command(conn: Connection) -> Iterator[list[tuple[str, str, str]]]:
+def _outputs_by_command(conn: Connection) -> Iterator[list[tuple[str, str, str, str]]]:
     """Each command's output rows in order, one command at a time (bounded memory)."""
     ids = conn.exec_driver_sql("SELECT DISTINCT command_id FROM terminal_outputs").scalars().all()
     for command_id in ids:
         yield list(
             conn.exec_driver_sql(
-                "SELECT command_id, agent_id, content FROM terminal_outputs "
+                "SELECT command_id, agent_id, content, timestamp FROM terminal_outputs "
                 "WHERE command_id = ? ORDER BY sequence, timestamp",
                 (command_id,),
             ).tuples()

@@ -23,7 +23,7 @@ from .types import sqlite_datetime, utcnow, uuid7
 
 log = logging.getLogger("onsembl.store.writer")
 
-_COLUMNS = (
+OUTPUT_COLUMNS = (
     "id",
     "command_id",
     "agent_id",
@@ -35,7 +35,7 @@ _COLUMNS = (
     "created_at",
 )
 INSERT_SQL = "INSERT INTO terminal_outputs ({}) VALUES ({})".format(
-    ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))
+    ", ".join(OUTPUT_COLUMNS), ", ".join("?" * len(OUTPUT_COLUMNS))
 )
 _TAIL_CACHE_MAX = 10_000
 

@@ -17,12 +17,9 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-
-from .types import sqlite_datetime
 
 _ESCAPES = re.compile(
     r"""
@@ -247,19 +244,19 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 # --- indexing rows that did not come through the writer (migration, restore) ---------------------
 
 
-def index_outputs(conn: Connection, rows: Iterable[tuple[str, str, str]], now: datetime) -> int:
-    """Index ``(command_hex, agent_hex, content)`` rows, in order, as finished output.
+def index_outputs(conn: Connection, rows: Iterable[tuple[str, str, str, str]]) -> int:
+    """Index ``(command_hex, agent_hex, content, stored timestamp)`` rows, in order, as finished.
 
-    For output the writer never saw (a migrated database, restored archives): every stream's
-    text is stored complete, its unfinished last line included. Returns the blocks written.
+    For output the writer never saw (a migrated database, restored archives): each stream's text
+    is stored complete, its unfinished last line included, stamped with its first row's time (as
+    the writer stamps blocks when it writes their rows; retention deletes them by that stamp).
     """
-    streams: dict[tuple[str, str], list[str]] = {}
-    for command_hex, agent_hex, content in rows:
-        streams.setdefault((command_hex, agent_hex), []).append(content)
-    stamp = sqlite_datetime(now)
+    streams: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for command_hex, agent_hex, content, stamp in rows:
+        streams.setdefault((command_hex, agent_hex), (stamp, []))[1].append(content)
     blocks = [
         (command_hex, agent_hex, strip_ansi("".join(parts)), stamp)
-        for (command_hex, agent_hex), parts in streams.items()
+        for (command_hex, agent_hex), (stamp, parts) in streams.items()
     ]
     conn.exec_driver_sql(
         "INSERT INTO output_text (command_id, agent_id, text, created_at) VALUES (?, ?, ?, ?)",

@@ -106,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         format=f"%(asctime)s {args.name} %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    if not Path(args.cwd).is_dir():
+    cwd = Path(args.cwd).expanduser()
+    if not cwd.is_dir():
         print(f"onsembl-agent: --cwd {args.cwd} is not a directory", file=sys.stderr)
         return 2
     server, token = _resolve_server(args)
     settings = AgentSettings(
         agent_type=AgentType(args.type.upper()),
-        cwd=str(Path(args.cwd).resolve()),
+        cwd=str(cwd.resolve()),
         cli=args.cli,
         cli_args=list(args.cli_arg),
         cols=args.cols,

@@ -72,6 +72,7 @@ class AgentClient:
         self._total_response_ms = 0.0
         self.paused = False
         self._stop = asyncio.Event()
+        self._stopper: asyncio.Task[None] | None = None
         self.exit_action: ControlAction | None = None
         self.connected = asyncio.Event()
         self._proc = psutil.Process()
@@ -131,7 +132,8 @@ class AgentClient:
             self.exit_action = action
         if self.current is not None:
             self.current.stop(CompletionReason.AGENT_STOPPED, "the agent is stopping")
-        asyncio.get_running_loop().create_task(self._stop_when_drained())
+        if self._stopper is None:  # (a reference: the loop keeps only weak ones to tasks)
+            self._stopper = asyncio.get_running_loop().create_task(self._stop_when_drained())
 
     async def _stop_when_drained(self, within: float = 5.0) -> None:
         deadline = time.monotonic() + within

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,9 @@ from ..errors import KnownError
 from ..gateway.auth import control_token
 from ..paths import read_endpoint
 from ..protocol import control as c
-from ..protocol.codec import now_ms
+from ..protocol.codec import ProtocolError, now_ms
+
+log = logging.getLogger("onsembl.ctl")
 
 
 class CtlError(KnownError):
@@ -87,6 +90,8 @@ class ControlClient:
                     future.set_exception(CtlError(err.message, err.code))
         except ConnectionClosed:
             pass
+        except ProtocolError as exc:  # not an Onsembl app speaking, or a bug: end like a close
+            log.warning("unreadable reply from the app: %s", exc.message)
         finally:
             for future in self._pending.values():
                 if not future.done():

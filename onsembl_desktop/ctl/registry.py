@@ -1,4 +1,5 @@
-"""How ``ctl`` subcommand modules plug in: each has ``add_parsers(sub)`` and sets ``ctl_handler``."""
+"""How ``ctl`` subcommand modules plug in: each has ``add_parsers(sub)``, which sets
+``ctl_handler``."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ class BufferMachine(RuleBasedStateMachine):
 
 
 TestResumeBuffer = BufferMachine.TestCase
-TestResumeBuffer.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+TestResumeBuffer.settings = settings(max_examples=25, stateful_step_count=30, deadline=None)
 
 
 def test_payload_must_carry_the_seq_it_was_given() -> None:

@@ -7,6 +7,7 @@ onsembl_desktop.agent``. In a frozen bundle (PyInstaller) ``sys.executable`` is 
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from collections.abc import Sequence
@@ -30,8 +31,23 @@ def bundled_executable(name: str) -> Path:
 def agent_command() -> list[str]:
     """The argv prefix that runs ``onsembl-agent``; append the agent's own arguments."""
     if is_frozen():
+        appimage = running_appimage()
+        if appimage is not None:
+            # Not the binary inside the AppImage's mount: that goes away when the app exits, and
+            # an agent outlives the app. The AppImage itself mounts afresh for each agent.
+            return [str(appimage), "-m", AGENT_MODULE]
         return [str(bundled_executable("onsembl-agent"))]
     return [sys.executable, "-m", AGENT_MODULE]
+
+
+def running_appimage() -> Path | None:
+    """The ``.AppImage`` file this frozen process runs from, if it runs from one."""
+    appimage, appdir = os.environ.get("APPIMAGE"), os.environ.get("APPDIR")
+    if not (is_frozen() and appimage and appdir and Path(appimage).is_file()):
+        return None
+    if not Path(sys.executable).resolve().is_relative_to(Path(appdir).resolve()):
+        return None  # variables inherited from some other AppImage
+    return Path(appimage)
 
 
 def app_command() -> list[str]:

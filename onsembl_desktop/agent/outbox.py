@@ -38,6 +38,8 @@ class Outbox:
         stream: StreamType = StreamType.STDOUT,
         raw: str | None = None,
     ) -> None:
+        if not text and raw is None:
+            return
         if len(text) > COALESCE_MAX_CHARS:
             # One TERMINAL_OUTPUT must stay well under the gateway's message size limit.
             last = len(text) - (len(text) - 1) % COALESCE_MAX_CHARS - 1

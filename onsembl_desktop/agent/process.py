@@ -222,7 +222,9 @@ class PtyProcess(ChildProcess):
                 return
             if not data:
                 return
-            self._on_data(self._decoder.decode(data))
+            text = self._decoder.decode(data)
+            if text:  # (a split character may decode to nothing yet)
+                self._on_data(text)
 
 
 class PipeProcess(ChildProcess):

@@ -77,6 +77,13 @@ async def test_a_change_of_command_or_stream_starts_a_new_message() -> None:
     ]
 
 
+async def test_nothing_is_sent_for_empty_output() -> None:
+    box, buffer, wakes = make()
+    box.output(A, "")
+    box.flush()
+    assert len(buffer) == 0 and wakes == []
+
+
 async def test_size_bound_flushes_at_once() -> None:
     box, buffer, _ = make()
     box.output(A, "x" * ob.COALESCE_MAX_CHARS)

@@ -48,6 +48,14 @@ class OutputReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionOutput:
+    """Output of an interactive agent's session outside any command (shown, not stored)."""
+
+    agent_id: uuid.UUID
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class TraceChanged:
     command_id: uuid.UUID
     agent_id: uuid.UUID
@@ -87,6 +95,7 @@ Event = (
     | AgentRemoved
     | CommandChanged
     | OutputReceived
+    | SessionOutput
     | TraceChanged
     | ReportChanged
     | AuditRecorded

@@ -27,7 +27,15 @@ from ..store.writer import Cursor, OutputRow
 from .agents import AgentRegistry, AgentSession
 from .audit import Audit
 from .commands import CommandService, Timing
-from .events import EventBus, Notice, OutputReceived, ReportChanged, StorageStatus, TraceChanged
+from .events import (
+    EventBus,
+    Notice,
+    OutputReceived,
+    ReportChanged,
+    SessionOutput,
+    StorageStatus,
+    TraceChanged,
+)
 from .state import AgentLink
 
 log = logging.getLogger("onsembl.core")
@@ -167,7 +175,9 @@ class Core:
 
     def _output(self, session: AgentSession, out: m.TerminalOutput) -> None:
         if out.command_id is None:
-            return  # interactive-session output outside a command is shown, not stored
+            # Interactive-session output outside a command is shown, not stored.
+            self.bus.publish(SessionOutput(session.agent_id, out.data))
+            return
         now_ms = int(utcnow().timestamp() * 1000)
         self.store.submit(
             OutputRow(
@@ -244,6 +254,26 @@ class Core:
             fatal=err.fatal,
         )
         self.bus.publish(Notice("error", f"{session.name}: {err.message}"))
+
+    # --- interactive terminals --------------------------------------------------------------------
+
+    def terminal_input(self, agent_id: uuid.UUID, data: str) -> bool:
+        """Keystrokes typed into the agent's terminal (TERMINAL_INPUT); False if it is offline."""
+        session = self.agents.session(agent_id)
+        if session is None or not data:
+            return False
+        session.link.send(m.TerminalInput(data=data))
+        return True
+
+    def terminal_resize(self, agent_id: uuid.UUID, cols: int, rows: int) -> bool:
+        """The agent's terminal view changed size (TERMINAL_RESIZE); False if it is offline."""
+        session = self.agents.session(agent_id)
+        if session is None:
+            return False
+        session.link.send(
+            m.TerminalResize(cols=max(2, min(cols, 1000)), rows=max(2, min(rows, 1000)))
+        )
+        return True
 
     # --- acknowledgements -------------------------------------------------------------------------
 

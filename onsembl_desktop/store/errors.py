@@ -10,7 +10,6 @@ writer runs each operation in its own savepoint).
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKeyConstraint, Index, UniqueConstraint
@@ -45,6 +44,14 @@ _TEXT = {
         "a preset's target agent types must each be one of CLAUDE, GEMINI, CODEX, SHELL"
     ),
     "ck_command_presets_usage_count_non_negative": "a preset's usage count cannot be negative",
+    "ck_execution_constraints_time_limit_positive": "a time limit (time_limit_ms) must be positive",
+    "ck_execution_constraints_token_budget_positive": "a token budget must be positive",
+    "ck_execution_constraints_memory_positive": "a memory limit (memory_limit_mb) must be positive",
+    "ck_execution_constraints_cpu_positive": "a CPU limit (cpu_limit_percent) must be positive",
+    "ck_trace_entries_duration_non_negative": "a trace entry's duration_ms cannot be negative",
+    "ck_trace_entries_tokens_non_negative": "a trace entry's tokens_used cannot be negative",
+    "ck_command_runs_tokens_non_negative": "a run's token counts cannot be negative",
+    "ck_terminal_outputs_sequence_non_negative": "an output's sequence number cannot be negative",
     "fk_trace_entries_parent_same_command": (
         "a trace entry's parent must be an entry of the same command"
     ),
@@ -52,8 +59,6 @@ _TEXT = {
     "uq_agents_name": "an agent with that name already exists",
     "uq_users_email": "a user with that email already exists",
 }
-_POSITIVE = re.compile(r"ck_(\w+?)_(time_limit|token_budget|memory|cpu)_positive$")
-_NON_NEGATIVE = re.compile(r"ck_(\w+?)_(\w+)_non_negative$")
 
 
 def explain(exc: BaseException) -> BaseException:
@@ -119,16 +124,7 @@ def describe(name: str) -> str:
     """Words for a constraint name of the data model (the name itself if unknown)."""
     if name in _TEXT:
         return _TEXT[name]
-    known = _constraints().get(name)
-    if known is not None:
-        return known
-    match = _POSITIVE.match(name)
-    if match:
-        return f"{match.group(1)}.{match.group(2)} must be positive"
-    match = _NON_NEGATIVE.match(name)
-    if match:
-        return f"{match.group(1)}.{match.group(2)} cannot be negative"
-    return f"the rule {name} was broken"
+    return _constraints().get(name, f"the rule {name} was broken")
 
 
 def _still_referenced(name: str) -> str:

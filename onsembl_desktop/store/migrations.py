@@ -141,7 +141,7 @@ def _outputs_by_command(conn: Connection) -> Iterator[list[tuple[str, str, str, 
                 "SELECT command_id, agent_id, content, timestamp FROM terminal_outputs "
                 "WHERE command_id = ? ORDER BY sequence, timestamp",
                 (command_id,),
-            ).tuples()
+            )
         )
 
 

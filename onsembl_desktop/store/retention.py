@@ -202,7 +202,7 @@ def _archive(
         f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM terminal_outputs WHERE {where} "
         "ORDER BY timestamp, rowid",
         params,
-    ).tuples()
+    )
     count = write_archive(
         path,
         "terminal_outputs",

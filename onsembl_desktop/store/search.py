@@ -147,18 +147,29 @@ def history(
     runs = _runs(conn, ids)
     entries = [HistoryEntry(c, runs.get(c.id.hex, [])) for c in commands]
     if query is not None:
-        names = {r.agent_id: r.name for rs in runs.values() for r in rs}
+        blocks = list(_matching_blocks(conn, query, ids, agent_id))
+        names = _agent_names(conn, sorted({agent_hex for _, agent_hex, _ in blocks}))
         by_id = {e.command.id.hex: e for e in entries}
-        for command_hex, agent_hex, text in _matching_blocks(conn, query, ids, agent_id):
+        for command_hex, agent_hex, text in blocks:
             entry = by_id[command_hex]
-            agent = uuid.UUID(agent_hex)
             for line in text.split("\n"):
                 if line.strip() and query.matches_line(line):
                     if len(entry.lines) < max_lines:
-                        entry.lines.append((names.get(agent, str(agent)), line))
+                        entry.lines.append((names.get(agent_hex, agent_hex), line))
                     else:
                         entry.more_lines += 1
     return entries
+
+
+def _agent_names(conn: Connection, agent_hexes: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for chunk in _chunks(agent_hexes, 500):
+        rows = conn.exec_driver_sql(
+            f"SELECT id, name FROM agents WHERE id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
+        )
+        names.update({row[0]: row[1] for row in rows})
+    return names
 
 
 def _matching_commands(conn: Connection, query: Query, agent_id: uuid.UUID | None) -> set[str]:
@@ -233,7 +244,7 @@ def _matching_blocks(
         if agent_id is not None:
             sql += " AND o.agent_id = ?"
             params += (agent_id.hex,)
-        yield from conn.exec_driver_sql(sql + " ORDER BY o.id", params).tuples()
+        yield from conn.exec_driver_sql(sql + " ORDER BY o.id", params)
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

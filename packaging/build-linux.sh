@@ -115,7 +115,9 @@ if [ "${SKIP_APPIMAGE:-0}" != 1 ]; then
     TOOL="${APPIMAGETOOL:-$(command -v appimagetool || true)}"
     if [ -n "$TOOL" ]; then
         APPIMAGE="$DIST/Onsembl_Desktop-$VERSION-$ARCH.AppImage"
-        ARCH="$ARCH" VERSION="$VERSION" "$TOOL" --no-appstream "$APPDIR" "$APPIMAGE"
+        # APPIMAGE_EXTRACT_AND_RUN: appimagetool is an AppImage too; CI runners have no FUSE.
+        APPIMAGE_EXTRACT_AND_RUN=1 ARCH="$ARCH" VERSION="$VERSION" \
+            "$TOOL" --no-appstream "$APPDIR" "$APPIMAGE"
         echo "$APPIMAGE"
     else
         echo "appimagetool not found: AppDir left at $APPDIR (runs as $APPDIR/AppRun)."

@@ -1,0 +1,108 @@
+"""The icon set, the desktop entry and the AppStream metainfo (cheap: nothing is frozen)."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+import struct
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from onsembl_desktop import about
+
+from .conftest import RESOURCES, load_tool
+
+DESKTOP = RESOURCES / "linux" / "dev.onsembl.Desktop.desktop"
+METAINFO = RESOURCES / "linux" / "dev.onsembl.Desktop.metainfo.xml"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_svg_source_is_a_square_svg() -> None:
+    root = ET.parse(about.app_icon_path()).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    _, _, width, height = (float(v) for v in root.attrib["viewBox"].split())
+    assert width == height
+
+
+def test_icon_set_is_complete(tmp_path: Path) -> None:
+    make_icons = load_tool("make_icons")
+    written = make_icons.make_icons(tmp_path)
+    for size in (16, 24, 32, 48, 64, 128, 256, 512, 1024):
+        assert png_size(written[f"png-{size}"].read_bytes()) == (size, size)
+
+    ico = written["ico"].read_bytes()
+    reserved, kind, count = struct.unpack("<HHH", ico[:6])
+    assert (reserved, kind) == (0, 1)
+    sizes = set()
+    for i in range(count):
+        dim, _, _, _, _, bpp, length, offset = struct.unpack(
+            "<BBBBHHII", ico[6 + 16 * i : 22 + 16 * i]
+        )
+        assert bpp == 32
+        sizes.add(png_size(ico[offset : offset + length])[0])
+        assert (dim or 256) in sizes
+    assert {16, 24, 32, 48, 256} <= sizes
+
+    icns = written["icns"].read_bytes()
+    assert icns[:4] == b"icns" and struct.unpack(">I", icns[4:8])[0] == len(icns)
+    found: dict[bytes, int] = {}
+    pos = 8
+    while pos < len(icns):
+        kind_b, length = icns[pos : pos + 4], struct.unpack(">I", icns[pos + 4 : pos + 8])[0]
+        found[kind_b] = png_size(icns[pos + 8 : pos + length])[0]
+        pos += length
+    assert found == {kind_b: size for kind_b, size in make_icons.ICNS_TYPES}
+
+
+def test_desktop_entry() -> None:
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    entry.read(DESKTOP, encoding="utf-8")
+    group = entry["Desktop Entry"]
+    assert group["Type"] == "Application"
+    assert group["Name"] == about.APP_NAME
+    assert group["Exec"].split()[0] == "onsembl"
+    assert group["Icon"] == "onsembl-desktop"
+    assert group["Terminal"] == "false"
+    assert group["Categories"].endswith(";")
+    if shutil.which("desktop-file-validate"):
+        result = subprocess.run(
+            ["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "error" not in result.stdout, result.stdout
+
+
+def test_metainfo_names_the_desktop_entry() -> None:
+    root = ET.parse(METAINFO).getroot()
+    assert root.findtext("id") == DESKTOP.name.removesuffix(".desktop")
+    assert root.findtext("launchable") == DESKTOP.name
+    binaries = {b.text for b in root.iter("binary")}
+    assert binaries == {"onsembl", "onsembl-agent"}
+
+
+def test_resources_ship_in_the_wheel() -> None:
+    import tomllib
+
+    from .conftest import ROOT
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "resources/**/*" in config["tool"]["setuptools"]["package-data"]["onsembl_desktop"]
+    runtime = " ".join(config["project"]["dependencies"]).lower()
+    assert "pyinstaller" not in runtime
+    assert any("pyinstaller" in d for d in config["project"]["optional-dependencies"]["packaging"])
+
+
+@pytest.mark.parametrize("script", ["build-linux.sh", "build-macos.sh", "fetch-appimagetool.sh"])
+def test_shell_scripts_parse(script: str) -> None:
+    from .conftest import PACKAGING
+
+    path = PACKAGING / script
+    assert subprocess.run(["bash", "-n", str(path)]).returncode == 0

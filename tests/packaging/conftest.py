@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -20,3 +22,16 @@ def load_tool(name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def make_icons(out: Path) -> Path:
+    """Run packaging/make_icons.py in its own process (it makes a QGuiApplication, and the
+    Qt tests of this run need theirs to be a QApplication); returns ``out``."""
+    subprocess.run(
+        [sys.executable, str(PACKAGING / "make_icons.py"), str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PACKAGING, load_tool
+from .conftest import PACKAGING, make_icons
 
 WORKFLOW = PACKAGING.parent / ".github" / "workflows" / "release.yml"
 
@@ -20,7 +20,7 @@ def test_nsis_script_compiles(tmp_path: Path) -> None:
     (src / "_internal").mkdir(parents=True)
     for name in ("onsembl.exe", "onsembl-agent.exe", "_internal/python311.dll"):
         (src / name).write_bytes(b"stand-in")
-    icon = load_tool("make_icons").make_icons(tmp_path / "icons")["ico"]
+    icon = make_icons(tmp_path / "icons") / "onsembl.ico"
     out = tmp_path / "Onsembl_Desktop-1.2.3-setup.exe"
     result = subprocess.run(
         [

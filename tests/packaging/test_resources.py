@@ -13,7 +13,7 @@ import pytest
 
 from onsembl_desktop import about
 
-from .conftest import RESOURCES, load_tool
+from .conftest import RESOURCES, load_tool, make_icons
 
 DESKTOP = RESOURCES / "linux" / "dev.onsembl.Desktop.desktop"
 METAINFO = RESOURCES / "linux" / "dev.onsembl.Desktop.metainfo.xml"
@@ -33,12 +33,11 @@ def test_svg_source_is_a_square_svg() -> None:
 
 
 def test_icon_set_is_complete(tmp_path: Path) -> None:
-    make_icons = load_tool("make_icons")
-    written = make_icons.make_icons(tmp_path)
+    make_icons(tmp_path)
     for size in (16, 24, 32, 48, 64, 128, 256, 512, 1024):
-        assert png_size(written[f"png-{size}"].read_bytes()) == (size, size)
+        assert png_size((tmp_path / "png" / f"onsembl-{size}.png").read_bytes()) == (size, size)
 
-    ico = written["ico"].read_bytes()
+    ico = (tmp_path / "onsembl.ico").read_bytes()
     reserved, kind, count = struct.unpack("<HHH", ico[:6])
     assert (reserved, kind) == (0, 1)
     sizes = set()
@@ -51,7 +50,7 @@ def test_icon_set_is_complete(tmp_path: Path) -> None:
         assert (dim or 256) in sizes
     assert {16, 24, 32, 48, 256} <= sizes
 
-    icns = written["icns"].read_bytes()
+    icns = (tmp_path / "onsembl.icns").read_bytes()
     assert icns[:4] == b"icns" and struct.unpack(">I", icns[4:8])[0] == len(icns)
     found: dict[bytes, int] = {}
     pos = 8
@@ -59,7 +58,7 @@ def test_icon_set_is_complete(tmp_path: Path) -> None:
         kind_b, length = icns[pos : pos + 4], struct.unpack(">I", icns[pos + 4 : pos + 8])[0]
         found[kind_b] = png_size(icns[pos + 8 : pos + length])[0]
         pos += length
-    assert found == {kind_b: size for kind_b, size in make_icons.ICNS_TYPES}
+    assert found == {kind_b: size for kind_b, size in load_tool("make_icons").ICNS_TYPES}
 
 
 def test_desktop_entry() -> None:

@@ -54,5 +54,5 @@ async def _history(client: ControlClient, args: argparse.Namespace) -> int:
                 line = line[: _LINE_WIDTH - 1] + "…"
             print(f"    {match['agent']}: {line}")
         if e["moreMatches"]:
-            print(f"    … {e['moreMatches']} more matching lines")
+            print("    … more matching lines (--lines N shows more)")
     return 0

@@ -51,17 +51,23 @@ _V2_EXTRAS = [
     "CREATE INDEX ix_output_text_created_at ON output_text (created_at)",
     """CREATE UNIQUE INDEX uq_output_text_open_tail ON output_text (command_id, agent_id)
         WHERE tail IS NOT NULL""",
+    # The ids are indexed too (one token each), so a search within one command or agent
+    # intersects short lists instead of filtering every block that matches the words.
     f"""CREATE VIRTUAL TABLE output_fts USING fts5 (
-        text, content = 'output_text', content_rowid = 'id', {_TOKENIZE})""",
+        text, command_id, agent_id, content = 'output_text', content_rowid = 'id', {_TOKENIZE})""",
     """CREATE TRIGGER output_text_ai AFTER INSERT ON output_text BEGIN
-        INSERT INTO output_fts (rowid, text) VALUES (new.id, new.text);
+        INSERT INTO output_fts (rowid, text, command_id, agent_id)
+            VALUES (new.id, new.text, new.command_id, new.agent_id);
     END""",
     """CREATE TRIGGER output_text_ad AFTER DELETE ON output_text BEGIN
-        INSERT INTO output_fts (output_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO output_fts (output_fts, rowid, text, command_id, agent_id)
+            VALUES ('delete', old.id, old.text, old.command_id, old.agent_id);
     END""",
     """CREATE TRIGGER output_text_au AFTER UPDATE OF text ON output_text BEGIN
-        INSERT INTO output_fts (output_fts, rowid, text) VALUES ('delete', old.id, old.text);
-        INSERT INTO output_fts (rowid, text) VALUES (new.id, new.text);
+        INSERT INTO output_fts (output_fts, rowid, text, command_id, agent_id)
+            VALUES ('delete', old.id, old.text, old.command_id, old.agent_id);
+        INSERT INTO output_fts (rowid, text, command_id, agent_id)
+            VALUES (new.id, new.text, new.command_id, new.agent_id);
     END""",
     # Commands keep their UUID key; the FTS table holds its own copy of the (short) content and
     # the id, since a rowid of ``commands`` may change on VACUUM.

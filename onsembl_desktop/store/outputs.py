@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
 from .models import TerminalOutput
-from .search import split_complete, strip_ansi, strip_partial
+from .search import blocks, split_complete, strip_ansi, strip_partial
 from .types import sqlite_datetime, utcnow, uuid7
 
 log = logging.getLogger("onsembl.store.writer")
@@ -97,11 +97,13 @@ class OutputSink:
         for key, parts in streams.items():
             tail = self._tail(conn, key)
             complete, rest = split_complete((tail.raw if tail else "") + "".join(parts))
+            pieces = list(blocks(strip_ansi(complete)))
             if tail is not None:
-                # The unfinished line grows (or finishes): rewrite its row in place.
+                # The unfinished line's row is rewritten in place: finished, or grown.
+                finished = bool(complete) or not rest
                 change: tuple[str, str | None, int] = (
-                    (strip_ansi(complete), None, tail.row_id)
-                    if complete
+                    (pieces.pop(0) if pieces else "", None, tail.row_id)
+                    if finished
                     else (strip_partial(rest), rest, tail.row_id)
                 )
                 updated = conn.exec_driver_sql(
@@ -109,17 +111,17 @@ class OutputSink:
                 ).rowcount
                 if not updated:  # removed meanwhile (retention): start afresh
                     complete, rest = split_complete("".join(parts))
-                    tail = None
-                elif not complete:
+                    pieces = list(blocks(strip_ansi(complete)))
+                elif not finished:
                     self._pending[key] = _Tail(tail.row_id, rest)
                     continue
-            if tail is None and complete:
-                _insert_block(conn, key, strip_ansi(complete), None, stamp)
-            if rest:
-                row_id = _insert_block(conn, key, strip_partial(rest), rest, stamp)
-                self._pending[key] = _Tail(row_id, rest)
-            else:
-                self._pending[key] = None
+            for piece in pieces:
+                _insert_block(conn, key, piece, None, stamp)
+            self._pending[key] = (
+                _Tail(_insert_block(conn, key, strip_partial(rest), rest, stamp), rest)
+                if rest
+                else None
+            )
 
     def _tail(self, conn: Connection, key: Key) -> _Tail | None:
         if key in self._pending:

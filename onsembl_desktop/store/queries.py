@@ -20,8 +20,10 @@ from .models import (
     AgentStream,
     AuditLog,
     Command,
+    CommandPreset,
     CommandQueueEntry,
     CommandRun,
+    ExecutionConstraint,
     InvestigationReport,
     TerminalOutput,
     TraceEntry,
@@ -349,3 +351,145 @@ def audit_rows(
 def _chunks(items: list[uuid.UUID], size: int) -> Iterable[list[uuid.UUID]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+# --- execution-constraint profiles (core.constraints) ---------------------------------------------
+
+
+def load_profiles(conn: Connection) -> list[Row[Any]]:
+    return list(conn.execute(select(ExecutionConstraint).order_by(ExecutionConstraint.name)))
+
+
+def get_profile(conn: Connection, profile_id: uuid.UUID) -> Row[Any] | None:
+    return conn.execute(
+        select(ExecutionConstraint).where(ExecutionConstraint.id == profile_id)
+    ).first()
+
+
+def insert_profile(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
+    """Insert a profile; with ``is_default`` it takes the default from any other (one default)."""
+    if values.get("is_default"):
+        _clear_default_profile(conn)
+    conn.execute(insert(ExecutionConstraint).values(**values))
+    return get_profile(conn, values["id"])
+
+
+def update_profile(
+    conn: Connection, profile_id: uuid.UUID, values: dict[str, Any]
+) -> Row[Any] | None:
+    if values.get("is_default"):
+        _clear_default_profile(conn, but=profile_id)
+    conn.execute(
+        update(ExecutionConstraint)
+        .where(ExecutionConstraint.id == profile_id)
+        .values(**values, updated_at=utcnow())
+    )
+    return get_profile(conn, profile_id)
+
+
+def delete_profile(conn: Connection, profile_id: uuid.UUID) -> int:
+    return conn.execute(
+        delete(ExecutionConstraint).where(ExecutionConstraint.id == profile_id)
+    ).rowcount
+
+
+def set_default_profile(conn: Connection, profile_id: uuid.UUID | None) -> None:
+    """Make ``profile_id`` the one default (None: no default at all)."""
+    _clear_default_profile(conn, but=profile_id)
+    if profile_id is not None:
+        conn.execute(
+            update(ExecutionConstraint)
+            .where(ExecutionConstraint.id == profile_id)
+            .values(is_default=True, updated_at=utcnow())
+        )
+
+
+def _clear_default_profile(conn: Connection, but: uuid.UUID | None = None) -> None:
+    # Cleared first: the partial unique index allows one default at any moment.
+    query = update(ExecutionConstraint).where(ExecutionConstraint.is_default.is_(True))
+    if but is not None:
+        query = query.where(ExecutionConstraint.id != but)
+    conn.execute(query.values(is_default=False, updated_at=utcnow()))
+
+
+# --- command presets (core.presets) ---------------------------------------------------------------
+
+
+def load_presets(conn: Connection, user_id: uuid.UUID) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(CommandPreset)
+            .where(CommandPreset.user_id == user_id)
+            .order_by(CommandPreset.name)
+        )
+    )
+
+
+def get_preset(conn: Connection, preset_id: uuid.UUID) -> Row[Any] | None:
+    return conn.execute(select(CommandPreset).where(CommandPreset.id == preset_id)).first()
+
+
+def insert_preset(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
+    conn.execute(insert(CommandPreset).values(**values))
+    return get_preset(conn, values["id"])
+
+
+def update_preset(
+    conn: Connection, preset_id: uuid.UUID, values: dict[str, Any]
+) -> Row[Any] | None:
+    conn.execute(
+        update(CommandPreset)
+        .where(CommandPreset.id == preset_id)
+        .values(**values, updated_at=utcnow())
+    )
+    return get_preset(conn, preset_id)
+
+
+def delete_preset(conn: Connection, preset_id: uuid.UUID) -> int:
+    return conn.execute(delete(CommandPreset).where(CommandPreset.id == preset_id)).rowcount
+
+
+def record_preset_use(conn: Connection, preset_id: uuid.UUID, used_at: datetime) -> None:
+    conn.execute(
+        update(CommandPreset)
+        .where(CommandPreset.id == preset_id)
+        .values(usage_count=CommandPreset.usage_count + 1, last_used_at=used_at)
+    )
+
+
+# --- trace trees and reports (ctl traces / reports) -----------------------------------------------
+
+
+def command_traces(conn: Connection, command_id: uuid.UUID) -> list[Row[Any]]:
+    """Every TraceEntry of a command, oldest first (a parent starts no later than its children)."""
+    return list(
+        conn.execute(
+            select(TraceEntry)
+            .where(TraceEntry.command_id == command_id)
+            .order_by(TraceEntry.started_at, TraceEntry.created_at)
+        )
+    )
+
+
+def list_reports(
+    conn: Connection, *, command_id: uuid.UUID | None = None, limit: int = 100
+) -> list[Row[Any]]:
+    """Reports, most recently updated first, each with its agent's name (``agent_name``)."""
+    query = (
+        select(InvestigationReport, Agent.name.label("agent_name"))
+        .join(Agent, Agent.id == InvestigationReport.agent_id)
+        .order_by(InvestigationReport.updated_at.desc())
+        .limit(limit)
+    )
+    if command_id is not None:
+        query = query.where(InvestigationReport.command_id == command_id)
+    return list(conn.execute(query))
+
+
+def get_report(conn: Connection, report_id: uuid.UUID) -> Row[Any] | None:
+    row = conn.execute(
+        select(InvestigationReport, Agent.name.label("agent_name"))
+        .join(Agent, Agent.id == InvestigationReport.agent_id)
+        .where(InvestigationReport.id == report_id)
+    ).first()
+    return cast("Row[Any] | None", row)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,9 @@ _WORD = re.compile(r"\w+")
 
 # An unfinished line longer than this is indexed as if it ended (progress bars, binary noise).
 MAX_TAIL_CHARS = 8192
+# Complete lines are stored in blocks of about this size, so picking the matching lines out of a
+# matching block stays cheap however much output one batch carried.
+BLOCK_CHARS = 16384
 
 
 def strip_ansi(text: str) -> str:
@@ -64,6 +67,19 @@ def split_complete(text: str) -> tuple[str, str]:
     if len(rest) > MAX_TAIL_CHARS:
         return text, ""
     return complete, rest
+
+
+def blocks(text: str, size: int = BLOCK_CHARS) -> Iterator[str]:
+    """``text`` (complete lines) in pieces of about ``size`` characters, cut after a newline."""
+    start = 0
+    while len(text) - start > size:
+        cut = text.rfind("\n", start, start + size) + 1 or text.find("\n", start + size) + 1
+        if cut == 0:
+            break
+        yield text[start:cut]
+        start = cut
+    if start < len(text):
+        yield text[start:]
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -120,8 +136,8 @@ def _contains(tokens: Sequence[str], want: tuple[str, ...], prefix: bool) -> boo
 class HistoryEntry:
     command: Any  # a commands row
     runs: list[Any] = field(default_factory=list)  # (agent_id, agent_name, status) rows
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (agent name, line)
-    more_lines: int = 0
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (agent name, line), in order
+    more: bool = False  # more matching lines than were asked for
 
 
 def history(
@@ -132,8 +148,8 @@ def history(
     limit: int = 50,
     max_lines: int = 20,
 ) -> list[HistoryEntry]:
-    """Commands newest first; with ``search``, those whose content or output matches, with the
-    matching output lines (from ``agent_id`` only, if given)."""
+    """Commands newest first; with ``search``, those whose content or output matches, with
+    their first ``max_lines`` matching output lines (from ``agent_id`` only, if given)."""
     query = Query.parse(search) if search else None
     if search and query is None:
         return []
@@ -143,33 +159,23 @@ def history(
     commands = _newest(conn, candidates, agent_id, limit)
     if not commands:
         return []
-    ids = [c.id.hex for c in commands]
-    runs = _runs(conn, ids)
+    runs = _runs(conn, [c.id.hex for c in commands])
     entries = [HistoryEntry(c, runs.get(c.id.hex, [])) for c in commands]
     if query is not None:
-        blocks = list(_matching_blocks(conn, query, ids, agent_id))
-        names = _agent_names(conn, sorted({agent_hex for _, agent_hex, _ in blocks}))
-        by_id = {e.command.id.hex: e for e in entries}
-        for command_hex, agent_hex, text in blocks:
-            entry = by_id[command_hex]
-            for line in text.split("\n"):
-                if line.strip() and query.matches_line(line):
-                    if len(entry.lines) < max_lines:
-                        entry.lines.append((names.get(agent_hex, agent_hex), line))
-                    else:
-                        entry.more_lines += 1
+        names: dict[str, str] = {}
+        for entry in entries:
+            _pick_lines(conn, entry, query, agent_id, max_lines, names)
     return entries
 
 
-def _agent_names(conn: Connection, agent_hexes: list[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for chunk in _chunks(agent_hexes, 500):
-        rows = conn.exec_driver_sql(
-            f"SELECT id, name FROM agents WHERE id IN ({', '.join('?' * len(chunk))})",
-            tuple(chunk),
-        )
-        names.update({row[0]: row[1] for row in rows})
-    return names
+def _output_match(query: Query, command_hex: str | None, agent_id: uuid.UUID | None) -> str:
+    """An FTS5 expression: the words in the text, within one command and agent if given."""
+    parts = [f"text : ({query.fts})"]
+    if command_hex is not None:
+        parts.append(f'command_id : "{command_hex}"')
+    if agent_id is not None:
+        parts.append(f'agent_id : "{agent_id.hex}"')
+    return " AND ".join(parts)
 
 
 def _matching_commands(conn: Connection, query: Query, agent_id: uuid.UUID | None) -> set[str]:
@@ -178,16 +184,40 @@ def _matching_commands(conn: Connection, query: Query, agent_id: uuid.UUID | Non
             "SELECT command_id FROM command_fts WHERE command_fts MATCH ?", (query.fts,)
         ).scalars()
     )
-    sql = (
-        "SELECT DISTINCT o.command_id FROM output_fts JOIN output_text AS o "
-        "ON o.id = output_fts.rowid WHERE output_fts MATCH ?"
+    # command_id precedes text in a row, so this never reads the (long) text itself.
+    found.update(
+        conn.exec_driver_sql(
+            "SELECT DISTINCT o.command_id FROM output_fts JOIN output_text AS o "
+            "ON o.id = output_fts.rowid WHERE output_fts MATCH ?",
+            (_output_match(query, None, agent_id),),
+        ).scalars()
     )
-    params: tuple[Any, ...] = (query.fts,)
-    if agent_id is not None:
-        sql += " AND o.agent_id = ?"
-        params += (agent_id.hex,)
-    found.update(conn.exec_driver_sql(sql, params).scalars())
     return found
+
+
+def _pick_lines(
+    conn: Connection,
+    entry: HistoryEntry,
+    query: Query,
+    agent_id: uuid.UUID | None,
+    max_lines: int,
+    names: dict[str, str],
+) -> None:
+    """The command's first matching lines, reading matching blocks only until there are enough."""
+    blocks = conn.exec_driver_sql(
+        "SELECT o.agent_id, o.text FROM output_fts JOIN output_text AS o "
+        "ON o.id = output_fts.rowid WHERE output_fts MATCH ? ORDER BY output_fts.rowid",
+        (_output_match(query, entry.command.id.hex, agent_id),),
+    )
+    for agent_hex, text in blocks:
+        if agent_hex not in names:
+            names.update(_agent_names(conn, [agent_hex]))
+        for line in text.split("\n"):
+            if line.strip() and query.matches_line(line):
+                if len(entry.lines) == max_lines:
+                    entry.more = True
+                    return
+                entry.lines.append((names.get(agent_hex, agent_hex), line))
 
 
 def _newest(
@@ -231,20 +261,15 @@ def _runs(conn: Connection, command_hexes: list[str]) -> dict[str, list[Any]]:
     return result
 
 
-def _matching_blocks(
-    conn: Connection, query: Query, command_hexes: list[str], agent_id: uuid.UUID | None
-) -> Iterable[tuple[str, str, str]]:
-    for chunk in _chunks(command_hexes, 500):
-        sql = (
-            "SELECT o.command_id, o.agent_id, o.text FROM output_fts JOIN output_text AS o "
-            "ON o.id = output_fts.rowid WHERE output_fts MATCH ? "
-            f"AND o.command_id IN ({', '.join('?' * len(chunk))})"
+def _agent_names(conn: Connection, agent_hexes: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for chunk in _chunks(agent_hexes, 500):
+        rows = conn.exec_driver_sql(
+            f"SELECT id, name FROM agents WHERE id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
         )
-        params: tuple[Any, ...] = (query.fts, *chunk)
-        if agent_id is not None:
-            sql += " AND o.agent_id = ?"
-            params += (agent_id.hex,)
-        yield from conn.exec_driver_sql(sql + " ORDER BY o.id", params)
+        names.update({row[0]: row[1] for row in rows})
+    return names
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -265,12 +290,13 @@ def index_outputs(conn: Connection, rows: Iterable[tuple[str, str, str, str]]) -
     streams: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for command_hex, agent_hex, content, stamp in rows:
         streams.setdefault((command_hex, agent_hex), (stamp, []))[1].append(content)
-    blocks = [
-        (command_hex, agent_hex, strip_ansi("".join(parts)), stamp)
+    rows_out = [
+        (command_hex, agent_hex, piece, stamp)
         for (command_hex, agent_hex), (stamp, parts) in streams.items()
+        for piece in blocks(strip_ansi("".join(parts)))
     ]
     conn.exec_driver_sql(
         "INSERT INTO output_text (command_id, agent_id, text, created_at) VALUES (?, ?, ?, ?)",
-        blocks,
+        rows_out,
     )
-    return len(blocks)
+    return len(rows_out)

@@ -207,3 +207,39 @@ def test_a_restarted_writer_continues_the_unfinished_line(sqlite_engine: Engine)
     assert lines(sqlite_engine, "world") == [
         ("echo hi", [(name(sqlite_engine, seed), "hello world")])
     ]
+
+
+def test_a_large_batch_is_stored_in_small_blocks_and_lines_come_in_order(
+    seeded_sqlite: tuple[Engine, Seed], writer: Writer
+) -> None:
+    engine, seed = seeded_sqlite
+    for i in range(3000):
+        writer.output(seed, f"\x1b[2mline {i:04d}\x1b[0m needle\n")
+    writer.commit()  # one batch
+    with engine.connect() as conn:
+        sizes = conn.exec_driver_sql("SELECT length(text) FROM output_text").scalars().all()
+        [entry] = search.history(conn, search="needle", max_lines=5)
+        [everything] = search.history(conn, search="needle", max_lines=3000)
+    assert len(sizes) > 3 and max(sizes) <= search.BLOCK_CHARS
+    assert [line for _, line in entry.lines] == [f"line {i:04d} needle" for i in range(5)]
+    assert entry.more
+    assert len(everything.lines) == 3000 and not everything.more
+
+
+def test_an_unfinished_line_of_only_escape_codes_ends_cleanly(
+    seeded_sqlite: tuple[Engine, Seed], writer: Writer, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, seed = seeded_sqlite
+    writer.output(seed, "start ")
+    writer.commit()
+    writer.output(seed, "\x1b[0m" * (search.MAX_TAIL_CHARS // 4 + 1))  # flushed as if it ended
+    writer.commit()
+    writer.output(seed, "next line\n")
+    writer.commit()
+    assert "not indexed" not in caplog.text
+    with engine.connect() as conn:
+        open_tails = conn.exec_driver_sql(
+            "SELECT count(*) FROM output_text WHERE tail IS NOT NULL"
+        ).scalar()
+    assert open_tails == 0
+    assert lines(engine, "next") == [("echo hi", [(name(engine, seed), "next line")])]

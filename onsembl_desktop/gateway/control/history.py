@@ -70,7 +70,7 @@ def history_view(entry: search.HistoryEntry) -> dict[str, Any]:
         "completedAt": iso(cmd.completed_at),
         "runs": [{"agent": r.name, "status": r.status.value} for r in entry.runs],
         "matches": [{"agent": agent, "line": line} for agent, line in entry.lines],
-        "moreMatches": entry.more_lines,
+        "moreMatches": entry.more,
     }
 
 

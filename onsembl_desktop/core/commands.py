@@ -23,15 +23,15 @@ from ..protocol.enums import (
     CommandStatus,
     CommandType,
     CompletionReason,
-    QueueStatus,
 )
 from ..store import queries
 from ..store.store import Store
 from ..store.types import utcnow
 from .agents import AgentRegistry, AgentSession
 from .audit import Audit
-from .events import CommandChanged, EventBus
+from .events import CommandChanged, EventBus, QueueChanged
 from .model import AgentQueue, Command, Run
+from .restore import restore_open_work
 from .state import CommandInfo, Tokens
 
 log = logging.getLogger("onsembl.core.commands")
@@ -73,6 +73,8 @@ class CommandService:
         self._order = itertools.count()
         self._dirty_queues: set[uuid.UUID] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Emergency stop in force (core.emergency): every queue, even one made later, is paused.
+        self.halted = False
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -84,64 +86,7 @@ class CommandService:
 
     async def load(self) -> None:
         """Rebuild open commands and queues from the database (after a restart or crash)."""
-        work = await self._store.read(queries.load_open_work)
-        names = {a.id: a.name for a in self._agents.all()}
-        for row in work.commands:
-            c = row
-            self._commands[c.id] = Command(
-                id=c.id,
-                content=c.content,
-                type=c.type,
-                priority=c.priority,
-                created_at=c.created_at,
-                constraints=dict(c.execution_constraints or {}),
-                broadcast=c.broadcast,
-                status=c.status,
-                started_at=c.started_at,
-            )
-        entries = {(q.command_id, q.agent_id): q for q in work.queue}
-        for row in work.runs:
-            r = row
-            command = self._commands.get(r.command_id)
-            if command is None:
-                continue
-            entry = entries.get((r.command_id, r.agent_id))
-            run = Run(
-                command=command,
-                agent_id=r.agent_id,
-                agent_name=names.get(r.agent_id, "?"),
-                enqueued_at=entry.enqueued_at if entry else r.created_at,
-                order=next(self._order),
-                status=r.status,
-                entry_id=entry.id if entry else uuid.uuid4(),
-                tokens=Tokens(
-                    r.input_tokens, r.output_tokens, r.cached_tokens, r.total_tokens, r.cost_usd
-                ),
-                started_at=r.started_at,
-                completed_at=r.completed_at,
-                exit_code=r.exit_code,
-                error=r.error,
-                reason=r.reason,
-            )
-            command.runs[r.agent_id] = run
-            queue = self._queue(r.agent_id)
-            if r.status is CommandStatus.EXECUTING:
-                # In doubt until the agent reconnects and says whether it still runs it.
-                queue.current = run
-                self._start_grace(run)
-            elif not r.status.is_final:
-                run.status = CommandStatus.QUEUED
-                position = (
-                    entry.position if entry and entry.status == QueueStatus.WAITING else 10**9
-                )
-                queue.waiting.append(run)
-                run.order = position  # temporary sort key
-        for queue in self._queues.values():
-            queue.waiting.sort(key=lambda r: r.order)
-            for run in queue.waiting:
-                run.order = next(self._order)
-        for agent_id in self._queues:
-            self._sync_agent(agent_id)
+        await restore_open_work(self)
 
     # --- queries ----------------------------------------------------------------------------------
 
@@ -568,6 +513,14 @@ class CommandService:
             by_user=False,
             **details,
         )
+        if status is CommandStatus.FAILED:  # errors are findable by type, not only by details
+            self._audit.record(
+                AuditEventType.COMMAND_FAILED,
+                agent_id=run.agent_id,
+                command_id=run.command.id,
+                by_user=False,
+                **details,
+            )
         if run.reason in (
             AuditEventType.TIME_LIMIT_EXCEEDED.value,
             AuditEventType.TOKEN_LIMIT_EXCEEDED.value,
@@ -590,7 +543,7 @@ class CommandService:
     def _queue(self, agent_id: uuid.UUID) -> AgentQueue:
         queue = self._queues.get(agent_id)
         if queue is None:
-            queue = self._queues[agent_id] = AgentQueue()
+            queue = self._queues[agent_id] = AgentQueue(paused=self.halted)
         return queue
 
     def _run(self, command_id: uuid.UUID, agent_id: uuid.UUID) -> Run | None:
@@ -642,6 +595,7 @@ class CommandService:
             for r in queue.waiting
         ]
         self._store.call(queries.sync_waiting, agent_id, rows)
+        self._bus.publish(QueueChanged(agent_id))
 
     def _sync_agent(self, agent_id: uuid.UUID) -> None:
         self.update_activity(agent_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..protocol.enums import AuditEventType, StreamType
+from .records import EmergencyStopSummary, LocalAgentInfo
 from .state import AgentInfo, CommandInfo
 
 log = logging.getLogger("onsembl.core.events")
@@ -90,6 +91,52 @@ class StorageStatus:
     error: str | None  # None: writing works
 
 
+# --- orchestration (core.queues, core.emergency, core.constraints, core.presets, core.supervisor)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged:
+    """An agent's queue changed: what runs, what waits, the order, or whether it is paused.
+
+    Published at most once per loop iteration per agent; read the queue with
+    ``core.queues.get(agent_id)``.
+    """
+
+    agent_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyStopped:
+    summary: EmergencyStopSummary
+
+
+@dataclass(frozen=True, slots=True)
+class QueuesResumed:
+    """``resume_all``: every queue runs again (the emergency stop, if any, is over)."""
+
+    agent_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesChanged:
+    """Execution-constraint profiles were added, changed, removed, or the default moved."""
+
+
+@dataclass(frozen=True, slots=True)
+class PresetsChanged:
+    """Presets were added, changed, removed or used (usage counts)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalAgentChanged:
+    agent: LocalAgentInfo
+
+
+@dataclass(frozen=True, slots=True)
+class LocalAgentRemoved:
+    name: str
+
+
 Event = (
     AgentChanged
     | AgentRemoved
@@ -101,6 +148,13 @@ Event = (
     | AuditRecorded
     | Notice
     | StorageStatus
+    | QueueChanged
+    | EmergencyStopped
+    | QueuesResumed
+    | ProfilesChanged
+    | PresetsChanged
+    | LocalAgentChanged
+    | LocalAgentRemoved
 )
 E = TypeVar("E")
 

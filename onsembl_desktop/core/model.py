@@ -6,7 +6,6 @@ Only the commands service mutates these; everyone else sees :mod:`state` snapsho
 from __future__ import annotations
 
 import asyncio
-import bisect
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,9 +123,18 @@ class AgentQueue:
     paused: bool = False
 
     def insert(self, run: Run) -> int:
-        """Place ``run`` after everything of equal or higher priority; returns its position (1-)."""
-        keys = [-r.priority for r in self.waiting]
-        index = bisect.bisect_right(keys, -run.priority)
+        """Place ``run`` right after the last waiting run of equal or higher priority (at the front
+        if there is none); returns its position (1-based).
+
+        On a queue in priority order this is "by priority, then arrival". After the user moved
+        entries the order is theirs, and a newcomer still never overtakes anything of its own
+        priority or higher, nor falls behind anything that was already behind such an entry.
+        """
+        index = 0
+        for i in range(len(self.waiting) - 1, -1, -1):
+            if self.waiting[i].priority >= run.priority:
+                index = i + 1
+                break
         self.waiting.insert(index, run)
         return index + 1
 

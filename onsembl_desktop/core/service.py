@@ -27,6 +27,9 @@ from ..store.writer import Cursor, OutputRow
 from .agents import AgentRegistry, AgentSession
 from .audit import Audit
 from .commands import CommandService, Timing
+from .constraints import ConstraintProfiles
+from .control import AgentControls
+from .emergency import EmergencyStop
 from .events import (
     EventBus,
     Notice,
@@ -36,7 +39,11 @@ from .events import (
     StorageStatus,
     TraceChanged,
 )
-from .state import AgentLink
+from .jsonfile import JsonFile
+from .presets import Presets
+from .queues import QueueControl
+from .sending import Sender, SendRequest
+from .state import AgentLink, CommandInfo
 
 log = logging.getLogger("onsembl.core")
 
@@ -55,6 +62,17 @@ class Core:
         self.audit = Audit(store, self.bus)
         self.agents = AgentRegistry(store, self.bus, self.audit)
         self.commands = CommandService(store, self.bus, self.audit, self.agents, timing)
+        # Orchestration: what the UI and the control endpoint drive (see docs/ARCHITECTURE.md).
+        state_file = JsonFile(store.path.parent / "queues.json")
+        self.queues = QueueControl(self.commands, self.agents, self.audit, state_file)
+        self.emergency = EmergencyStop(
+            self.commands, self.queues, self.agents, self.audit, self.bus
+        )
+        self.profiles = ConstraintProfiles(store, self.bus, self.audit)
+        self.presets = Presets(store, self.bus, self.audit)
+        self.control = AgentControls(self.commands, self.queues, self.agents, self.audit)
+        self._sender = Sender(self.commands, self.agents, self.profiles, self.presets)
+        self._queue_state = state_file
         self.heartbeat_interval_s = heartbeat_interval_s
         self.server_version = server_version
         self._monitor: asyncio.Task[None] | None = None
@@ -67,6 +85,9 @@ class Core:
     async def start(self) -> None:
         await self.agents.load()
         await self.commands.load()
+        await self.queues.load()
+        await self.profiles.load()
+        await self.presets.load()
         self._monitor = asyncio.create_task(self._watch_heartbeats(), name="heartbeat-monitor")
         self.retention.start()
 
@@ -76,6 +97,7 @@ class Core:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
+        await self._queue_state.flush()
         await self.store.flush()
 
     # --- agent connections ------------------------------------------------------------------------
@@ -101,8 +123,13 @@ class Core:
             link.remote,
             session.durable_seq,
         )
+        self.queues.agent_online(session)
         self.commands.pump_all()
         return session
+
+    def send(self, request: SendRequest) -> CommandInfo:
+        """Send a command as the user asked (text or preset, targets, profile, limits)."""
+        return self._sender.send(request)
 
     def agent_disconnected(self, session: AgentSession, reason: str) -> None:
         if self.agents.disconnect(session, reason):

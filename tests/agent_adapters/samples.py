@@ -10,11 +10,13 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from onsembl_desktop.agent.adapters import base
+from onsembl_desktop.agent.adapters._launch import CliAdapter
 from onsembl_desktop.agent.adapters.claude import ClaudeAdapter
 from onsembl_desktop.agent.adapters.codex import CodexAdapter
 from onsembl_desktop.agent.adapters.gemini import GeminiAdapter
@@ -27,7 +29,11 @@ STREAMS = Path(
     )
 )
 CLIS = ("claude", "codex", "gemini")
-ADAPTERS = {"claude": ClaudeAdapter, "codex": CodexAdapter, "gemini": GeminiAdapter}
+ADAPTERS: dict[str, Callable[..., CliAdapter]] = {
+    "claude": ClaudeAdapter,
+    "codex": CodexAdapter,
+    "gemini": GeminiAdapter,
+}
 COMMAND_ID = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
 START_MS = 1_800_000_000_000
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

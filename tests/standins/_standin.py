@@ -409,6 +409,8 @@ def main(cli: str, args: list[str]) -> int:
     mode = _env("MODE", "replay" if _env("SAMPLE") else "echo")
     if mode == "replay":
         _replay(Path(_env("SAMPLE")))
+    elif mode == "prompt-sample":  # one agent replays a different sample per command
+        _replay(Path((inv.prompt or "").strip()))
     elif mode == "usage-forever":
         step = int(_env("USAGE_STEP", "100") or 100)
         interval = float(_env("INTERVAL", "0.02") or 0.02)

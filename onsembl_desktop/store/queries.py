@@ -493,3 +493,41 @@ def get_report(conn: Connection, report_id: uuid.UUID) -> Row[Any] | None:
         .where(InvestigationReport.id == report_id)
     ).first()
     return cast("Row[Any] | None", row)
+
+
+# --- trace trees and reports (ctl traces / reports) -----------------------------------------------
+
+
+def command_traces(conn: Connection, command_id: uuid.UUID) -> list[Row[Any]]:
+    """Every TraceEntry of a command, oldest first (a parent starts no later than its children)."""
+    return list(
+        conn.execute(
+            select(TraceEntry)
+            .where(TraceEntry.command_id == command_id)
+            .order_by(TraceEntry.started_at, TraceEntry.created_at)
+        )
+    )
+
+
+def list_reports(
+    conn: Connection, *, command_id: uuid.UUID | None = None, limit: int = 100
+) -> list[Row[Any]]:
+    """Reports, most recently updated first, each with its agent's name (``agent_name``)."""
+    query = (
+        select(InvestigationReport, Agent.name.label("agent_name"))
+        .join(Agent, Agent.id == InvestigationReport.agent_id)
+        .order_by(InvestigationReport.updated_at.desc())
+        .limit(limit)
+    )
+    if command_id is not None:
+        query = query.where(InvestigationReport.command_id == command_id)
+    return list(conn.execute(query))
+
+
+def get_report(conn: Connection, report_id: uuid.UUID) -> Row[Any] | None:
+    row = conn.execute(
+        select(InvestigationReport, Agent.name.label("agent_name"))
+        .join(Agent, Agent.id == InvestigationReport.agent_id)
+        .where(InvestigationReport.id == report_id)
+    ).first()
+    return cast("Row[Any] | None", row)

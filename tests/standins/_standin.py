@@ -410,7 +410,7 @@ def main(cli: str, args: list[str]) -> int:
     if mode == "replay":
         _replay(Path(_env("SAMPLE")))
     elif mode == "prompt-sample":  # one agent replays a different sample per command
-        _replay(Path((inv.prompt or "").strip()))
+        _replay(Path((inv.prompt or "").strip().split("\n", 1)[0]))
     elif mode == "usage-forever":
         step = int(_env("USAGE_STEP", "100") or 100)
         interval = float(_env("INTERVAL", "0.02") or 0.02)

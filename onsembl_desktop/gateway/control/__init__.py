@@ -1,14 +1,20 @@
 """The control endpoint and its methods (one module per domain, each registering on import)."""
 
-from . import commands, history
+from . import agent_control, audit, commands, history, presets, queues, terminal, traces
 from .endpoint import METHODS, ControlSession, ReplayGuard, handle_control, method
 
 __all__ = [
     "METHODS",
     "ControlSession",
     "ReplayGuard",
+    "agent_control",
+    "audit",
     "commands",
     "handle_control",
     "history",
     "method",
+    "presets",
+    "queues",
+    "terminal",
+    "traces",
 ]

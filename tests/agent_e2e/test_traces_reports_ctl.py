@@ -1,0 +1,164 @@
+"""``onsembl ctl traces|reports|report`` against a real app fed by a real agent and stand-in."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onsembl_desktop.core.reports import ReportDocument, to_markdown
+from tests.agent_adapters.samples import STREAMS, expect
+from tests.support import AgentProcess, AppProcess
+
+from .e2e import standin
+
+SUBAGENT_SAMPLE = STREAMS / "claude" / "agentclisdk-1760716800040-1-research-extracted.jsonl"
+REPORT = {
+    "title": "Flaky login test",
+    "summary": "The login test races the session cookie.",
+    "sections": [{"title": "Context", "content": "Seen in **CI** only."}],
+    "findings": [
+        {"description": "Cookie set after redirect", "severity": "low", "evidence": ["a.py:3"]},
+        {
+            "description": "No wait on the session",
+            "severity": "high",
+            "evidence": ["tests/test_login.py:42", "CI log line 77"],
+        },
+    ],
+    "recommendations": [
+        {"action": "Wait for the cookie", "priority": "high", "rationale": "removes the race"}
+    ],
+}
+
+
+def _claude_run(text: str) -> str:
+    """A minimal Claude stream-json run answering ``text``."""
+    sid = "5e55105e-0000-4000-8000-000000000001"
+    usage = {"input_tokens": 20, "output_tokens": 10}
+    events = [
+        {"type": "system", "subtype": "init", "session_id": sid, "model": "m", "tools": []},
+        {
+            "type": "assistant",
+            "session_id": sid,
+            "parent_tool_use_id": None,
+            "message": {
+                "id": "msg_1",
+                "model": "m",
+                "role": "assistant",
+                "content": [{"type": "text", "text": text}],
+                "usage": usage,
+            },
+        },
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": False,
+            "result": text,
+            "session_id": sid,
+            "usage": usage,
+            "total_cost_usd": 0.001,
+        },
+    ]
+    return "\n".join(json.dumps(e) for e in events) + "\n"
+
+
+@pytest.fixture
+def claude(app: AppProcess, start_agent: Callable[..., AgentProcess]) -> AppProcess:
+    start_agent("claude-1", "claude", **standin("claude", mode="prompt-sample"))
+    app.wait_agent("claude-1")
+    return app
+
+
+def _run(app: AppProcess, *args: str) -> str:
+    result = app.ctl("send", "--agent", "claude-1", "--wait", *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[0].strip()
+
+
+def _walk(node: dict[str, Any], depth: int = 0) -> list[tuple[int, dict[str, Any]]]:
+    return [(depth, node)] + [p for c in node["children"] for p in _walk(c, depth + 1)]
+
+
+@pytest.mark.skipif(not SUBAGENT_SAMPLE.exists(), reason="no recorded samples")
+def test_traces_prints_the_tree(claude: AppProcess) -> None:
+    command_id = _run(claude, str(SUBAGENT_SAMPLE))
+    tree = claude.ctl_json("traces", command_id)
+    assert tree["commandId"] == command_id and tree["status"] == "COMPLETED"
+    (root,) = tree["roots"]
+    nodes = _walk(root)
+    calls = [n for _, n in nodes if n["type"] == "TOOL_CALL"]
+    exp = expect(SUBAGENT_SAMPLE)
+    assert len(calls) == len(exp.tool_ids) > 0
+    assert all(n["status"] == "ok" and n["durationMs"] is not None for n in calls)
+    assert max(d for d, n in nodes if n["type"] == "TOOL_CALL") >= 2  # under a turn, under the root
+    assert exp.usage is not None and root["tokens"] == exp.usage[3]  # rolled up to the root
+
+    text = claude.ctl("traces", command_id, check=True).stdout.splitlines()
+    assert text[0].startswith(f"command {command_id}  COMPLETED")
+    assert len(text) == 1 + len(nodes)
+    first = text[1]
+    assert first.startswith(f"LLM_PROMPT {root['name']}") and f"{root['tokens']:,} tok" in first
+    assert re.search(r"\d+(\.\d)? (ms|s)\s", first) and first.endswith("ok")
+    tool_lines = [line for line in text if line.lstrip().startswith("TOOL_CALL")]
+    assert len(tool_lines) == len(calls)
+    assert all(line.startswith("    ") for line in tool_lines)  # indented under their turn
+
+
+def test_reports_list_and_render(claude: AppProcess, tmp_path: Path) -> None:
+    answer = "Here is what I found.\n\n```json\n" + json.dumps(REPORT) + "\n```"
+    sample = tmp_path / "report.jsonl"
+    sample.write_text(_claude_run(answer))
+    command_id = _run(claude, "--type", "investigate", str(sample))
+
+    (listed,) = claude.ctl_json("reports")
+    assert listed["commandId"] == command_id and listed["agent"] == "claude-1"
+    assert listed["status"] == "COMPLETE" and listed["title"] == REPORT["title"]
+    assert claude.ctl_json("reports", "--command", str(uuid.uuid4())) == []
+    table = claude.ctl("reports", check=True).stdout
+    assert listed["id"] in table and "COMPLETE" in table and "Flaky login test" in table
+
+    md = claude.ctl("report", listed["id"], "--format", "md", check=True).stdout
+    assert md.startswith("# Flaky login test\n")
+    assert "**Agent:** claude-1" in md and "## Context\n\nSeen in **CI** only." in md
+    high = md.index("- **HIGH** No wait on the session")
+    assert high < md.index("- **LOW** Cookie set after redirect")  # most severe first
+    assert "  - Evidence: tests/test_login.py:42" in md
+    assert "1. **High** Wait for the cookie — removes the race" in md
+
+    full = json.loads(claude.ctl("report", listed["id"], "--format", "json", check=True).stdout)
+    assert full["content"]["findings"][1]["evidence"] == [
+        "tests/test_login.py:42",
+        "CI log line 77",
+    ]
+    assert "markdown" not in full
+
+
+def test_unknown_ids_are_clear_errors(claude: AppProcess) -> None:
+    missing = str(uuid.uuid4())
+    result = claude.ctl("traces", missing)
+    assert result.returncode == 2 and f"no command {missing}" in result.stderr
+    result = claude.ctl("report", missing)
+    assert result.returncode == 2 and f"no report {missing}" in result.stderr
+
+
+def test_markdown_of_a_sparse_or_odd_report() -> None:
+    doc = ReportDocument(
+        id="r",
+        title="  two\nlines ",
+        summary="",
+        status="DRAFT",
+        content={
+            "sections": [{"title": "B", "order": "2"}, {"title": "A", "content": "x", "order": 1}],
+            "findings": [{"description": "d", "severity": None, "evidence": "one"}, "junk"],
+            "recommendations": "not a list",
+        },
+    )
+    assert to_markdown(doc) == (
+        "# two lines\n\n**Status:** DRAFT\n\n## A\n\nx\n\n## B\n\n"
+        "## Findings\n\n- **INFO** d\n  - Evidence: one\n"
+    )

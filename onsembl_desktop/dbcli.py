@@ -84,6 +84,8 @@ def _upgrade(args: argparse.Namespace) -> int:
         print("schema is up to date; nothing to apply")
     for migration in applied:
         print(f"applied {migration.label}")
+    for note in pg_migrate.notes(args.url):
+        print(f"note: {note}")
     return 0
 
 
@@ -113,6 +115,8 @@ def _status(args: argparse.Namespace) -> int:
             print(f"applied  {a.label}  {a.applied_at:%Y-%m-%d %H:%M:%S%z}{mark}")
         for m in state.pending:
             print(f"pending  {m.label}")
+        for note in pg_migrate.notes(args.url):
+            print(f"note: {note}")
     return 1 if state.unknown or state.changed else 0
 
 

@@ -128,6 +128,33 @@ def upgrade(url: str) -> list[Migration]:
         return state.pending
 
 
+def notes(url: str) -> list[str]:
+    """What the database lacks of Supabase, and so what the migrations left out there."""
+    found: list[str] = []
+    with connect(url) as conn:
+        roles = {
+            r[0]
+            for r in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated')"
+            )
+        }
+        if roles != {"anon", "authenticated"}:
+            found.append(
+                "no Supabase API roles (anon, authenticated): row-level security is on without "
+                "policies, so only the tables' owner reads and writes them"
+            )
+        if not conn.execute(
+            "SELECT 1 FROM pg_publication WHERE pubname = 'supabase_realtime'"
+        ).fetchone():
+            found.append("no supabase_realtime publication: agents and commands are not streamed")
+        if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'").fetchone():
+            found.append(
+                "no pg_cron: run SELECT onsembl_audit_logs_maintain(); daily to keep monthly "
+                "audit_logs partitions ahead and drop old ones (the sync engine may do it)"
+            )
+    return found
+
+
 def _refuse(state: Status, url: str) -> None:
     where = _redact(url)
     if state.unknown:

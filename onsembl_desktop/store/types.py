@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 import time
 import uuid
 from datetime import UTC, datetime
@@ -67,16 +67,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_V7_CLEAR = ~(0xF << 76) & ~(0x3 << 62)
+_V7_SET = 0x7 << 76 | 0x2 << 62  # version 7, RFC 4122 variant
+
+
 def uuid7() -> uuid.UUID:
     """A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random bits.
 
     Rows keyed by it land at the right end of their primary-key B-tree instead of at random
     pages, which keeps bulk inserts (terminal output) fast in SQLite and PostgreSQL alike.
+    One per output chunk, so built cheaply: the random bits need to be unique, not secret
+    (``random`` is seeded from the OS and reseeded after fork), and the object is made the way
+    ``UUID.__init__`` ends, without its argument parsing (three times faster in all).
     """
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 4122 variant
-    return uuid.UUID(int=value)
+    value = (time.time_ns() // 1_000_000 << 80 | random.getrandbits(80)) & _V7_CLEAR | _V7_SET
+    made = object.__new__(uuid.UUID)
+    object.__setattr__(made, "int", value)
+    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
 
 
 def sqlite_datetime(value: datetime) -> str:

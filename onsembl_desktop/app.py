@@ -21,10 +21,12 @@ from typing import IO, Any
 from . import __version__
 from .core.commands import Timing
 from .core.service import Core
+from .core.supervisor import Supervisor
 from .errors import KnownError
 from .gateway.auth import agent_token, control_token
 from .gateway.server import AGENT_PATH, Gateway, Tokens
 from .paths import ENDPOINT_FILE, ensure_data_dir, write_private
+from .protocol.enums import AuditEventType
 from .store.store import Store
 
 log = logging.getLogger("onsembl.app")
@@ -37,6 +39,9 @@ class AppConfig:
     port: int = 8765
     heartbeat_interval_s: float = 10.0
     grace_s: float = 60.0
+    time_limit_slack_s: float = 2.0  # the app's time-limit backstop acts this much after the agent
+    cancel_timeout_s: float = 10.0  # a cancel the agent does not confirm is closed by the app
+    supervise_local_agents: bool = True  # launch the user's local agents (core.supervisor)
 
 
 class AlreadyRunningError(KnownError):
@@ -90,6 +95,7 @@ class OnsemblApp:
         self.store: Store | None = None
         self.core: Core | None = None
         self.gateway: Gateway | None = None
+        self.supervisor: Supervisor | None = None
         self.host = config.host
         self.port = config.port
         self._lock = InstanceLock(config.data_dir / "onsembl.lock")
@@ -108,7 +114,11 @@ class OnsemblApp:
             self.core = Core(
                 self.store,
                 heartbeat_interval_s=self.config.heartbeat_interval_s,
-                timing=Timing(grace_s=self.config.grace_s),
+                timing=Timing(
+                    grace_s=self.config.grace_s,
+                    cancel_timeout_s=self.config.cancel_timeout_s,
+                    time_limit_slack_s=self.config.time_limit_slack_s,
+                ),
                 server_version=__version__,
             )
             await self.core.start()
@@ -121,6 +131,16 @@ class OnsemblApp:
                     " (is another program using the port? try --port 0)"
                 ) from None
             self._write_endpoint()
+            # The local user's session: the data model's USER_LOGIN / USER_LOGOUT.
+            self.core.audit.record(
+                AuditEventType.USER_LOGIN, version=__version__, pid=os.getpid(), url=self.url
+            )
+            if self.config.supervise_local_agents:
+                self.supervisor = Supervisor(
+                    data_dir, self.core.bus, self.core.audit, self.core.agents
+                )
+                self.core.control.local = self.supervisor
+                await self.supervisor.start(self.url, tokens.agent)
         except BaseException:
             await self.stop()
             raise
@@ -137,6 +157,12 @@ class OnsemblApp:
         write_private(self.config.data_dir / ENDPOINT_FILE, json.dumps(info, indent=2) + "\n")
 
     async def stop(self) -> None:
+        if self.supervisor is not None:
+            # While the gateway still runs, so the agents can hand in their last results.
+            await self.supervisor.close()
+            self.supervisor = None
+        if self.core is not None and self.gateway is not None:
+            self.core.audit.record(AuditEventType.USER_LOGOUT, pid=os.getpid())
         if self.gateway is not None:
             await self.gateway.stop()
             self.gateway = None

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ..protocol.enums import AuditEventType
 from ..store import queries
 from ..store.store import Store
 from .events import AuditRecorded, EventBus
+from .records import AuditEntry
 
 log = logging.getLogger("onsembl.audit")
 
@@ -43,6 +46,42 @@ class Audit:
             user_agent=user_agent,
         )
         self._bus.publish(AuditRecorded(event_type, details, agent_id, command_id))
+
+    async def query(
+        self,
+        *,
+        event_type: AuditEventType | None = None,
+        since: datetime | None = None,
+        agent_id: uuid.UUID | None = None,
+        command_id: uuid.UUID | None = None,
+        limit: int = 1000,
+    ) -> list[AuditEntry]:
+        """Recorded events, newest first (everything recorded so far is included)."""
+        await self._store.flush()
+        rows = await self._store.read(
+            partial(
+                queries.audit_rows,
+                event_type=event_type,
+                since=since,
+                agent_id=agent_id,
+                command_id=command_id,
+                limit=limit,
+            )
+        )
+        return [
+            AuditEntry(
+                id=r.id,
+                event_type=r.event_type,
+                created_at=r.created_at,
+                user_id=r.user_id,
+                agent_id=r.agent_id,
+                command_id=r.command_id,
+                details=dict(r.details or {}),
+                ip_address=r.ip_address,
+                user_agent=r.user_agent,
+            )
+            for r in rows
+        ]
 
 
 def _jsonable(value: Any) -> Any:

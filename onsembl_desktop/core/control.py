@@ -62,16 +62,14 @@ class AgentControls:
     async def stop(self, agent: uuid.UUID | str) -> None:
         name, info = self._resolve(agent)
         if self.local is not None and self.local.is_local(name):
-            self._record(ControlAction.STOP, name, info, via="supervisor")
-            await self.local.stop_agent(name)
+            await self.local.stop_agent(name)  # (audited there)
             return
         self._send(ControlAction.STOP, name, info)
 
     async def restart(self, agent: uuid.UUID | str) -> None:
         name, info = self._resolve(agent)
         if self.local is not None and self.local.is_local(name):
-            self._record(ControlAction.RESTART, name, info, via="supervisor")
-            await self.local.restart_agent(name)
+            await self.local.restart_agent(name)  # (audited there)
             return
         self._send(ControlAction.RESTART, name, info)
 

@@ -162,7 +162,7 @@ class Supervisor:
         return self._info(agent)
 
     async def remove(self, name: str) -> None:
-        await self.stop_agent(name)
+        await self._stop(self._need(name))
         del self._agents[name]
         self._save()
         self._record(AuditEventType.AGENT_CONTROL, name, action="REMOVE")
@@ -170,16 +170,32 @@ class Supervisor:
 
     async def start_agent(self, name: str) -> LocalAgentInfo:
         agent = self._need(name)
-        agent.enabled = True
-        _cancel_restart(agent)
-        if agent.watcher is None:
-            await self._launch(agent)
-        self._save()
+        self._record(AuditEventType.AGENT_CONTROL, name, action="START", via="supervisor")
+        await self._start(agent)
         return self._info(agent)
 
     async def stop_agent(self, name: str) -> LocalAgentInfo:
         """Stop it and keep it stopped (no automatic restart, not relaunched on the next start)."""
         agent = self._need(name)
+        self._record(AuditEventType.AGENT_CONTROL, name, action="STOP", via="supervisor")
+        await self._stop(agent)
+        return self._info(agent)
+
+    async def restart_agent(self, name: str) -> LocalAgentInfo:
+        agent = self._need(name)
+        self._record(AuditEventType.AGENT_CONTROL, name, action="RESTART", via="supervisor")
+        await self._stop(agent)
+        await self._start(agent)
+        return self._info(agent)
+
+    async def _start(self, agent: Supervised) -> None:
+        agent.enabled = True
+        _cancel_restart(agent)
+        if agent.watcher is None:
+            await self._launch(agent)
+        self._save()
+
+    async def _stop(self, agent: Supervised) -> None:
         agent.enabled = False
         _cancel_restart(agent)
         if agent.watcher is not None:
@@ -188,11 +204,6 @@ class Supervisor:
             agent.state = S.STOPPED
             self._publish(agent)
         self._save()
-        return self._info(agent)
-
-    async def restart_agent(self, name: str) -> LocalAgentInfo:
-        await self.stop_agent(name)
-        return await self.start_agent(name)
 
     # --- processes -------------------------------------------------------------------------------
 

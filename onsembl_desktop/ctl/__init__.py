@@ -9,11 +9,11 @@ import argparse
 import asyncio
 import sys
 
-from . import commands, history, terminal, traces
+from . import agent, audit, commands, history, presets, queue, terminal, traces
 from .client import ControlClient, CtlError
 from .registry import Subparsers
 
-MODULES = [commands, history, traces, terminal]
+MODULES = [commands, queue, agent, presets, audit, history, traces, terminal]
 
 __all__ = ["ControlClient", "CtlError", "add_parser", "run"]
 

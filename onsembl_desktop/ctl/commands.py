@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .client import ControlClient
+from .client import ControlClient, CtlError
 from .registry import Subparsers
 
 # --- the command line -----------------------------------------------------------------------------
@@ -17,20 +17,38 @@ def add_parsers(sub: Subparsers) -> None:
     agents.add_argument("--json", action="store_true")
     agents.set_defaults(ctl_handler=_agents)
 
-    send = sub.add_parser("send", help="send a command; prints its id")
+    send = sub.add_parser(
+        "send",
+        help="send a command; prints its id",
+        description="Send TEXT, or a preset (--preset NAME --var k=v ...), to the named agents or "
+        "to every online agent (--all). It uses the default constraint profile unless --profile "
+        "names another; --time-limit and the other limits override the profile's.",
+    )
     send.add_argument(
         "--agent", action="append", default=[], metavar="NAME", help="target agent (repeatable)"
     )
     send.add_argument("--all", action="store_true", help="send to every online agent")
     send.add_argument(
         "--type",
-        default="NATURAL",
+        default=None,
         type=str.upper,
         choices=["NATURAL", "INVESTIGATE", "REVIEW", "PLAN", "SYNTHESIZE"],
+        help="command type (default: the preset's, else NATURAL)",
     )
-    send.add_argument("--priority", type=int, default=50)
+    send.add_argument("--priority", type=int, default=50, help="0-100, higher first (default 50)")
+    send.add_argument("--profile", metavar="NAME", help="constraint profile (default: the default)")
     send.add_argument("--time-limit", type=float, metavar="SEC")
     send.add_argument("--token-budget", type=int)
+    send.add_argument("--memory-limit", type=int, metavar="MB")
+    send.add_argument("--cpu-limit", type=int, metavar="PCT", help="percent of one core")
+    send.add_argument("--preset", metavar="NAME", help="send this preset instead of TEXT")
+    send.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a preset variable (repeatable)",
+    )
     send.add_argument(
         "--fail-if-offline",
         action="store_true",
@@ -41,7 +59,7 @@ def add_parsers(sub: Subparsers) -> None:
         action="store_true",
         help="stream the output; exit 0 only if the command COMPLETED",
     )
-    send.add_argument("text")
+    send.add_argument("text", nargs="?", default="")
     send.set_defaults(ctl_handler=_send)
 
     show = sub.add_parser("show", help="a command's status and stored output")
@@ -49,8 +67,11 @@ def add_parsers(sub: Subparsers) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(ctl_handler=_show)
 
-    cancel = sub.add_parser("cancel", help="cancel a command")
-    cancel.add_argument("id")
+    cancel = sub.add_parser(
+        "cancel", help="cancel a command (running: stopped; waiting: taken out of the queue)"
+    )
+    cancel.add_argument("id", help="command id (or a unique prefix of an open one)")
+    cancel.add_argument("--agent", metavar="NAME", help="only on this agent")
     cancel.set_defaults(ctl_handler=_cancel)
 
 
@@ -69,17 +90,36 @@ async def _agents(client: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def _send(client: ControlClient, args: argparse.Namespace) -> int:
-    result = await client.call(
-        "commands.send",
-        content=args.text,
-        agents=args.agent,
-        all=args.all,
-        type=args.type,
-        priority=args.priority,
-        timeLimitMs=int(args.time_limit * 1000) if args.time_limit else None,
-        tokenBudget=args.token_budget,
-        failIfOffline=args.fail_if_offline,
-    )
+    options = {
+        "agents": args.agent,
+        "all": args.all,
+        "type": args.type,
+        "priority": args.priority,
+        "profile": args.profile,
+        "timeLimitMs": int(args.time_limit * 1000) if args.time_limit else None,
+        "tokenBudget": args.token_budget,
+        "memoryLimitMb": args.memory_limit,
+        "cpuLimitPercent": args.cpu_limit,
+        "failIfOffline": args.fail_if_offline,
+    }
+    if args.preset is not None:
+        if args.text:
+            raise CtlError("give either --preset or TEXT, not both")
+        variables = {}
+        for item in args.var:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise CtlError(f"--var takes NAME=VALUE, not {item!r}")
+            variables[name] = value
+        result = await client.call(
+            "commands.sendPreset", preset=args.preset, variables=variables, **options
+        )
+    else:
+        if not args.text:
+            raise CtlError("nothing to send: give TEXT or --preset NAME")
+        if args.var:
+            raise CtlError("--var is for presets: give --preset NAME too")
+        result = await client.call("commands.send", content=args.text, **options)
     print(result["id"], flush=True)
     queued = [r["agent"] for r in result["runs"] if r["status"] == "QUEUED"]
     if queued and not args.wait:
@@ -124,6 +164,9 @@ async def _show(client: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def _cancel(client: ControlClient, args: argparse.Namespace) -> int:
-    view = await client.call("commands.cancel", commandId=args.id)
+    from .queue import resolve_command_id
+
+    command_id = await resolve_command_id(client, args.id)
+    view = await client.call("queue.cancel", commandId=command_id, agent=args.agent)
     print(f"{view['id']} {view['status']}")
     return 0

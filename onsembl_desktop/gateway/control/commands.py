@@ -10,6 +10,8 @@ from websockets.exceptions import ConnectionClosed
 
 from ...core.commands import CommandError
 from ...core.events import CommandChanged, OutputReceived
+from ...core.records import Limits
+from ...core.sending import SendRequest
 from ...core.service import Core
 from ...protocol import control as c
 from ...store import queries
@@ -26,27 +28,33 @@ async def agents_list(s: ControlSession, _p: c.NoParams) -> Any:
 
 @method("commands.send", c.SendParams)
 async def commands_send(s: ControlSession, p: c.SendParams) -> Any:
+    return command_view(s.core.send(send_request(s, p, content=p.content, type=p.type)))
+
+
+@method("commands.sendPreset", c.SendPresetParams)
+async def commands_send_preset(s: ControlSession, p: c.SendPresetParams) -> Any:
+    request = send_request(s, p, preset=p.preset, variables=p.variables, type=p.type)
+    return command_view(s.core.send(request))
+
+
+def send_request(s: ControlSession, p: c.SendOptions, **what: Any) -> SendRequest:
+    """The core's SendRequest for these params (agents by name, limits, profile)."""
     ids = []
     for name in p.agents:
         agent = s.core.agents.by_name(name)
         if agent is None:
             raise CommandError(f"no agent named {name!r}")
         ids.append(agent.id)
-    constraints: dict[str, Any] = {}
-    if p.time_limit_ms is not None:
-        constraints["time_limit_ms"] = p.time_limit_ms
-    if p.token_budget is not None:
-        constraints["token_budget"] = p.token_budget
-    info = s.core.commands.submit(
-        p.content,
-        agent_ids=ids,
+    limits = Limits(p.time_limit_ms, p.token_budget, p.memory_limit_mb, p.cpu_limit_percent)
+    return SendRequest(
+        agents=ids,
         broadcast=p.all,
-        command_type=p.type,
         priority=p.priority,
-        constraints=constraints,
+        profile=p.profile,
+        limits=limits,
         fail_if_offline=p.fail_if_offline,
+        **what,
     )
-    return command_view(info)
 
 
 @method("commands.cancel", c.CommandIdParams)

@@ -1,0 +1,136 @@
+"""Agent control (pause, resume, restart, stop) and local agents the app launches and supervises:
+restarted after a crash, not after a stop, stopped with the app and relaunched when it starts,
+taken over after an app crash."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import stat
+import time
+from typing import Any
+
+import psutil
+
+from tests.orchestration.conftest import Orch, details
+from tests.support import AppProcess, wait_for
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie no one has reaped yet counts as gone)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def group_statuses(pgid: int) -> set[str]:
+    statuses = set()
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid:
+                statuses.add(proc.info["status"])
+        except (OSError, psutil.Error):
+            continue
+    return statuses
+
+
+def test_pause_resume_restart_stop_an_agent(orch: Orch) -> None:
+    [agent] = orch.start_agents("ac1")
+    marker = orch.tmp_path / "after.txt"
+    running = orch.send("ac1", 'echo "PGID $$"; sleep 2; echo done')
+    match = wait_for(lambda: re.search(r"PGID (\d+)", orch.output(running)), 15)
+    pgid = int(match.group(1))
+
+    assert orch.app.ctl("agent", "pause", "ac1").returncode == 0
+    wait_for(lambda: group_statuses(pgid) == {psutil.STATUS_STOPPED}, 5)
+    queued = orch.send("ac1", f"echo after >> {marker}")
+    time.sleep(2.5)  # longer than the command would have run
+    assert orch.show(running)["status"] == "EXECUTING"
+    assert orch.show(queued)["status"] == "QUEUED"
+    assert orch.queue("ac1")["paused"] is True
+
+    assert orch.app.ctl("agent", "resume", "ac1").returncode == 0
+    assert orch.wait_status(running)["status"] == "COMPLETED"
+    assert orch.wait_status(queued)["status"] == "COMPLETED"
+
+    pid = agent.proc.pid  # type: ignore[union-attr]
+    assert orch.app.ctl("agent", "restart", "ac1").returncode == 0
+    wait_for(lambda: len(orch.audit("AGENT_CONNECT", agent="ac1")) == 2, 15)
+    orch.wait_online("ac1")
+    assert agent.proc.pid == pid and agent.proc.poll() is None  # type: ignore[union-attr]
+
+    assert orch.app.ctl("agent", "stop", "ac1").returncode == 0
+    assert agent.proc.wait(10) == 0  # type: ignore[union-attr]
+    orch.wait_online("ac1", status="OFFLINE")
+    offline = orch.app.ctl("agent", "stop", "ac1")
+    assert offline.returncode == 2 and "not connected" in offline.stderr
+
+    actions = [details(e)["action"] for e in reversed(orch.audit("AGENT_CONTROL", agent="ac1"))]
+    assert actions == ["PAUSE", "RESUME", "RESTART", "STOP"]
+
+
+def local(orch: Orch, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = next(a for a in orch.call("localAgents.list") if a["name"] == name)
+    return result
+
+
+def test_local_agents_are_supervised(orch: Orch) -> None:
+    ctl = orch.app.ctl
+    added = ctl("agent", "add", "loc1", "--cwd", str(orch.tmp_path))
+    assert added.returncode == 0, added.stderr
+    assert ctl("agent", "add", "loc2", "--cwd", str(orch.tmp_path), "--no-start").returncode == 0
+    bad = ctl("agent", "add", "loc3", "--cwd", str(orch.tmp_path / "missing"))
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    orch.wait_online("loc1")
+    assert orch.wait_status(orch.send("loc1", "echo hi"))["status"] == "COMPLETED"
+    first = local(orch, "loc1")
+    assert first["state"] == "RUNNING" and first["pid"]
+    assert local(orch, "loc2")["state"] == "STOPPED"
+    saved = orch.app.data_dir / "local_agents.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+    # A crash: restarted after the backoff.
+    os.kill(first["pid"], signal.SIGKILL)
+    wait_for(lambda: local(orch, "loc1")["restarts"] == 1, 15)
+    orch.wait_online("loc1")
+    second = local(orch, "loc1")
+    assert second["pid"] != first["pid"] and second["lastExit"] == -signal.SIGKILL
+    [crash] = orch.audit("AGENT_ERROR")
+    assert details(crash)["code"] == "LOCAL_AGENT_CRASHED"
+    assert any(details(e).get("automatic") for e in orch.audit("AGENT_CONTROL"))
+
+    # A deliberate stop: not restarted.
+    assert ctl("agent", "stop", "loc1").returncode == 0
+    assert gone(second["pid"])
+    time.sleep(1.5)  # past the first backoff
+    assert local(orch, "loc1")["state"] == "STOPPED" and local(orch, "loc1")["pid"] is None
+    orch.wait_online("loc1", status="OFFLINE")
+    assert ctl("agent", "start", "loc1").returncode == 0
+    orch.wait_online("loc1")
+
+    # The app quits: its local agents stop; it starts: they are launched again (not loc2).
+    running = local(orch, "loc1")["pid"]
+    orch.app.stop()
+    assert gone(running)
+    orch.app = AppProcess(orch.app.data_dir, orch.app.extra_args).start()
+    orch.wait_online("loc1")
+    assert local(orch, "loc2")["state"] == "STOPPED"
+    assert orch.wait_status(orch.send("loc1", "echo back"))["status"] == "COMPLETED"
+
+    # The app crashes: the agent outlives it and the next start takes it over (same address).
+    survivor = local(orch, "loc1")["pid"]
+    port = orch.app.port
+    orch.app.kill()
+    time.sleep(0.3)
+    assert psutil.Process(survivor).is_running()
+    orch.app = AppProcess(orch.app.data_dir, orch.app.extra_args).start(port=port)
+    orch.wait_online("loc1")
+    assert local(orch, "loc1")["pid"] == survivor
+
+    log = orch.app.data_dir / "logs" / "agent-loc1.log"
+    assert "connected to" in log.read_text()
+    assert ctl("agent", "rm", "loc1").returncode == 0
+    assert [a["name"] for a in orch.call("localAgents.list")] == ["loc2"]
+    wait_for(lambda: gone(survivor), 10)

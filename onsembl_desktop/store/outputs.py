@@ -9,7 +9,9 @@ transaction; a failure there is logged and never costs the output itself.
 
 from __future__ import annotations
 
+import functools
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC
 from itertools import chain
@@ -39,7 +41,7 @@ OUTPUT_COLUMNS = (
 _OUTPUT_SQL = f"INSERT INTO terminal_outputs ({', '.join(OUTPUT_COLUMNS)}) VALUES"
 INSERT_SQL = f"{_OUTPUT_SQL} ({', '.join('?' * len(OUTPUT_COLUMNS))})"
 _BLOCK_SQL = "INSERT INTO output_text (command_id, agent_id, text, tail, created_at) VALUES"
-ROWS_PER_STATEMENT = 500
+ROWS_PER_STATEMENT = 1000  # at most; fewer if SQLite allows fewer variables
 _TAIL_CACHE_MAX = 10_000
 
 Key = tuple[str, str]  # (command id hex, agent id hex)
@@ -175,7 +177,7 @@ def insert_rows(conn: Connection, head: str, width: int, rows: list[tuple[Any, .
     ROWS_PER_STATEMENT rows retakes it that many times less often: several times faster then.
     """
     one = f"({', '.join('?' * width)})"
-    n = ROWS_PER_STATEMENT
+    n = max(1, min(ROWS_PER_STATEMENT, _variable_limit() // width))
     whole = len(rows) - len(rows) % n
     if whole:
         sql = f"{head} {one}{f', {one}' * (n - 1)}"
@@ -185,6 +187,16 @@ def insert_rows(conn: Connection, head: str, width: int, rows: list[tuple[Any, .
     if rest:
         sql = f"{head} {one}{f', {one}' * (len(rest) - 1)}"
         conn.exec_driver_sql(sql, tuple(chain.from_iterable(rest)))
+
+
+@functools.cache
+def _variable_limit() -> int:
+    """How many ``?`` one statement may hold (32766 since SQLite 3.32; 999 before)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        return probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    finally:
+        probe.close()
 
 
 def _insert_core(conn: Connection, rows: list[dict[str, Any]]) -> None:

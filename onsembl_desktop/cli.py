@@ -27,9 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="onsembl", description="Onsembl Desktop: run and supervise many AI coding agents."
     )
     _data_dir_arg(p, top=True)
-    p.add_argument("--host", default="127.0.0.1", help="address the agent gateway listens on")
-    p.add_argument("--port", type=int, default=8765, help="gateway port (0: pick a free one)")
+    p.add_argument(
+        "--host", help="address the agent gateway listens on (default 127.0.0.1, or Settings)"
+    )
+    p.add_argument(
+        "--port", type=int, help="gateway port (default 8765, or Settings; 0: pick a free one)"
+    )
     p.add_argument("--headless", action="store_true", help="run without a window")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="start three demo agents replaying recorded sessions (data in DATA_DIR/demo)",
+    )
     p.add_argument(
         "--screenshot",
         type=Path,
@@ -77,23 +86,34 @@ def main(argv: list[str] | None = None) -> int:
         from . import dbcli
 
         return dbcli.run(args)
+    if args.demo:
+        data_dir = data_dir / "demo"  # the demo's agents and history stay out of the user's
     setup_logging(ensure_data_dir(data_dir), args.log_level, to_stderr=args.headless)
     from .app import AppConfig
 
     config = AppConfig(
         data_dir=data_dir,
-        host=args.host,
-        port=args.port,
+        host=args.host or "127.0.0.1",
+        port=args.port if args.port is not None else (0 if args.demo else 8765),
         heartbeat_interval_s=args.heartbeat,
         grace_s=args.grace,
     )
     if args.headless:
+        if args.demo:
+            print("onsembl: --demo needs the window (drop --headless)", file=sys.stderr)
+            return 2
         from .app import run_headless
 
         return run_headless(config)
     from .ui.launch import run_gui
 
-    return run_gui(config, screenshot=args.screenshot)
+    return run_gui(
+        config,
+        screenshot=args.screenshot,
+        demo=args.demo,
+        host_given=args.host is not None,
+        port_given=args.port is not None,
+    )
 
 
 if __name__ == "__main__":

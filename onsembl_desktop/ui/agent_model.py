@@ -1,38 +1,95 @@
-"""The agents table: a Qt item model adapting the core's AgentChanged events (no data in widgets)."""
+"""The agents model: a Qt item model adapting the core's events (no data lives in the widgets).
+
+One row per agent. Besides the core's :class:`AgentInfo` snapshot it keeps what the views draw
+and the core does not hold: a short CPU / memory history from heartbeats (for the sparklines),
+the text of the command being run, and tokens and cost so far (stored totals read once at start,
+plus live runs from ``CommandChanged``).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QFont
 
-from ..core.events import AgentChanged, EventBus
-from ..core.state import AgentInfo
-from .theme import status_color, type_color
+from ..core.events import AgentChanged, CommandChanged, EventBus
+from ..core.state import AgentInfo, CommandInfo, Tokens
+from ..protocol.enums import AgentStatus, AgentType
+from .theme import status_color, type_color, type_text_color
 
 Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Name", "Type", "Status", "Activity", "Queue", "Tokens", "CPU", "Memory", "Host")
 AGENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+AGENT_ROLE = Qt.ItemDataRole.UserRole + 2  # the AgentInfo
+STATS_ROLE = Qt.ItemDataRole.UserRole + 3  # the AgentStats
+HISTORY_POINTS = 60
+
+
+@dataclass(slots=True)
+class AgentStats:
+    cpu: deque[float]
+    memory: deque[float]
+    stored: Tokens  # finished runs in the database when the window opened
+    live: dict[uuid.UUID, Tokens]  # per command, runs seen since
+    command_text: str = ""
+
+    @property
+    def tokens(self) -> Tokens:
+        total = self.stored
+        for t in self.live.values():
+            total = total + t
+        return total
+
+
+def _stats() -> AgentStats:
+    return AgentStats(deque(maxlen=HISTORY_POINTS), deque(maxlen=HISTORY_POINTS), Tokens(), {})
 
 
 class AgentTableModel(QAbstractTableModel):
     def __init__(
-        self, bus: EventBus, agents: list[AgentInfo], parent: QObject | None = None
+        self,
+        bus: EventBus,
+        agents: list[AgentInfo],
+        parent: QObject | None = None,
+        command_text: Callable[[uuid.UUID], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self._rows: list[AgentInfo] = sorted(agents, key=lambda a: a.name)
+        self._stats: dict[uuid.UUID, AgentStats] = {a.id: _stats() for a in agents}
+        self._counted: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        self._command_text = command_text or (lambda _id: "")
         self._bold = QFont()
         self._bold.setBold(True)
-        self._unsubscribe = bus.subscribe(AgentChanged, self._changed)
+        self._unsubscribe = [
+            bus.subscribe(AgentChanged, self._changed),
+            bus.subscribe(CommandChanged, self._command),
+        ]
 
     def close(self) -> None:
-        self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
 
     def agent(self, row: int) -> AgentInfo:
         return self._rows[row]
+
+    def stats(self, agent_id: uuid.UUID) -> AgentStats:
+        stats = self._stats.get(agent_id)
+        if stats is None:
+            stats = self._stats[agent_id] = _stats()
+        return stats
 
     def row_of(self, agent_id: uuid.UUID) -> int:
         for i, a in enumerate(self._rows):
@@ -43,19 +100,65 @@ class AgentTableModel(QAbstractTableModel):
     def agents(self) -> list[AgentInfo]:
         return list(self._rows)
 
+    def set_stored_tokens(
+        self, totals: dict[uuid.UUID, Tokens], counted: set[tuple[uuid.UUID, uuid.UUID]]
+    ) -> None:
+        """Stored totals of finished runs; ``counted``: the (command, agent) runs they include."""
+        self._counted |= counted
+        for agent_id, tokens in totals.items():
+            self.stats(agent_id).stored = tokens
+        self._changed_all()
+
+    def _changed_all(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1)
+            )
+
+    def refresh_theme(self) -> None:
+        self._changed_all()
+
+    # --- events -----------------------------------------------------------------------------------
+
     def _changed(self, ev: AgentChanged) -> None:
-        row = self.row_of(ev.agent.id)
+        agent = ev.agent
+        stats = self.stats(agent.id)
+        row = self.row_of(agent.id)
+        old = self._rows[row] if row >= 0 else None
+        if agent.health and (old is None or old.health != agent.health):
+            cpu, mem = agent.health.get("cpu_usage"), agent.health.get("memory_usage")
+            if isinstance(cpu, int | float) and isinstance(mem, int | float):
+                stats.cpu.append(float(cpu))
+                stats.memory.append(float(mem))
+        if agent.current_command_id is None:
+            stats.command_text = ""
+        elif old is None or old.current_command_id != agent.current_command_id:
+            stats.command_text = self._command_text(agent.current_command_id)
         if row >= 0:
-            self._rows[row] = ev.agent
+            self._rows[row] = agent
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
             return
-        names = [a.name for a in self._rows]
-        row = sum(1 for n in names if n < ev.agent.name)
+        row = sum(1 for a in self._rows if a.name < agent.name)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.insert(row, ev.agent)
+        self._rows.insert(row, agent)
         self.endInsertRows()
 
-    # --- Qt model API -------------------------------------------------------------------------------
+    def _command(self, ev: CommandChanged) -> None:
+        command: CommandInfo = ev.command
+        for run in command.runs:
+            if (command.id, run.agent_id) in self._counted:
+                continue
+            stats = self.stats(run.agent_id)
+            if stats.live.get(command.id) != run.tokens:
+                stats.live[command.id] = run.tokens
+                row = self.row_of(run.agent_id)
+                if row >= 0:
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+            agent = self._rows[r] if (r := self.row_of(run.agent_id)) >= 0 else None
+            if agent is not None and agent.current_command_id == command.id:
+                stats.command_text = command.content
+
+    # --- Qt model API -----------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -77,11 +180,17 @@ class AgentTableModel(QAbstractTableModel):
         col = COLUMNS[index.column()]
         if role == AGENT_ID_ROLE:
             return a.id
+        if role == AGENT_ROLE:
+            return a
+        if role == STATS_ROLE:
+            return self.stats(a.id)
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(a, col)
+            return _display(a, col, self.stats(a.id))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return _accessible(a, self.stats(a.id))
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == "Type":
-                return QBrush(type_color(a.type))
+                return QBrush(type_text_color(a.type))
             if col == "Status":
                 return QBrush(status_color(a.status))
             if col == "Activity":
@@ -91,7 +200,7 @@ class AgentTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == "Name":
             return type_color(a.type)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(a)
+            return _tooltip(a, self.stats(a.id))
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (
             "Queue",
             "Tokens",
@@ -102,7 +211,16 @@ class AgentTableModel(QAbstractTableModel):
         return None
 
 
-def _display(a: AgentInfo, col: str) -> str:
+def format_tokens(t: Tokens) -> str:
+    if not t.total and t.cost_usd is None:
+        return ""
+    text = f"{t.total:,} tok" if t.total < 100_000 else f"{t.total / 1000:,.0f}k tok"
+    if t.cost_usd:
+        text += f" · ${t.cost_usd:.2f}"
+    return text
+
+
+def _display(a: AgentInfo, col: str, stats: AgentStats) -> str:
     if col == "Name":
         return a.name
     if col == "Type":
@@ -114,7 +232,7 @@ def _display(a: AgentInfo, col: str) -> str:
     if col == "Queue":
         return str(a.queue_length) if a.queue_length else ""
     if col == "Tokens":
-        return f"{a.tokens.total:,}" if a.tokens.total else ""
+        return format_tokens(stats.tokens)
     if col == "CPU":
         cpu = a.health.get("cpu_usage")
         return f"{cpu:.0f}%" if isinstance(cpu, int | float) else ""
@@ -126,12 +244,57 @@ def _display(a: AgentInfo, col: str) -> str:
     return ""
 
 
-def _tooltip(a: AgentInfo) -> str:
+def _accessible(a: AgentInfo, stats: AgentStats) -> str:
+    parts = [
+        a.name,
+        f"{a.type.value.lower()} agent",
+        a.status.value.lower(),
+        a.activity.value.lower(),
+    ]
+    if stats.command_text:
+        parts.append(f"running {stats.command_text[:80]}")
+    if a.queue_length:
+        parts.append(f"{a.queue_length} queued")
+    return ", ".join(parts)
+
+
+def _tooltip(a: AgentInfo, stats: AgentStats) -> str:
     lines = [f"{a.name} — {a.type.value.title()} agent", f"Status: {a.status.value}"]
+    if stats.command_text:
+        lines.append(f"Running: {stats.command_text[:200]}")
     if a.cwd:
         lines.append(f"Working directory: {a.cwd}")
+    if a.host_machine:
+        lines.append(f"Host: {a.host_machine}")
     if a.version:
         lines.append(f"onsembl-agent {a.version}")
+    if a.interactive:
+        lines.append("Interactive: typing in its terminal goes to it")
     if a.error:
         lines.append(f"Error: {a.error}")
     return "\n".join(lines)
+
+
+class AgentFilter(QSortFilterProxyModel):
+    """Shows agents whose type and status are among the chosen ones (empty set: any)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.types: set[AgentType] = set()
+        self.statuses: set[AgentStatus] = set()
+        self.text = ""
+
+    def set_filter(self, types: set[AgentType], statuses: set[AgentStatus], text: str = "") -> None:
+        self.types, self.statuses, self.text = set(types), set(statuses), text.strip().lower()
+        self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, row: int, parent: Index) -> bool:
+        model = self.sourceModel()
+        agent = model.data(model.index(row, 0, parent), AGENT_ROLE)
+        if not isinstance(agent, AgentInfo):
+            return True
+        if self.types and agent.type not in self.types:
+            return False
+        if self.statuses and agent.status not in self.statuses:
+            return False
+        return not self.text or self.text in agent.name.lower()

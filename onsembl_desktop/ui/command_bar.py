@@ -1,8 +1,10 @@
-"""The command bar: where the user types a command, picks its targets and sends it."""
+"""The command bar: the command's text, type, targets, priority and limits, and sending it."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -10,9 +12,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +25,18 @@ from ..core.state import AgentInfo
 from ..protocol.enums import AgentStatus, CommandType
 
 ALL_AGENTS = "__all__"
+CUSTOM_LIMITS = "__custom__"
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    text: str
+    agent_ids: list[uuid.UUID]  # empty with broadcast
+    broadcast: bool
+    command_type: CommandType
+    priority: int
+    constraints: dict[str, Any] = field(default_factory=dict)
+    profile: Any = None  # the chosen constraint profile's data, when profiles exist
 
 
 class CommandEdit(QPlainTextEdit):
@@ -33,7 +49,9 @@ class CommandEdit(QPlainTextEdit):
         self.history: list[str] = []
         self._pos = 0
         self._draft = ""
-        self.setPlaceholderText("Type a command for the selected agent — Enter to send")
+        self.setPlaceholderText(
+            "Type a command — Enter or Ctrl+Enter sends, Shift+Enter for a new line, Up for history"
+        )
         self.setTabChangesFocus(True)
         self.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.setAccessibleName("Command text")
@@ -72,88 +90,217 @@ class CommandEdit(QPlainTextEdit):
         self._pos = len(self.history)
         self._draft = ""
 
+    def load_history(self, texts: list[str]) -> None:
+        """Earlier commands, oldest first (kept before anything typed in this session)."""
+        merged = [t for t in texts if t] + self.history
+        self.history = [t for i, t in enumerate(merged) if i == 0 or merged[i - 1] != t][-500:]
+        self._pos = len(self.history)
+
 
 class CommandBar(QWidget):
-    """Emits ``send(text, target, type, priority)``; target is an agent id or ALL_AGENTS."""
-
-    send = Signal(str, object, str, int)
+    send = Signal(object)  # SendRequest
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.target = QComboBox()
-        self.target.setMinimumWidth(160)
-        self.target.setAccessibleName("Target agent")
-        self.target.setToolTip("Which agent receives the command")
+        self._agents: list[AgentInfo] = []
+        self._targets: list[uuid.UUID] = []
+        self._all = False
+
+        self.target = QToolButton()
+        self.target.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.target.setMinimumWidth(150)
+        self.target.setAccessibleName("Target agents")
+        self.target.setToolTip("Which agents receive the command: one, several or all")
+        self.target_menu = QMenu(self.target)
+        self.target_menu.aboutToShow.connect(self._fill_targets)
+        self.target.setMenu(self.target_menu)
+
         self.kind = QComboBox()
         for t in CommandType:
-            self.kind.addItem(t.value.title(), t.value)
+            self.kind.addItem(t.value.title(), t)
         self.kind.setAccessibleName("Command type")
+        self.kind.setToolTip("Natural runs the text as is; the others ask the agent for a report")
         self.priority = QSpinBox()
         self.priority.setRange(0, 100)
         self.priority.setValue(50)
         self.priority.setPrefix("priority ")
         self.priority.setAccessibleName("Priority")
+        self.priority.setToolTip("0–100: higher runs first in a busy agent's queue")
+
+        self.limits = QComboBox()
+        self.limits.setAccessibleName("Limits")
+        self.limits.setToolTip("The constraint profile, or custom limits for this command")
+        self.time_limit = QSpinBox()
+        self.time_limit.setRange(0, 24 * 3600)
+        self.time_limit.setSuffix(" s")
+        self.time_limit.setSpecialValueText("no time limit")
+        self.time_limit.setAccessibleName("Time limit in seconds")
+        self.token_budget = QSpinBox()
+        self.token_budget.setRange(0, 100_000_000)
+        self.token_budget.setSingleStep(1000)
+        self.token_budget.setSuffix(" tokens")
+        self.token_budget.setSpecialValueText("no token budget")
+        self.token_budget.setAccessibleName("Token budget")
+        self.set_profiles([])
+        self.limits.currentIndexChanged.connect(self._limits_changed)
+        self._limits_changed()
+
         self.edit = CommandEdit()
         self.button = QPushButton("Send")
         self.button.setDefault(True)
         self.button.setToolTip("Send the command (Enter or Ctrl+Enter)")
+        self.button.setAccessibleName("Send command")
         self.feedback = QLabel("")
         self.feedback.setObjectName("commandFeedback")
         self.feedback.setAccessibleName("Command status")
+        self.feedback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        top = QHBoxLayout()
-        top.addWidget(QLabel("To"))
-        top.addWidget(self.target)
-        top.addWidget(self.kind)
-        top.addWidget(self.priority)
-        top.addStretch(1)
-        top.addWidget(self.feedback)
+        self.top = QHBoxLayout()
+        to = QLabel("&To")
+        to.setBuddy(self.target)
+        to.setMinimumWidth(to.sizeHint().width() + 4)
+        self.top.setSpacing(8)
+        self.top.addWidget(to)
+        self.top.addWidget(self.target)
+        self.top.addWidget(self.kind)
+        self.top.addWidget(self.priority)
+        self.top.addWidget(self.limits)
+        self.top.addWidget(self.time_limit)
+        self.top.addWidget(self.token_budget)
+        self.top.addStretch(1)
+        self.top.addWidget(self.feedback)
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
         row.addWidget(self.button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
-        layout.addLayout(top)
+        layout.addLayout(self.top)
         layout.addLayout(row)
 
         self.edit.submitted.connect(self._submit)
         self.button.clicked.connect(self._submit)
         self.setTabOrder(self.edit, self.button)
+        self.setTabOrder(self.button, self.target)
+        self._update_target_text()
+
+    # --- limits -----------------------------------------------------------------------------------
+
+    def set_profiles(self, profiles: list[tuple[str, Any]]) -> None:
+        """Constraint profiles as ``(label, data)``; the first is the default."""
+        current = self.limits.currentData()
+        self.limits.blockSignals(True)
+        self.limits.clear()
+        if not profiles:
+            self.limits.addItem("No limits", None)
+        for label, data in profiles:
+            self.limits.addItem(label, data)
+        self.limits.addItem("Custom limits…", CUSTOM_LIMITS)
+        index = self.limits.findData(current) if current is not None else 0
+        self.limits.setCurrentIndex(max(0, index))
+        self.limits.blockSignals(False)
+        self._limits_changed()
+
+    def _limits_changed(self, *_args: object) -> None:
+        custom = self.limits.currentData() == CUSTOM_LIMITS
+        self.time_limit.setVisible(custom)
+        self.token_budget.setVisible(custom)
+
+    def constraints(self) -> dict[str, Any]:
+        if self.limits.currentData() != CUSTOM_LIMITS:
+            return {}
+        out: dict[str, Any] = {}
+        if self.time_limit.value():
+            out["time_limit_ms"] = self.time_limit.value() * 1000
+        if self.token_budget.value():
+            out["token_budget"] = self.token_budget.value()
+        return out
+
+    # --- targets ----------------------------------------------------------------------------------
 
     def set_agents(self, agents: list[AgentInfo]) -> None:
-        current = self.target.currentData()
-        self.target.blockSignals(True)
-        self.target.clear()
-        for a in agents:
-            label = (
-                a.name if a.status is AgentStatus.ONLINE else f"{a.name} ({a.status.value.lower()})"
-            )
-            self.target.addItem(label, a.id)
-        if agents:
-            self.target.addItem("All online agents", ALL_AGENTS)
-        index = self.target.findData(current)
-        self.target.setCurrentIndex(max(0, index))
-        self.target.blockSignals(False)
+        self._agents = list(agents)
+        known = {a.id for a in agents}
+        self._targets = [t for t in self._targets if t in known]
+        if not self._targets and not self._all and agents:
+            self._targets = [agents[0].id]
+        self._update_target_text()
 
     def select_agent(self, agent_id: uuid.UUID) -> None:
-        index = self.target.findData(agent_id)
-        if index >= 0:
-            self.target.setCurrentIndex(index)
+        self.set_targets([agent_id])
+
+    def set_targets(self, agent_ids: list[uuid.UUID], broadcast: bool = False) -> None:
+        self._all = broadcast
+        if not broadcast:
+            known = {a.id for a in self._agents}
+            self._targets = [a for a in agent_ids if a in known] or self._targets
+        self._update_target_text()
+
+    def targets(self) -> tuple[list[uuid.UUID], bool]:
+        return list(self._targets), self._all
+
+    def _fill_targets(self) -> None:
+        menu = self.target_menu
+        menu.clear()
+        everyone = menu.addAction("All online agents")
+        everyone.setCheckable(True)
+        everyone.setChecked(self._all)
+        everyone.triggered.connect(lambda: self.set_targets([], broadcast=True))
+        menu.addSeparator()
+        for agent in self._agents:
+            label = agent.name
+            if agent.status is not AgentStatus.ONLINE:
+                label += f" ({agent.status.value.lower()})"
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(not self._all and agent.id in self._targets)
+            action.toggled.connect(lambda on, a=agent.id: self._toggle_target(a, on))
+
+    def _toggle_target(self, agent_id: uuid.UUID, on: bool) -> None:
+        targets = [] if self._all else [t for t in self._targets if t != agent_id]
+        if on:
+            targets.append(agent_id)
+        self._all = False
+        self._targets = targets
+        self._update_target_text()
+
+    def _update_target_text(self) -> None:
+        if self._all:
+            text = "All online agents"
+        elif not self._targets:
+            text = "No agent"
+        else:
+            names = [a.name for a in self._agents if a.id in self._targets]
+            text = names[0] if len(names) == 1 else f"{len(names)} agents: " + ", ".join(names)
+        metrics = self.target.fontMetrics()
+        self.target.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, 260))
+        self.target.setToolTip(f"Send to: {text}")
+
+    # --- sending ----------------------------------------------------------------------------------
 
     def show_feedback(self, text: str, error: bool = False) -> None:
-        color = "#EA4335" if error else "#8AB4F8"
-        self.feedback.setStyleSheet(f"color: {color};")
+        color = "#F26B5E" if error else ""
+        self.feedback.setStyleSheet(f"color: {color};" if color else "")
         self.feedback.setText(text)
 
     def _submit(self) -> None:
         text = self.edit.toPlainText().strip()
         if not text:
             return
-        target = self.target.currentData()
-        if target is None:
+        if not self._all and not self._targets:
             self.show_feedback("No agent to send to — connect one first", error=True)
             return
-        self.send.emit(text, target, self.kind.currentData(), self.priority.value())
+        profile = self.limits.currentData()
+        self.send.emit(
+            SendRequest(
+                text=text,
+                agent_ids=[] if self._all else list(self._targets),
+                broadcast=self._all,
+                command_type=CommandType(self.kind.currentData()),
+                priority=self.priority.value(),
+                constraints=self.constraints(),
+                profile=None if profile in (None, CUSTOM_LIMITS) else profile,
+            )
+        )
 
     def sent(self) -> None:
         """The command was accepted: keep it in the history and clear the box."""

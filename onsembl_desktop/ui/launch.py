@@ -7,7 +7,9 @@ import contextlib
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import qasync
 from PySide6.QtCore import QSettings, QTimer
@@ -17,7 +19,11 @@ from .. import __version__
 from ..app import AppConfig, OnsemblApp
 from ..errors import KnownError
 from .main_window import MainWindow
-from .theme import apply_dark_palette
+from .settings import UiSettings
+from .theme import apply_theme
+
+if TYPE_CHECKING:
+    from ..demo.agents import DemoAgents
 
 log = logging.getLogger("onsembl.ui")
 
@@ -25,27 +31,57 @@ log = logging.getLogger("onsembl.ui")
 def agent_command_line(url: str, data_dir: Path) -> str:
     from ..gateway.auth import agent_token
 
-    return f"onsembl-agent --server {url} --token {agent_token(data_dir)} --type shell --name sh1"
+    return f"onsembl-agent --server {url} --token={agent_token(data_dir)} --type shell --name sh1"
 
 
-def run_gui(config: AppConfig, screenshot: Path | None = None) -> int:
+def ui_settings(data_dir: Path) -> QSettings:
+    return QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
+
+
+def run_gui(
+    config: AppConfig,
+    screenshot: Path | None = None,
+    *,
+    demo: bool = False,
+    host_given: bool = True,
+    port_given: bool = True,
+    screenshot_delay: float = 0.0,
+) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Onsembl Desktop")
     app.setOrganizationName("Onsembl")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("onsembl-desktop")
     app.setQuitOnLastWindowClosed(False)  # we stop the app ourselves, then quit
-    apply_dark_palette(app)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = UiSettings(ui_settings(config.data_dir))
+    apply_theme(app, settings.theme)
+    # The Settings dialog's gateway address applies when the command line does not give one.
+    if not host_given and settings.gateway_host:
+        config = replace(config, host=settings.gateway_host)
+    if not port_given and settings.gateway_port is not None and not demo:
+        config = replace(config, port=settings.gateway_port)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return loop.run_until_complete(_main(app, config, screenshot))
+            code: int = loop.run_until_complete(
+                _main(app, config, settings, screenshot, demo, screenshot_delay)
+            )
+            return code
     finally:
         asyncio.set_event_loop(None)
 
 
-async def _main(app: QApplication, config: AppConfig, screenshot: Path | None) -> int:
+async def _main(
+    app: QApplication,
+    config: AppConfig,
+    settings: UiSettings,
+    screenshot: Path | None,
+    demo: bool,
+    screenshot_delay: float,
+) -> int:
     onsembl = OnsemblApp(config)
     try:
         await onsembl.start()
@@ -54,48 +90,61 @@ async def _main(app: QApplication, config: AppConfig, screenshot: Path | None) -
         if screenshot is None:
             QMessageBox.critical(None, "Onsembl Desktop cannot start", str(exc))
         return 1
-    assert onsembl.core is not None
-    settings = QSettings(str(config.data_dir / "ui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(
-        onsembl.core, onsembl.url, agent_command_line(onsembl.url, config.data_dir), settings
-    )
-    await window.hub.rebuild_all()
-    window.show()
-    closed = asyncio.Event()
-    window.destroyed.connect(closed.set)
-    original_close = window.closeEvent
-
-    def on_close(event: object) -> None:
-        original_close(event)  # type: ignore[arg-type]
-        closed.set()
-
-    window.closeEvent = on_close  # type: ignore[method-assign]
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, window.close)
-    # Let Python see signals while Qt sleeps in its event loop.
-    keepalive = QTimer()
-    keepalive.start(200)
-    keepalive.timeout.connect(lambda: None)
+    demo_agents: DemoAgents | None = None
     try:
+        assert onsembl.core is not None
+        window = MainWindow(
+            onsembl.core,
+            onsembl.url,
+            agent_command_line(onsembl.url, config.data_dir),
+            settings,
+            demo=demo,
+        )
+        await window.hub.rebuild_all()
+        window.show()
+        if demo:
+            demo_agents = await _start_demo(onsembl, config.data_dir)
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, window.close)
+        # Let Python see signals while Qt sleeps in its event loop.
+        keepalive = QTimer()
+        keepalive.start(200)
+        keepalive.timeout.connect(lambda: None)
         if screenshot is not None:
-            await _screenshot(app, window, screenshot)
+            await _screenshot(app, window, screenshot, screenshot_delay or (9.0 if demo else 0.5))
             window.close()
         await closed.wait()
     finally:
+        if demo_agents is not None:
+            await demo_agents.stop()
         await onsembl.stop()
         app.quit()
     return 0
 
 
-async def _screenshot(app: QApplication, window: MainWindow, path: Path) -> None:
-    """Wait until the window has painted (and its terminals caught up), then save it."""
-    for _ in range(10):
-        app.processEvents()
-        await asyncio.sleep(0.05)
-    window._tick()  # paint any pending terminal frames now
-    app.processEvents()
+async def _start_demo(onsembl: OnsemblApp, data_dir: Path) -> DemoAgents:
+    from ..demo.agents import DemoAgents
+    from ..gateway.auth import agent_token
+
+    assert onsembl.core is not None
+    demo = DemoAgents(onsembl.core, onsembl.url, agent_token(data_dir), data_dir)
+    await demo.start()
+    return demo
+
+
+async def _screenshot(app: QApplication, window: MainWindow, path: Path, delay: float) -> None:
+    """Wait until the window has painted (and its terminals caught up), then save it.
+
+    Waiting is an ``asyncio.sleep``: Qt keeps processing events meanwhile. Calling
+    ``processEvents`` from inside a task would run other tasks re-entrantly (qasync refuses).
+    """
+    await asyncio.sleep(delay)
+    window.clock.tick()  # paint any pending terminal frames now
+    await asyncio.sleep(0.1)
     image = window.grab()
     if not image.save(str(path)):
         raise KnownError(f"cannot save the screenshot to {path}")

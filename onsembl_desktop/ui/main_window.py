@@ -1,21 +1,25 @@
-"""The main window: agents on the left, each agent's terminal on the right, the command bar below."""
+"""The main window: agents on the left, the pages (terminals, queue, traces, reports, history,
+audit) on the right, the command bar below, emergency stop always in the toolbar.
+
+The window only composes: each page is its own module, each model adapts core events, and every
+action is registered with its shortcut in :mod:`actions` (Help → Shortcuts lists them).
+"""
 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
-from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QMainWindow,
-    QPushButton,
+    QMenu,
     QSplitter,
     QStackedWidget,
-    QTableView,
-    QTabWidget,
+    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,84 +28,86 @@ from ..core.commands import CommandError
 from ..core.events import AgentChanged, Notice, StorageStatus
 from ..core.service import Core
 from ..errors import KnownError
-from ..protocol.enums import AgentStatus, CommandStatus, CommandType
-from .agent_model import AGENT_ID_ROLE, AgentTableModel
-from .command_bar import ALL_AGENTS, CommandBar
-from .terminal_view import TerminalView
+from ..protocol.enums import AgentStatus, CommandStatus
+from . import reads
+from .actions import ActionRegistry
+from .agent_model import AgentTableModel
+from .agents_panel import AgentsPanel
+from .command_bar import CommandBar, SendRequest
+from .dialogs import AboutDialog, ShortcutsDialog
+from .frame_clock import FrameClock
+from .notifications import Notifier
+from .pages import Page
+from .settings import UiSettings
+from .tasks import spawn
 from .terminals import TerminalHub
+from .terminals_page import TerminalsPage
+from .theme import monospace_font, terminal_scheme
+from .welcome import WelcomePanel
 
-FRAME_MS = 16
-
-
-class WelcomePanel(QWidget):
-    """Shown until the first agent connects: how to connect one, ready to copy."""
-
-    def __init__(self, agent_command: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        title = QLabel("<h2>Welcome to Onsembl Desktop</h2>")
-        text = QLabel("Connect an agent to start. In a terminal on this machine, run:")
-        self.command = QLabel(f"<pre>{agent_command}</pre>")
-        self.command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.command.setWordWrap(True)
-        copy = QPushButton("Copy command")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(agent_command))
-        hint = QLabel(
-            "Use <code>--type claude</code>, <code>gemini</code> or <code>codex</code> to run an "
-            "AI CLI instead of a shell. The agent appears on the left when it connects."
-        )
-        hint.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        for w in (title, text, self.command, copy, hint):
-            layout.addWidget(w, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+TITLE = "Onsembl Desktop"
 
 
 class MainWindow(QMainWindow):
+    closed = Signal()  # after the window saved its layout and let go of the core
+
     def __init__(
-        self, core: Core, gateway_url: str, agent_command: str, settings: QSettings
+        self,
+        core: Core,
+        gateway_url: str,
+        agent_command: str,
+        settings: QSettings | UiSettings,
+        *,
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.core = core
-        self.settings = settings
+        self.settings = settings if isinstance(settings, UiSettings) else UiSettings(settings, self)
         self.gateway_url = gateway_url
-        self.setWindowTitle("Onsembl Desktop")
-        self.resize(1280, 800)
-        self.hub = TerminalHub(core)
-        self.views: dict[uuid.UUID, TerminalView] = {}
-        self._stale: set[TerminalView] = set()
+        self.agent_command = agent_command
+        self.demo = demo
+        self.setWindowTitle(TITLE)
+        self.resize(1400, 860)
+        self.registry = ActionRegistry(self)
 
-        self.model = AgentTableModel(core.bus, core.agents.all(), self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setAccessibleName("Agents")
-        self.table.selectionModel().selectionChanged.connect(self._agent_selected)
+        self.clock = FrameClock(self)
+        self.hub = TerminalHub(core, scrollback=self.settings.scrollback)
+        self.hub.watchers.append(self.clock.mark)
+        self.model = AgentTableModel(core.bus, core.agents.all(), self, self._command_text)
 
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.setAccessibleName("Agent terminals")
-        self.tabs.currentChanged.connect(self._tab_changed)
+        self.agents_panel = AgentsPanel(self.model)
+        self.agents_panel.selectionChanged.connect(self._agents_selected)
+        self.agents_panel.activated.connect(self.open_terminal)
+        self.agents_panel.contextMenuRequested.connect(self._agent_menu)
+
+        font = monospace_font(self.settings.font_size, self.settings.font_family or None)
+        self.terminals = TerminalsPage(
+            core, self.hub, self.clock, self.settings, font, terminal_scheme()
+        )
+        self.terminals.agentActivated.connect(self._terminal_activated)
         self.welcome = WelcomePanel(agent_command)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.tabs)
+        self.terminal_stack = QStackedWidget()
+        self.terminal_stack.addWidget(self.welcome)
+        self.terminal_stack.addWidget(self.terminals)
+
+        self.pages = QStackedWidget()
+        self.pages.setAccessibleName("Pages")
+        self.page_list: list[tuple[str, QWidget]] = [("Terminals", self.terminal_stack)]
+        self.page_actions = QActionGroup(self)
+        for page in self._make_pages():
+            self.page_list.append((page.title, page))
+        for _title, widget in self.page_list:
+            self.pages.addWidget(widget)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.agents_panel)
+        self.splitter.addWidget(self.pages)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([420, 860])
+        self.splitter.setSizes([340, 1060])
+        self.splitter.setChildrenCollapsible(False)
 
         self.command_bar = CommandBar()
         self.command_bar.send.connect(self._send)
-
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -110,21 +116,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.command_bar)
         self.setCentralWidget(central)
 
-        self.gateway_label = QLabel(f"Gateway {gateway_url}")
-        self.agents_label = QLabel("")
-        self.storage_label = QLabel("Database OK")
-        bar = self.statusBar()
-        bar.addPermanentWidget(self.agents_label)
-        bar.addPermanentWidget(self.storage_label)
-        bar.addWidget(self.gateway_label)
-
-        self._frame = QTimer(self)
-        self._frame.setInterval(FRAME_MS)
-        self._frame.timeout.connect(self._tick)
-
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.command_bar.edit.setFocus)
-        QShortcut(QKeySequence("Ctrl+PgDown"), self, activated=lambda: self._cycle_tab(1))
-        QShortcut(QKeySequence("Ctrl+PgUp"), self, activated=lambda: self._cycle_tab(-1))
+        self._build_status_bar()
+        self._build_actions()
+        self.notifier = Notifier(self, core.bus, self.settings)
 
         self._unsubscribe = [
             core.bus.subscribe(AgentChanged, self._on_agent),
@@ -132,14 +126,160 @@ class MainWindow(QMainWindow):
             core.bus.subscribe(StorageStatus, self._on_storage),
         ]
         for agent in core.agents.all():
-            self._ensure_tab(agent.id, agent.name)
+            self.terminals.update_agent(agent)
         self._refresh_agents()
         self._restore_layout()
+        spawn(self._load_from_store())
 
-    # --- agents and tabs ---------------------------------------------------------------------------
+    # --- construction -----------------------------------------------------------------------------
+
+    def _make_pages(self) -> list[Page]:
+        from .audit_page import AuditPage
+        from .history_page import HistoryPage
+        from .queue_page import QueuePage
+        from .reports_page import ReportsPage
+        from .traces_page import TracesPage
+
+        return [
+            QueuePage(self.core, self.settings),
+            TracesPage(self.core, self.settings),
+            ReportsPage(self.core, self.settings),
+            HistoryPage(self.core, self.settings),
+            AuditPage(self.core, self.settings),
+        ]
+
+    def _build_status_bar(self) -> None:
+        self.gateway_label = QLabel(f"Gateway {self.gateway_url}")
+        self.gateway_label.setAccessibleName("Gateway address")
+        self.gateway_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.agents_label = QLabel("")
+        self.agents_label.setAccessibleName("Agents online")
+        self.storage_label = QLabel("Database OK")
+        self.storage_label.setAccessibleName("Database state")
+        bar = self.statusBar()
+        bar.addWidget(self.gateway_label)
+        if self.demo:
+            demo = QLabel("  DEMO — agents replay recorded sessions  ")
+            demo.setStyleSheet("background:#5B3EA4;color:white;border-radius:3px;")
+            bar.addWidget(demo)
+        bar.addPermanentWidget(self.agents_label)
+        bar.addPermanentWidget(self.storage_label)
+
+    def _build_actions(self) -> None:
+        r = self.registry
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.settings_action = r.add("File", "&Settings…", "Ctrl+,", self.open_settings)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(r.add("File", "&Quit", "Ctrl+Q", self.close))
+
+        view_menu = menu.addMenu("&View")
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(toolbar)
+        self.toolbar = toolbar
+        for i, (title, widget) in enumerate(self.page_list):
+            action = r.add("Pages", title, f"Ctrl+{i + 1}", partial(self.show_page, widget))
+            action.setCheckable(True)
+            self.page_actions.addAction(action)
+            view_menu.addAction(action)
+            toolbar.addAction(action)
+        self.page_actions.actions()[0].setChecked(True)
+        view_menu.addSeparator()
+        toolbar.addSeparator()
+        self.all_action = r.add("Terminals", "All output", "Ctrl+0", self._show_all)
+        self.split_action = r.add(
+            "Terminals",
+            "Split view",
+            "Ctrl+Shift+D",
+            self._toggle_split,
+            checkable=True,
+            tip="Watch several agents side by side (selected agents, or choose from the menu)",
+        )
+        split_button = QToolButton()
+        split_button.setDefaultAction(self.split_action)
+        split_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        split_menu = QMenu(split_button)
+        split_menu.aboutToShow.connect(
+            lambda: self.terminals.fill_split_menu(split_menu, self._set_split)
+        )
+        split_button.setMenu(split_menu)
+        toolbar.addAction(self.all_action)
+        toolbar.addWidget(split_button)
+        for action in (
+            self.all_action,
+            self.split_action,
+            r.add("Terminals", "Next terminal", "Ctrl+PgDown", lambda: self._cycle(1)),
+            r.add("Terminals", "Previous terminal", "Ctrl+PgUp", lambda: self._cycle(-1)),
+            r.add("Terminals", "Focus the command bar", "Ctrl+L", self.focus_command),
+            r.add("Agents", "Find agent", "Ctrl+Shift+F", self.agents_panel.search.setFocus),
+        ):
+            view_menu.addAction(action)
+        self.agents_menu = menu.addMenu("&Agents")
+        self.agents_menu.aboutToShow.connect(self._fill_agents_menu)
+        spacer = QWidget()
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        toolbar.addWidget(spacer)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(r.add("Help", "&Keyboard shortcuts", "F1", self.show_shortcuts))
+        help_menu.addAction(r.add("Help", "&About Onsembl Desktop", None, self.show_about))
+
+    # --- pages ------------------------------------------------------------------------------------
+
+    def show_page(self, widget: QWidget) -> None:
+        self.pages.setCurrentWidget(widget)
+        for action, (_t, w) in zip(self.page_actions.actions(), self.page_list, strict=True):
+            action.setChecked(w is widget)
+        if isinstance(widget, Page):
+            widget.activate()
+
+    def page(self, title: str) -> QWidget:
+        return next(w for t, w in self.page_list if t == title)
+
+    def _show_all(self) -> None:
+        self.show_page(self.terminal_stack)
+        self._set_split(False)
+        self.terminals.show_all()
+
+    def _toggle_split(self) -> None:
+        on = self.split_action.isChecked()
+        if on and not self.terminals.split_agents:
+            chosen = self.agents_panel.selected_ids()
+            if len(chosen) < 2:
+                chosen = [a.id for a in self.model.agents() if a.status is AgentStatus.ONLINE][:4]
+            self.terminals.set_split_agents(chosen)
+        self._set_split(on)
+
+    def _set_split(self, on: bool) -> None:
+        self.split_action.setChecked(on)
+        self.show_page(self.terminal_stack)
+        self.terminals.set_split(on)
+
+    def _cycle(self, step: int) -> None:
+        self.show_page(self.terminal_stack)
+        self._set_split(False)
+        self.terminals.cycle_tab(step)
+
+    def focus_command(self) -> None:
+        self.command_bar.edit.setFocus()
+
+    def open_terminal(self, agent_id: uuid.UUID) -> None:
+        self.show_page(self.terminal_stack)
+        self.terminals.show_agent(agent_id)
+
+    # --- agents -----------------------------------------------------------------------------------
+
+    def _command_text(self, command_id: uuid.UUID) -> str:
+        info = self.core.commands.get(command_id)
+        return info.content if info else ""
 
     def _on_agent(self, ev: AgentChanged) -> None:
-        self._ensure_tab(ev.agent.id, ev.agent.name)
+        self.terminals.update_agent(ev.agent)
         self._refresh_agents()
 
     def _refresh_agents(self) -> None:
@@ -148,102 +288,109 @@ class MainWindow(QMainWindow):
         online = sum(1 for a in agents if a.status is AgentStatus.ONLINE)
         busy = sum(1 for a in agents if a.current_command_id is not None)
         self.agents_label.setText(f"{online} of {len(agents)} agents online · {busy} busy")
-        self.stack.setCurrentWidget(self.tabs if agents else self.welcome)
-        title = "Onsembl Desktop"
-        self.setWindowTitle(f"{title} — {busy} busy" if busy else title)
-        for agent in agents:
-            index = self.tabs.indexOf(self.views[agent.id]) if agent.id in self.views else -1
-            if index >= 0:
-                mark = "● " if agent.status is AgentStatus.ONLINE else "○ "
-                self.tabs.setTabText(index, mark + agent.name)
+        self.terminal_stack.setCurrentWidget(self.terminals if agents else self.welcome)
+        self.setWindowTitle(f"{TITLE} — {busy} busy" if busy else TITLE)
+        self.notifier.set_busy(busy)
 
-    def _ensure_tab(self, agent_id: uuid.UUID, name: str) -> TerminalView:
-        view = self.views.get(agent_id)
-        if view is not None:
-            return view
-        term = self.hub.get(agent_id)
-        view = TerminalView(term.terminal)
-        view.setAccessibleName(f"Terminal of {name}")
-        term.listeners.append(lambda v=view: self._mark_stale(v))
-        self.views[agent_id] = view
-        self.tabs.addTab(view, name)
-        return view
-
-    def _agent_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
-        if not indexes:
+    def _agents_selected(self, ids: list[uuid.UUID]) -> None:
+        if not ids:
             return
-        agent_id = self.model.data(indexes[0], AGENT_ID_ROLE)
-        view = self.views.get(agent_id)
-        if view is not None:
-            self.tabs.setCurrentWidget(view)
+        self.command_bar.set_targets(ids)
+        terminals_shown = self.pages.currentWidget() is self.terminal_stack
+        if len(ids) == 1 and terminals_shown and not self.terminals.split_active:
+            self.terminals.show_agent(ids[0])
+
+    def _terminal_activated(self, agent_id: uuid.UUID) -> None:
         self.command_bar.select_agent(agent_id)
+        self.agents_panel.select(agent_id)
 
-    def _tab_changed(self, index: int) -> None:
-        view = self.tabs.widget(index)
-        if isinstance(view, TerminalView):
-            view.mark_stale()
-            self._mark_stale(view)
-            for agent_id, v in self.views.items():
-                if v is view:
-                    self.command_bar.select_agent(agent_id)
-                    row = self.model.row_of(agent_id)
-                    if row >= 0 and self.table.currentIndex().row() != row:
-                        self.table.selectRow(row)
+    def _agent_menu(self, menu: QMenu, ids: list[uuid.UUID]) -> None:
+        agents = [a for a in (self.core.agents.get(i) for i in ids) if a is not None]
+        if len(agents) == 1:
+            menu.addAction("Open terminal", lambda: self.open_terminal(agents[0].id))
+        menu.addAction(
+            "Watch side by side" if len(agents) > 1 else "Add to split view",
+            lambda: self._split_with(ids),
+        )
+        menu.addAction(
+            "Send a command to " + ("them" if len(agents) > 1 else "it"),
+            partial(self._target_and_focus, ids),
+        )
+        running = [a.current_command_id for a in agents if a.current_command_id is not None]
+        cancel = menu.addAction("Cancel running command", lambda: self._cancel(running))
+        cancel.setEnabled(bool(running))
+        menu.addSeparator()
+        menu.addAction("Show queue", lambda: self.show_page(self.page("Queue")))
+        menu.addAction("Show history", lambda: self._history_for(agents[0].id))
 
-    def _cycle_tab(self, step: int) -> None:
-        if self.tabs.count():
-            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+    def _fill_agents_menu(self) -> None:
+        menu = self.agents_menu
+        menu.clear()
+        ids = self.agents_panel.selected_ids()
+        if ids:
+            self._agent_menu(menu, ids)
+        else:
+            menu.addAction("Select an agent on the left").setEnabled(False)
 
-    # --- painting ----------------------------------------------------------------------------------
+    def _split_with(self, ids: list[uuid.UUID]) -> None:
+        for agent_id in ids:
+            self.terminals.toggle_split_agent(agent_id, True)
+        self._set_split(True)
 
-    def _mark_stale(self, view: TerminalView) -> None:
-        view.mark_stale()
-        self._stale.add(view)
-        if not self._frame.isActive():
-            self._frame.start()
+    def _target_and_focus(self, ids: list[uuid.UUID]) -> None:
+        self.command_bar.set_targets(ids)
+        self.focus_command()
 
-    def _tick(self) -> None:
-        stale, self._stale = self._stale, set()
-        for view in stale:
-            view.refresh()
-        if not self._stale:
-            self._frame.stop()
+    def _cancel(self, command_ids: list[uuid.UUID]) -> None:
+        for command_id in command_ids:
+            try:
+                self.core.commands.cancel(command_id)
+            except CommandError as exc:
+                self.statusBar().showMessage(str(exc), 10_000)
 
-    # --- sending -----------------------------------------------------------------------------------
+    def _history_for(self, agent_id: uuid.UUID) -> None:
+        page = self.page("History")
+        self.show_page(page)
+        show = getattr(page, "show_agent", None)
+        if show is not None:
+            show(agent_id)
 
-    def _send(self, text: str, target: object, kind: str, priority: int) -> None:
+    # --- sending ----------------------------------------------------------------------------------
+
+    def _send(self, req: SendRequest) -> None:
         try:
-            if target == ALL_AGENTS:
-                info = self.core.commands.submit(
-                    text,
-                    agent_ids=[],
-                    broadcast=True,
-                    command_type=CommandType(kind),
-                    priority=priority,
-                )
-            else:
-                assert isinstance(target, uuid.UUID)
-                info = self.core.commands.submit(
-                    text, agent_ids=[target], command_type=CommandType(kind), priority=priority
-                )
+            info = self.core.commands.submit(
+                req.text,
+                agent_ids=req.agent_ids,
+                broadcast=req.broadcast,
+                command_type=req.command_type,
+                priority=req.priority,
+                constraints=req.constraints,
+            )
         except (CommandError, KnownError) as exc:
             self.command_bar.show_feedback(str(exc), error=True)
             return
         self.command_bar.sent()
         queued = [r for r in info.runs if r.status is CommandStatus.QUEUED]
-        names = ", ".join(r.agent_name for r in info.runs)
+        started = [r.agent_name for r in info.runs if r.status is not CommandStatus.QUEUED]
+        parts = []
+        if started:
+            parts.append("Sent to " + ", ".join(started))
         if queued:
             why = []
             for r in queued:
                 agent = self.core.agents.get(r.agent_id)
-                state = "offline" if agent and agent.status is not AgentStatus.ONLINE else "busy"
+                if agent is not None and agent.status is not AgentStatus.ONLINE:
+                    state = "offline — runs when it reconnects"
+                elif agent is not None and agent.paused:
+                    state = "paused"
+                else:
+                    state = "busy"
                 why.append(f"{r.agent_name} ({state}, #{r.queue_position})")
-            self.command_bar.show_feedback("Queued for " + ", ".join(why))
-        else:
-            self.command_bar.show_feedback(f"Sent to {names}")
+            parts.append("Queued for " + ", ".join(why))
+        self.command_bar.show_feedback(" · ".join(parts))
 
-    # --- notices -----------------------------------------------------------------------------------
+    # --- notices ----------------------------------------------------------------------------------
 
     def _on_notice(self, ev: Notice) -> None:
         self.statusBar().showMessage(ev.message, 10_000 if ev.level == "info" else 30_000)
@@ -251,33 +398,106 @@ class MainWindow(QMainWindow):
     def _on_storage(self, ev: StorageStatus) -> None:
         if ev.error:
             self.storage_label.setText("Database error — see message")
-            self.storage_label.setStyleSheet("color: #EA4335; font-weight: bold;")
+            self.storage_label.setStyleSheet("color: #F26B5E; font-weight: bold;")
             self.storage_label.setToolTip(ev.error)
         else:
             self.storage_label.setText("Database OK")
             self.storage_label.setStyleSheet("")
             self.storage_label.setToolTip("")
 
-    # --- layout persistence ------------------------------------------------------------------------
+    # --- dialogs ----------------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self.registry.shortcuts(), self).exec()
+
+    def show_about(self) -> None:
+        AboutDialog(self).exec()
+
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self.gateway_url, self.agent_command, self)
+        if dialog.exec():
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from .theme import apply_theme
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.settings.theme)
+        font = monospace_font(self.settings.font_size, self.settings.font_family or None)
+        self.terminals.apply_appearance(font, terminal_scheme())
+        self.model.refresh_theme()
+        for _title, widget in self.page_list:
+            if isinstance(widget, Page):
+                widget.refresh_theme()
+
+    # --- start-up reads ---------------------------------------------------------------------------
+
+    async def _load_from_store(self) -> None:
+        open_ids = {c.id for c in self.core.commands.open_commands()}
+        try:
+            totals, counted, texts = await self.core.store.read(
+                partial(reads.startup, open_commands=open_ids)
+            )
+        except Exception as exc:  # a read failure must not stop the window
+            self.statusBar().showMessage(f"Could not read totals: {exc}", 10_000)
+            return
+        self.model.set_stored_tokens(totals, counted)
+        self.command_bar.edit.load_history(texts)
+
+    # --- layout persistence -----------------------------------------------------------------------
 
     def _restore_layout(self) -> None:
-        settings = self.settings
-        geometry = settings.value("main/geometry")
-        if isinstance(geometry, QByteArray):
+        s = self.settings
+        geometry = s.state("geometry")
+        if geometry is not None:
             self.restoreGeometry(geometry)
-        splitter = settings.value("main/splitter")
-        if isinstance(splitter, QByteArray):
+        splitter = s.state("splitter")
+        if splitter is not None:
             self.splitter.restoreState(splitter)
+        self.terminals.restore_state()
+        if self.terminals.split_active:
+            self.split_action.setChecked(True)
+        for _title, widget in self.page_list:
+            if isinstance(widget, Page):
+                widget.restore_state()
+        current = str(s.value("main/page", "Terminals"))
+        for title, widget in self.page_list:
+            if title == current:
+                self.show_page(widget)
 
     def save_layout(self) -> None:
-        self.settings.setValue("main/geometry", self.saveGeometry())
-        self.settings.setValue("main/splitter", self.splitter.saveState())
-        self.settings.sync()
+        s = self.settings
+        s.save_state("geometry", self.saveGeometry())
+        s.save_state("splitter", self.splitter.saveState())
+        current = next((t for t, w in self.page_list if w is self.pages.currentWidget()), "")
+        s.set("main/page", current)
+        self.terminals.save_state()
+        for _title, widget in self.page_list:
+            if isinstance(widget, Page):
+                widget.save_state()
+        s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        for _title, widget in self.page_list:
+            if isinstance(widget, Page):
+                widget.close_page()
+        self.notifier.close()
         self.model.close()
         self.hub.close()
         super().closeEvent(event)
+        self.closed.emit()
+
+    def copy_agent_command(self) -> None:
+        QGuiApplication.clipboard().setText(self.agent_command)
+
+    # for --screenshot: paint any pending terminal frames now
+    def _tick(self) -> None:
+        self.clock.tick()

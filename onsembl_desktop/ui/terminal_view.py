@@ -1,60 +1,88 @@
 """A widget that paints a :class:`~onsembl_desktop.terminal.Terminal`: colours, scrollback, follow.
 
-Painting is driven by the frame clock, never by output: output only marks the view stale, and at
-most once a frame the view asks the engine which rows changed, scrolls its backing store by the
-number of lines that scrolled (``QWidget.scroll`` blits; only exposed rows are repainted) and
-repaints just the dirty rows.
+Painting is driven by the frame clock (``frame_clock.py``), never by output: output only marks the
+engine changed, and at most once a frame the view gets the rows that changed and the number of
+lines that scrolled, shifts its backing store by those lines (``QWidget.scroll`` blits; only the
+exposed rows are repainted) and repaints just the changed rows.
 
 The document is the scrollback followed by the screen's rows down to the cursor or the last
-non-blank row. "Follow output" keeps the view at the bottom; scrolling up stops following, and
-reaching the bottom again resumes it.
+non-blank row (``terminal_doc.py``). "Follow output" keeps the view at the bottom; scrolling up
+stops following, and reaching the bottom again resumes it. Selection and find matches are document
+positions, painted as translucent overlays over the text.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
+    QShowEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from ..terminal import Attr, Run, Terminal
-from .theme import DARK_TERMINAL, TerminalScheme, monospace_font
+from . import terminal_doc as doc
+from .terminal_keys import key_to_text
+from .theme import TerminalScheme, monospace_font, terminal_scheme
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
 
 
 class TerminalView(QAbstractScrollArea):
     followChanged = Signal(bool)
+    inputText = Signal(str)  # keys typed while input goes to the program
+    gridResized = Signal(int, int)  # columns, rows that fit the viewport
+    selectionChanged = Signal()
 
     def __init__(
         self,
         terminal: Terminal,
         parent: QWidget | None = None,
-        scheme: TerminalScheme = DARK_TERMINAL,
+        scheme: TerminalScheme | None = None,
         font: QFont | None = None,
     ) -> None:
         super().__init__(parent)
         self.terminal = terminal
-        self.scheme = scheme
+        self.scheme = scheme or terminal_scheme()
+        self.input_enabled = False
         self._colors: dict[int, QColor] = {}
         self._follow = True
-        self._stale = True
+        self._anchor: doc.Pos | None = None
+        self._caret: doc.Pos | None = None
+        self._dragging = False
+        self._matches: list[doc.Match] = []
+        self._current_match = -1
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(150)  # one resize message when the user stops dragging
+        self._resize_timer.timeout.connect(self._emit_grid)
         self.setFont(font or monospace_font())
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.viewport().setAutoFillBackground(False)
+        self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         self.verticalScrollBar().valueChanged.connect(self._scrolled_by_user)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
         self.setAccessibleName("Terminal output")
 
-    # --- geometry ---------------------------------------------------------------------------------
+    # --- configuration ----------------------------------------------------------------------------
 
-    def setFont(self, font: QFont) -> None:
+    def setFont(self, font: QFont | str | Sequence[str]) -> None:
         super().setFont(font)
+        font = self.font()
         fm = QFontMetrics(font)
         self.cell_w = max(1, fm.horizontalAdvance("M"))
         self.cell_h = max(1, fm.height())
@@ -65,6 +93,21 @@ class TerminalView(QAbstractScrollArea):
         self._italic.setItalic(True)
         self._update_scrollbars()
         self.viewport().update()
+        self._resize_timer.start()
+
+    def set_scheme(self, scheme: TerminalScheme) -> None:
+        self.scheme = scheme
+        self._colors.clear()
+        self.viewport().update()
+
+    def set_terminal(self, terminal: Terminal) -> None:
+        self.terminal = terminal
+        self.clear_selection()
+        self._matches = []
+        self._update_scrollbars()
+        self.viewport().update()
+
+    # --- follow -----------------------------------------------------------------------------------
 
     @property
     def following(self) -> bool:
@@ -79,31 +122,20 @@ class TerminalView(QAbstractScrollArea):
             bar = self.verticalScrollBar()
             bar.setValue(bar.maximum())
 
-    def screen_lines(self) -> int:
-        """How many of the screen's rows belong to the document (down to cursor / last text)."""
-        t = self.terminal
-        if t.in_alternate_screen:
-            return t.rows
-        last = t.cursor[1]
-        for y in range(t.rows - 1, last, -1):
-            if t.row_runs(y):
-                last = y
-                break
-        return last + 1
-
-    def document_lines(self) -> int:
-        t = self.terminal
-        history = 0 if t.in_alternate_screen else t.history_size
-        return history + self.screen_lines()
-
     def visible_rows(self) -> int:
         return max(1, self.viewport().height() // self.cell_h)
+
+    def grid_size(self) -> tuple[int, int]:
+        return max(2, self.viewport().width() // self.cell_w), max(2, self.visible_rows())
+
+    def top_line(self) -> int:
+        return self.verticalScrollBar().value()
 
     def _update_scrollbars(self) -> None:
         rows = self.visible_rows()
         bar = self.verticalScrollBar()
         bar.blockSignals(True)
-        bar.setRange(0, max(0, self.document_lines() - rows))
+        bar.setRange(0, max(0, doc.document_lines(self.terminal) - rows))
         bar.setPageStep(rows)
         bar.setSingleStep(3)
         if self._follow:
@@ -114,38 +146,50 @@ class TerminalView(QAbstractScrollArea):
         hbar.setPageStep(self.viewport().width())
 
     def _scrolled_by_user(self, value: int) -> None:
-        bar = self.verticalScrollBar()
-        self.set_following(value >= bar.maximum())
+        self.set_following(value >= self.verticalScrollBar().maximum())
         self.viewport().update()
+
+    def scroll_lines(self, lines: int) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + lines)
+
+    def scroll_to_line(self, line: int) -> None:
+        """Show ``line`` about a third of the way down (stops following unless at the bottom)."""
+        bar = self.verticalScrollBar()
+        bar.setValue(max(0, line - self.visible_rows() // 3))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._update_scrollbars()
+        self._resize_timer.start()
+
+    def _emit_grid(self) -> None:
+        if self.isVisible():
+            self.gridResized.emit(*self.grid_size())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._update_scrollbars()
+        self.viewport().update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         super().wheelEvent(event)
         bar = self.verticalScrollBar()
         self.set_following(bar.value() >= bar.maximum())
 
-    # --- frame tick -------------------------------------------------------------------------------
+    # --- frames -----------------------------------------------------------------------------------
 
-    def mark_stale(self) -> None:
-        self._stale = True
-
-    def refresh(self) -> None:
-        """Once a frame: repaint what changed since the last frame (called by the frame clock)."""
+    def apply_frame(self, scrolled: int, dirty: set[int]) -> None:
+        """Once a frame (from the clock): repaint what changed since the last frame."""
         t = self.terminal
-        if not self._stale and not t.dirty and not t.scrolled:
-            return
-        self._stale = False
-        scrolled = t.scrolled
-        dirty = t.dirty
-        t.clear_dirty()
         old_max = self.verticalScrollBar().maximum()
         self._update_scrollbars()
         if not self.isVisible():
-            return
+            return  # painted in full when shown
         rows = self.visible_rows()
+        if self._anchor is not None or self._matches:
+            self.viewport().update()  # overlays are in document lines: repaint all
+            return
         if not self._follow:
             # Reading scrollback: nothing on screen moved unless the bottom is in view.
             if self.verticalScrollBar().value() + rows >= old_max:
@@ -157,17 +201,152 @@ class TerminalView(QAbstractScrollArea):
             self.viewport().update()
             return
         top = self.verticalScrollBar().value()
-        base = 0 if t.in_alternate_screen else t.history_size
+        base = doc.history_lines(t)
+        width = self.viewport().width()
         for y in dirty:
             row = base + y - top
             if 0 <= row < rows + 1:
-                self.viewport().update(
-                    QRect(0, row * self.cell_h, self.viewport().width(), self.cell_h)
-                )
+                self.viewport().update(QRect(0, row * self.cell_h, width, self.cell_h))
         # The cursor row may have moved without a text change.
-        self.viewport().update(
-            QRect(0, (base + t.cursor[1] - top) * self.cell_h, self.viewport().width(), self.cell_h)
-        )
+        row = base + t.cursor[1] - top
+        self.viewport().update(QRect(0, row * self.cell_h, width, self.cell_h))
+
+    # --- selection and find -----------------------------------------------------------------------
+
+    def _pos_at(self, point: QPoint) -> doc.Pos:
+        line = self.top_line() + max(0, point.y()) // self.cell_h
+        col = (max(0, point.x()) + self.horizontalScrollBar().value()) // self.cell_w
+        last = max(0, doc.document_lines(self.terminal) - 1)
+        return min(line, last), col
+
+    def has_selection(self) -> bool:
+        return self._anchor is not None and self._caret is not None and self._anchor != self._caret
+
+    def selection(self) -> tuple[doc.Pos, doc.Pos] | None:
+        if not self.has_selection():
+            return None
+        assert self._anchor is not None and self._caret is not None
+        return doc.ordered(self._anchor, self._caret)
+
+    def select(self, start: doc.Pos, end: doc.Pos) -> None:
+        self._anchor, self._caret = start, end
+        self.viewport().update()
+        self.selectionChanged.emit()
+
+    def select_all(self) -> None:
+        lines = doc.document_lines(self.terminal)
+        self.select((0, 0), (max(0, lines - 1), self.terminal.cols))
+
+    def clear_selection(self) -> None:
+        if self._anchor is not None:
+            self._anchor = self._caret = None
+            self.viewport().update()
+            self.selectionChanged.emit()
+
+    def selected_text(self) -> str:
+        sel = self.selection()
+        return doc.selected_text(self.terminal, *sel) if sel else ""
+
+    def copy(self) -> bool:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return bool(text)
+
+    def set_matches(self, matches: list[doc.Match], current: int) -> None:
+        self._matches = matches
+        self._current_match = current
+        if 0 <= current < len(matches):
+            line = matches[current].line
+            top = self.top_line()
+            if not top <= line < top + self.visible_rows():
+                self.scroll_to_line(line)
+        self.viewport().update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            pos = self._pos_at(event.position().toPoint())
+            if event.modifiers() & Mod.ShiftModifier and self._anchor is not None:
+                self._caret = pos
+            else:
+                self._anchor = self._caret = pos
+            self._dragging = True
+            self.viewport().update()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._dragging:
+            point = event.position().toPoint()
+            if point.y() < 0:
+                self.scroll_lines(-1)
+            elif point.y() > self.viewport().height():
+                self.scroll_lines(1)
+            self._caret = self._pos_at(point)
+            self.viewport().update()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._dragging:
+            self._dragging = False
+            if not self.has_selection():
+                self._anchor = self._caret = None
+            self.selectionChanged.emit()
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        start, end = doc.word_at(self.terminal, self._pos_at(event.position().toPoint()))
+        self.select(start, end)
+
+    # --- keys -------------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers()
+        shift = bool(mods & Mod.ShiftModifier)
+        ctrl = bool(mods & Mod.ControlModifier)
+        if ctrl and key == Key.Key_C and (shift or self.has_selection() or not self.input_enabled):
+            self.copy()
+            return
+        if ctrl and shift and key == Key.Key_V and self.input_enabled:
+            text = QGuiApplication.clipboard().text()
+            if text:
+                self.inputText.emit(text.replace("\r\n", "\r").replace("\n", "\r"))
+            return
+        if self._scroll_key(key, shift, ctrl):
+            return
+        if self.input_enabled:
+            keys = key_to_text(event)
+            if keys is not None:
+                self.clear_selection()
+                self.set_following(True)
+                self.inputText.emit(keys)
+                return
+        super().keyPressEvent(event)
+
+    def _scroll_key(self, key: int, shift: bool, ctrl: bool) -> bool:
+        """Scrollback keys: Shift+PgUp/PgDn/Up/Down/Home/End; without Shift too when not typing."""
+        if self.input_enabled and not shift:
+            return False
+        rows = self.visible_rows()
+        bar = self.verticalScrollBar()
+        if key == Key.Key_PageUp:
+            self.scroll_lines(-rows)
+        elif key == Key.Key_PageDown:
+            self.scroll_lines(rows)
+        elif key == Key.Key_Up:
+            self.scroll_lines(-1)
+        elif key == Key.Key_Down:
+            self.scroll_lines(1)
+        elif key == Key.Key_Home and (ctrl or shift or not self.input_enabled):
+            bar.setValue(0)
+        elif key == Key.Key_End and (ctrl or shift or not self.input_enabled):
+            self.set_following(True)
+        else:
+            return False
+        return True
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab belongs to the program while typing into it; otherwise it moves focus as usual.
+        return False if self.input_enabled else super().focusNextPrevChild(next)
 
     # --- painting ---------------------------------------------------------------------------------
 
@@ -191,22 +370,17 @@ class TerminalView(QAbstractScrollArea):
         rect = event.rect()
         painter.fillRect(rect, self._color(self.scheme.background))
         t = self.terminal
-        top = self.verticalScrollBar().value()
+        top = self.top_line()
         dx = -self.horizontalScrollBar().value()
-        history = 0 if t.in_alternate_screen else t.history_size
         first = rect.top() // self.cell_h
         last = min(rect.bottom() // self.cell_h + 1, self.visible_rows() + 1)
         for row in range(first, last):
-            line = top + row
-            if line < history:
-                runs = t.history_runs(line)
-            elif line - history < t.rows:
-                runs = t.row_runs(line - history)
-            else:
-                continue
-            self._paint_runs(painter, runs, dx, row * self.cell_h)
+            runs = doc.line_runs(t, top + row)
+            if runs:
+                self._paint_runs(painter, runs, dx, row * self.cell_h)
+        self._paint_overlays(painter, top, first, last, dx)
         cx, cy = t.cursor
-        cursor_row = history + cy - top
+        cursor_row = doc.history_lines(t) + cy - top
         if t.cursor_visible and self._follow and 0 <= cursor_row < self.visible_rows() + 1:
             cursor = QRect(
                 dx + cx * self.cell_w, cursor_row * self.cell_h, self.cell_w, self.cell_h
@@ -218,6 +392,37 @@ class TerminalView(QAbstractScrollArea):
                 painter.setPen(color)
                 painter.drawRect(cursor.adjusted(0, 0, -1, -1))
         painter.end()
+
+    def _paint_overlays(self, painter: QPainter, top: int, first: int, last: int, dx: int) -> None:
+        if self._matches:
+            for i, m in enumerate(self._matches):
+                row = m.line - top
+                if first <= row < last:
+                    color = QColor(self._color(self.scheme.match))
+                    color.setAlpha(170 if i == self._current_match else 80)
+                    x = dx + m.start * self.cell_w
+                    box = QRect(x, row * self.cell_h, (m.end - m.start) * self.cell_w, self.cell_h)
+                    painter.fillRect(box, color)
+                    if i == self._current_match:
+                        painter.setPen(self._color(self.scheme.foreground))
+                        painter.drawRect(box.adjusted(0, 0, -1, -1))
+        sel = self.selection()
+        if sel is None:
+            return
+        (l0, c0), (l1, c1) = sel
+        color = QColor(self._color(self.scheme.selection))
+        color.setAlpha(150)
+        full = self.terminal.cols
+        for line in range(max(l0, top + first), min(l1, top + last) + 1):
+            start = c0 if line == l0 else 0
+            end = c1 if line == l1 else max(full, start)
+            box = QRect(
+                dx + start * self.cell_w,
+                (line - top) * self.cell_h,
+                (end - start) * self.cell_w,
+                self.cell_h,
+            )
+            painter.fillRect(box, color)
 
     def _paint_runs(self, painter: QPainter, runs: list[Run], x0: int, y: int) -> None:
         scheme = self.scheme

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from ..core.events import AgentChanged, CommandChanged, OutputReceived
+from ..core.events import AgentChanged, CommandChanged, OutputReceived, SessionOutput
 from ..core.service import Core
 from ..core.transcript import footer, header, load_agent_transcript
 from ..protocol.enums import CommandStatus
@@ -35,11 +35,22 @@ class AgentTerminal:
     started: set[uuid.UUID] = field(default_factory=set)
     finished: set[uuid.UUID] = field(default_factory=set)
     held: list[OutputReceived | CommandChanged] | None = None  # during a rebuild
+    # Live text as it is written (the "All" view interleaves it); not called by rebuilds.
+    taps: list[Callable[[uuid.UUID, str], None]] = field(default_factory=list)
+    # Told of every change to any engine (the frame clock), shared by all of the hub's terminals.
+    watchers: list[Callable[[Terminal], None]] = field(default_factory=list)
 
     def write(self, text: str) -> None:
         self.terminal.feed(text)
-        for notify in self.listeners:
-            notify()
+        self.notify()
+        for tap in self.taps:
+            tap(self.agent_id, text)
+
+    def notify(self) -> None:
+        for listener in self.listeners:
+            listener()
+        for watcher in self.watchers:
+            watcher(self.terminal)
 
 
 class TerminalHub:
@@ -47,10 +58,13 @@ class TerminalHub:
         self.core = core
         self.scrollback = scrollback
         self._terms: dict[uuid.UUID, AgentTerminal] = {}
+        self.taps: list[Callable[[uuid.UUID, str], None]] = []
+        self.watchers: list[Callable[[Terminal], None]] = []
         self._unsubscribe = [
             core.bus.subscribe(OutputReceived, self._on_output),
             core.bus.subscribe(CommandChanged, self._on_command),
             core.bus.subscribe(AgentChanged, self._on_agent),
+            core.bus.subscribe(SessionOutput, self._on_session),
         ]
 
     def close(self) -> None:
@@ -61,8 +75,16 @@ class TerminalHub:
         term = self._terms.get(agent_id)
         if term is None:
             engine = Terminal(cols=DEFAULT_COLS, rows=DEFAULT_ROWS, scrollback=self.scrollback)
-            term = self._terms[agent_id] = AgentTerminal(agent_id, engine)
+            term = self._terms[agent_id] = AgentTerminal(
+                agent_id, engine, taps=self.taps, watchers=self.watchers
+            )
         return term
+
+    def clear(self, agent_id: uuid.UUID) -> None:
+        """Empty the agent's terminal (the stored output stays; "redraw" brings it back)."""
+        term = self.get(agent_id)
+        term.terminal.reset()
+        term.notify()
 
     def agents(self) -> list[uuid.UUID]:
         return list(self._terms)
@@ -71,6 +93,11 @@ class TerminalHub:
 
     def _on_agent(self, ev: AgentChanged) -> None:
         self.get(ev.agent.id)
+
+    def _on_session(self, ev: SessionOutput) -> None:
+        term = self.get(ev.agent_id)
+        if term.held is None:  # during a rebuild the screen is being replaced; drop, not store
+            term.write(ev.data)
 
     def _on_output(self, ev: OutputReceived) -> None:
         term = self.get(ev.agent_id)
@@ -144,8 +171,7 @@ class TerminalHub:
                     term.finished.add(item.command_id)
                 term.shown_seq[item.command_id] = item.last_seq
                 term.terminal.feed("".join(item.chunks))
-            for notify in term.listeners:
-                notify()
+            term.notify()
         for ev in held:
             if isinstance(ev, OutputReceived):
                 self._apply_output(term, ev)

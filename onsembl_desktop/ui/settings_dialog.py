@@ -1,0 +1,181 @@
+"""File → Settings: gateway, agent token and command line, appearance, terminal, notifications."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFontComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .settings import UiSettings
+from .theme import monospace_font
+
+
+def _token_of(agent_command: str) -> str:
+    parts = agent_command.split()
+    for i, part in enumerate(parts):
+        if part.startswith("--token="):
+            return part.split("=", 1)[1]
+        if part == "--token" and i + 1 < len(parts):
+            return parts[i + 1]
+    return ""
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self,
+        settings: UiSettings,
+        gateway_url: str,
+        agent_command: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle("Settings")
+        self.resize(620, 420)
+        tabs = QTabWidget()
+        tabs.addTab(self._gateway_tab(gateway_url, agent_command), "Gateway")
+        tabs.addTab(self._appearance_tab(), "Appearance")
+        tabs.addTab(self._notifications_tab(), "Notifications")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+
+    # --- tabs -------------------------------------------------------------------------------------
+
+    def _gateway_tab(self, gateway_url: str, agent_command: str) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        current = QLabel(gateway_url)
+        current.setAccessibleName("Current gateway address")
+        form.addRow("Listening on", current)
+        self.host = QLineEdit(self.settings.gateway_host or "")
+        self.host.setPlaceholderText("127.0.0.1 (this machine only)")
+        self.host.setAccessibleName("Gateway host")
+        self.port = QSpinBox()
+        self.port.setRange(0, 65535)
+        self.port.setSpecialValueText("any free port")
+        self.port.setValue(
+            self.settings.gateway_port if self.settings.gateway_port is not None else 8765
+        )
+        self.port.setAccessibleName("Gateway port")
+        form.addRow("&Host", self.host)
+        form.addRow("&Port", self.port)
+        note = QLabel(
+            "Host and port apply the next time Onsembl starts (command-line options win). "
+            "Listening on an address other than 127.0.0.1 lets other machines' agents connect "
+            "with the token."
+        )
+        note.setWordWrap(True)
+        form.addRow(note)
+        token = _token_of(agent_command)
+        self.token = QLineEdit(token)
+        self.token.setReadOnly(True)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setAccessibleName("Agent token")
+        self.token.setFont(monospace_font())
+        show = QPushButton("Show")
+        show.setCheckable(True)
+        show.setAccessibleName("Show the agent token")
+        show.toggled.connect(
+            lambda on: self.token.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
+        copy_token = QPushButton("Copy")
+        copy_token.setAccessibleName("Copy the agent token")
+        copy_token.clicked.connect(lambda: QGuiApplication.clipboard().setText(token))
+        row = QHBoxLayout()
+        row.addWidget(self.token, 1)
+        row.addWidget(show)
+        row.addWidget(copy_token)
+        form.addRow("Agent &token", row)
+        command = QLabel(agent_command.replace(token, "•" * 8) if token else agent_command)
+        command.setWordWrap(True)
+        command.setFont(monospace_font())
+        self.copy_command = QPushButton("Copy the agent command line")
+        self.copy_command.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(agent_command)
+        )
+        form.addRow("Agent command", command)
+        form.addRow("", self.copy_command)
+        return page
+
+    def _appearance_tab(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.theme = QComboBox()
+        self.theme.setAccessibleName("Theme")
+        for label, value in (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light")):
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(self.settings.theme)))
+        form.addRow("&Theme", self.theme)
+        self.font_family = QFontComboBox()
+        self.font_family.setFontFilters(QFontComboBox.FontFilter.MonospacedFonts)
+        self.font_family.setAccessibleName("Terminal font")
+        self.font_family.setCurrentFont(
+            monospace_font(self.settings.font_size, self.settings.font_family or None)
+        )
+        self.font_size = QSpinBox()
+        self.font_size.setRange(6, 40)
+        self.font_size.setSuffix(" pt")
+        self.font_size.setValue(self.settings.font_size)
+        self.font_size.setAccessibleName("Terminal font size")
+        form.addRow("Terminal &font", self.font_family)
+        form.addRow("Font &size", self.font_size)
+        self.scrollback = QSpinBox()
+        self.scrollback.setRange(100, 1_000_000)
+        self.scrollback.setSingleStep(1000)
+        self.scrollback.setSuffix(" lines")
+        self.scrollback.setValue(self.settings.scrollback)
+        self.scrollback.setAccessibleName("Scrollback size")
+        form.addRow("Scroll&back", self.scrollback)
+        note = QLabel("The scrollback size applies to terminals after the next start.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        return page
+
+    def _notifications_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.notify = QCheckBox(
+            "Show a desktop notification when a command completes or fails while the window is "
+            "not active"
+        )
+        self.notify.setChecked(self.settings.notifications)
+        layout.addWidget(self.notify)
+        layout.addStretch(1)
+        return page
+
+    # --- apply ------------------------------------------------------------------------------------
+
+    def accept(self) -> None:
+        s = self.settings
+        s.set("gateway/host", self.host.text().strip())
+        s.set("gateway/port", self.port.value())
+        s.set("appearance/theme", self.theme.currentData())
+        s.set("terminal/font_family", self.font_family.currentFont().family())
+        s.set("terminal/font_size", self.font_size.value())
+        s.set("terminal/scrollback", self.scrollback.value())
+        s.set("notifications/enabled", self.notify.isChecked())
+        s.sync()
+        s.changed.emit()
+        super().accept()

@@ -1,0 +1,229 @@
+"""The pieces of the traces page: the tree model, the timeline, the detail text."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QStandardItem,
+    QStandardItemModel,
+)
+from PySide6.QtWidgets import QWidget
+
+from ..protocol.enums import CommandStatus
+from .reads import TraceNode
+from .theme import muted_text, status_color
+
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+TREE_COLUMNS = ("Name", "Type", "Agent", "Duration", "Tokens", "Status")
+TYPE_COLORS = {"LLM_PROMPT": "#6EA2F7", "TOOL_CALL": "#E8917A", "RESPONSE": "#B38CF5"}
+TYPE_LABELS = {"LLM_PROMPT": "model turn", "TOOL_CALL": "tool call", "RESPONSE": "response"}
+
+
+def node_status(node: TraceNode) -> str:
+    if node.error:
+        return "failed"
+    return "running" if node.completed_at is None and node.duration_ms is None else "ok"
+
+
+def format_ms(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms // 60_000} min {ms % 60_000 / 1000:.0f} s"
+
+
+def depth_first(nodes: list[TraceNode]) -> list[tuple[TraceNode, int]]:
+    """Nodes in tree order with their depth (children by start time); orphans become roots."""
+    ids = {n.id for n in nodes}
+    children: dict[uuid.UUID | None, list[TraceNode]] = {}
+    for n in nodes:
+        parent = n.parent_id if n.parent_id in ids else None
+        children.setdefault(parent, []).append(n)
+    out: list[tuple[TraceNode, int]] = []
+
+    def walk(parent: uuid.UUID | None, depth: int) -> None:
+        for n in sorted(children.get(parent, []), key=lambda n: n.started_at):
+            out.append((n, depth))
+            walk(n.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def build_tree(model: QStandardItemModel, nodes: list[TraceNode]) -> dict[uuid.UUID, QStandardItem]:
+    model.clear()
+    model.setHorizontalHeaderLabels(list(TREE_COLUMNS))
+    items: dict[uuid.UUID, QStandardItem] = {}
+    for node, _depth in depth_first(nodes):
+        status = node_status(node)
+        row = [
+            QStandardItem(node.name),
+            QStandardItem(TYPE_LABELS.get(node.type, node.type)),
+            QStandardItem(node.agent_name),
+            QStandardItem(format_ms(node.duration_ms)),
+            QStandardItem(f"{node.tokens_used:,}" if node.tokens_used else ""),
+            QStandardItem(status),
+        ]
+        for item in row:
+            item.setEditable(False)
+            item.setData(node, NODE_ROLE)
+        row[1].setForeground(QColor(TYPE_COLORS.get(node.type, "#9AA0A6")))
+        color = {"failed": CommandStatus.FAILED, "running": CommandStatus.EXECUTING}.get(
+            status, CommandStatus.COMPLETED
+        )
+        row[5].setForeground(status_color(color))
+        for item in row[3:5]:
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        row[0].setToolTip(node.name)
+        parent = items.get(node.parent_id) if node.parent_id else None
+        (parent or model.invisibleRootItem()).appendRow(row)
+        items[node.id] = row[0]
+    return items
+
+
+def detail_text(node: TraceNode) -> str:
+    """The node as readable text: a header, then each content field (strings as text, the rest as
+    indented JSON)."""
+    lines = [
+        node.name,
+        "=" * min(len(node.name), 80),
+        f"type      {TYPE_LABELS.get(node.type, node.type)} ({node.type})",
+        f"agent     {node.agent_name}",
+        f"started   {node.started_at.astimezone().strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}",
+    ]
+    if node.duration_ms is not None:
+        lines.append(f"duration  {format_ms(node.duration_ms)}")
+    if node.tokens_used:
+        lines.append(f"tokens    {node.tokens_used:,}")
+    lines.append(f"status    {node_status(node)}")
+    if node.error:
+        lines.append(f"error     {node.error}")
+    for key, value in node.content.items():
+        lines += ["", f"── {key} " + "─" * max(0, 60 - len(key)), _format_value(value)]
+    if node.metadata:
+        lines += ["", "── metadata " + "─" * 52, _format_value(node.metadata)]
+    return "\n".join(lines)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in "{[":
+            try:
+                return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
+            except ValueError:
+                pass
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+class Timeline(QWidget):
+    """Each node as a bar on one time axis, in tree order; clicking a bar selects its node."""
+
+    nodeClicked = Signal(object)  # the node id
+    ROW = 16
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[TraceNode, int]] = []
+        self.selected: uuid.UUID | None = None
+        self.setAccessibleName("Trace timeline")
+        self.setMinimumHeight(self.ROW * 3)
+
+    def set_nodes(self, nodes: list[TraceNode]) -> None:
+        self.rows = depth_first(nodes)
+        self.updateGeometry()
+        self.setMinimumHeight(max(self.ROW * 3, self.ROW * len(self.rows) + 22))
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, self.ROW * len(self.rows) + 22)
+
+    def _span(self) -> tuple[float, float]:
+        """The roots' time span: children are drawn within it (a CLI's own clock can disagree
+        with the app's, and a recorded session carries the time it was recorded)."""
+        if not self.rows:
+            return 0.0, 1.0
+        roots = [n for n, depth in self.rows if depth == 0]
+        start = min(n.started_at.timestamp() for n in roots)
+        end = max(max(_end(n) for n in roots), start + 0.001)
+        inside = [n for n, _ in self.rows if start <= n.started_at.timestamp() <= end]
+        end = max([end, *(_end(n) for n in inside)])
+        return start, end - start
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        pal = self.palette()
+        p.fillRect(self.rect(), pal.color(QPalette.ColorRole.Base))
+        if not self.rows:
+            p.setPen(muted_text())
+            p.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Select a command to see its timeline"
+            )
+            p.end()
+            return
+        start, span = self._span()
+        left, width = 4, max(10, self.width() - 8)
+        fm = QFontMetrics(self.font())
+        p.setPen(muted_text())
+        p.drawText(QRect(left, 0, width, 18), Qt.AlignmentFlag.AlignLeft, "0")
+        p.drawText(
+            QRect(left, 0, width, 18), Qt.AlignmentFlag.AlignRight, format_ms(int(span * 1000))
+        )
+        for i, (node, depth) in enumerate(self.rows):
+            y = 20 + i * self.ROW
+            t0 = min(max(node.started_at.timestamp(), start), start + span)
+            t1 = min(max(_end(node), t0), start + span)
+            x0 = left + int((t0 - start) / span * width)
+            x1 = left + int((t1 - start) / span * width)
+            bar = QRect(x0, y + 2, max(3, x1 - x0), self.ROW - 4)
+            color = QColor(TYPE_COLORS.get(node.type, "#9AA0A6"))
+            if node.error:
+                color = status_color(CommandStatus.FAILED)
+            if node.id == self.selected:
+                p.fillRect(
+                    QRect(0, y, self.width(), self.ROW),
+                    pal.color(QPalette.ColorRole.Highlight).darker(150),
+                )
+            p.fillRect(bar, color)
+            label = "  " * depth + node.name
+            text_x = (
+                bar.right() + 4
+                if bar.right() + 4 + fm.horizontalAdvance(label) < self.width()
+                else left
+            )
+            p.setPen(pal.color(QPalette.ColorRole.Text))
+            p.drawText(
+                QRect(text_x, y, self.width() - text_x, self.ROW),
+                Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        row = (int(event.position().y()) - 20) // self.ROW
+        if 0 <= row < len(self.rows):
+            self.selected = self.rows[row][0].id
+            self.nodeClicked.emit(self.selected)
+            self.update()
+
+
+def _end(node: TraceNode) -> float:
+    if node.completed_at is not None:
+        return node.completed_at.timestamp()
+    if node.duration_ms is not None:
+        return node.started_at.timestamp() + node.duration_ms / 1000
+    return node.started_at.timestamp()

@@ -32,11 +32,16 @@ from .adapters.registry import adapter_for
 from .buffer import ResumeBuffer
 from .executor import AgentSettings, CommandRun
 from .outbox import Outbox
+from .process import CAN_THROTTLE_CPU
 
 log = logging.getLogger("onsembl.agent")
 
 WELCOME_TIMEOUT_S = 10.0
 SEND_BATCH = 256
+# Limits this agent enforces itself (the app enforces time limits and budgets too, as a backstop).
+CAPABILITIES = ["time-limit", "token-budget", "memory-limit"] + (
+    ["cpu-limit"] if CAN_THROTTLE_CPU else []
+)
 
 
 class FatalAgentError(Exception):
@@ -64,6 +69,7 @@ class AgentClient:
         self.adapter = adapter_for(settings.agent_type)
         self.current: CommandRun | None = None
         self._current_task: asyncio.Task[None] | None = None
+        self._next: m.CommandRequest | None = None  # waits for a command being stopped to end
         self.session_id: str | None = None  # the CLI conversation to continue
         self.known_commands: set[uuid.UUID] = set()
         self.heartbeat_interval_s = 10.0
@@ -200,6 +206,7 @@ class AgentClient:
             last_seq=self.buffer.last_seq,
             commands=commands,
             activity=self._activity(),
+            capabilities=CAPABILITIES,
             config={
                 "server_url": self.options.server,
                 "auto_reconnect": True,
@@ -289,6 +296,8 @@ class AgentClient:
         elif isinstance(payload, m.CommandCancel):
             if self.current is not None and self.current.command_id == payload.command_id:
                 self.current.stop(payload.reason, payload.message)
+            elif self._next is not None and self._next.command_id == payload.command_id:
+                self._drop_next(payload)
         elif isinstance(payload, m.AgentControl):
             self._control(payload)
         elif isinstance(payload, m.Error):
@@ -308,6 +317,20 @@ class AgentClient:
     def _start_command(self, request: m.CommandRequest) -> None:
         if request.command_id in self.known_commands:
             return  # a resend of one we already have
+        task = self._current_task
+        if (
+            self.current is not None
+            and self.current.stop_reason is not None
+            and self._next is None
+            and not self.paused
+            and task is not None
+        ):
+            # Still stopping a command the app already counts as ended (it gave up on it while
+            # we were away, or closed a slow cancel): run this one as soon as that one is gone,
+            # rather than refuse it as busy.
+            self._next = request
+            task.add_done_callback(lambda _t: self._start_next(request))
+            return
         if self.current is not None or self.paused:
             why = "paused" if self.paused else f"busy with {self.current.command_id}"  # type: ignore[union-attr]
             self.outbox.send(
@@ -327,6 +350,26 @@ class AgentClient:
         )
         self.current = run
         self._current_task = asyncio.get_running_loop().create_task(self._run(run))
+
+    def _start_next(self, request: m.CommandRequest) -> None:
+        if self._next is request:
+            self._next = None
+            self._start_command(request)
+
+    def _drop_next(self, cancel: m.CommandCancel) -> None:
+        """The app cancelled the command waiting for the current one to end: it never runs."""
+        cid = cancel.command_id
+        self._next = None
+        self.known_commands.add(cid)
+        self.outbox.send(
+            lambda seq: m.CommandComplete(
+                seq=seq,
+                command_id=cid,
+                status=CommandStatus.CANCELLED,
+                error=cancel.message or "cancelled before it started",
+                reason=cancel.reason,
+            )
+        )
 
     async def _run(self, run: CommandRun) -> None:
         started = time.monotonic()

@@ -22,7 +22,7 @@ from ..protocol import messages as m
 from ..protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
 from .adapters import base as ab
 from .outbox import Outbox
-from .process import ChildProcess, PipeProcess, PtyProcess
+from .process import CAN_THROTTLE_CPU, ChildProcess, CpuThrottle, PipeProcess, PtyProcess
 
 log = logging.getLogger("onsembl.agent.executor")
 
@@ -32,6 +32,9 @@ STOPPED_AS_FAILED = {
     CompletionReason.TOKEN_LIMIT_EXCEEDED,
     CompletionReason.MEMORY_LIMIT_EXCEEDED,
 }
+# Test hook: the agent leaves time limits to the app, as a broken or old agent would, so tests can
+# see the app's own time-limit backstop act (tests/orchestration/test_limits.py).
+IGNORE_TIME_LIMIT_ENV = "ONSEMBL_AGENT_IGNORE_TIME_LIMIT"
 
 
 @dataclass(slots=True)
@@ -82,19 +85,27 @@ class CommandRun:
             self.stop_message = message
             log.info("stopping %s: %s", self.command_id, reason.value)
         if self.process is not None:
-            self.process.stop()
+            self.process.stop(fast=self._fast_stop(reason))
+
+    def _fast_stop(self, reason: CompletionReason | None = None) -> bool:
+        # The emergency stop must leave every agent quiet within a second: no SIGINT grace.
+        return (reason or self.stop_reason) is CompletionReason.EMERGENCY_STOP
 
     def pause(self) -> None:
         import signal
 
-        if self.process is not None and self.process.signal_group(signal.SIGSTOP):
-            self.paused = True
+        self.paused = True
+        if self.stop_reason is not None:
+            return  # being stopped: a SIGSTOP now would only hold up the stop
+        if self.process is not None:
+            self.process.signal_group(signal.SIGSTOP)
 
     def resume(self) -> None:
         import signal
 
-        if self.process is not None and self.process.signal_group(signal.SIGCONT):
-            self.paused = False
+        self.paused = False
+        if self.process is not None:
+            self.process.signal_group(signal.SIGCONT)
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -134,15 +145,23 @@ class CommandRun:
             )
             return
         if self.stop_reason is not None:  # stopped while the process was starting
-            self.process.stop()
-        watchdog = asyncio.create_task(self._enforce_limits())
+            self.process.stop(fast=self._fast_stop())
+        watchdogs = [asyncio.create_task(self._enforce_limits())]
+        throttle = self._cpu_throttle(self.process)
+        if throttle is not None:
+            watchdogs.append(asyncio.create_task(throttle.run()))
         try:
             exit_code = await self.process.wait()
         finally:
-            watchdog.cancel()
+            for task in watchdogs:
+                task.cancel()
+        if throttle is not None and throttle.throttled_s:
+            log.info(
+                "%s was held back %.1f s by its CPU limit", self.command_id, throttle.throttled_s
+            )
         if self.stop_reason is not None:
             # Make sure nothing of the group outlives a stop.
-            await self.process.stop()
+            await self.process.stop(fast=self._fast_stop())
         status, error, reason = self._verdict(exit_code)
         self._finish(status, exit_code, error, reason, start_ms)
 
@@ -233,9 +252,26 @@ class CommandRun:
                 self.session_id = ev.session_id
                 self._on_session(ev.session_id)
 
+    def _cpu_throttle(self, process: ChildProcess) -> CpuThrottle | None:
+        percent = self.request.constraints.cpu_limit_percent
+        if percent is None:
+            return None
+        if not CAN_THROTTLE_CPU:
+            message = f"the CPU limit of {percent}% is not applied: this platform cannot pause it"
+            cid = self.command_id
+            self.outbox.send(
+                lambda seq: m.AgentError(
+                    seq=seq, command_id=cid, code="LIMIT_NOT_APPLIED", message=message
+                )
+            )
+            return None
+        return CpuThrottle(process, percent, lambda: self.paused or self.stop_reason is not None)
+
     async def _enforce_limits(self) -> None:
         limits = self.request.constraints
         limit_s = limits.time_limit_ms / 1000 if limits.time_limit_ms is not None else None
+        if os.environ.get(IGNORE_TIME_LIMIT_ENV) == "1":
+            limit_s = None
         deadline = self.started + limit_s if limit_s is not None else None
         proc = psutil.Process(self.process.pid) if self.process and self.process.pid else None
         while True:

@@ -1,8 +1,10 @@
 """Child processes for commands: in a pseudo-terminal (shell, interactive) or with pipes (CLI JSON).
 
 Every child leads its own process group, so a stop reaches everything it started: SIGINT, then
-SIGTERM, then SIGKILL to the whole group, a couple of seconds apart. POSIX only for now (the
-Windows build runs CLIs through pywinpty; see docs/ARCHITECTURE.md).
+SIGTERM, then SIGKILL to the whole group, a couple of seconds apart. A *fast* stop (the emergency
+stop) skips SIGINT and sends SIGKILL :data:`FAST_KILL_AFTER_S` after SIGTERM, so every agent is
+quiet within a second. POSIX only for now (the Windows build runs CLIs through pywinpty; see
+docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ DEFAULT_ROWS = 40
 # forever must not keep the command open).
 DRAIN_AFTER_EXIT_S = 0.3
 DRAIN_MAX_S = 2.0
+# A fast stop gives the group this long to act on SIGTERM before SIGKILL.
+FAST_KILL_AFTER_S = 0.3
 
 OnData = Callable[[str], None]
 
@@ -46,6 +50,7 @@ class ChildProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.exit_code: int | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._fast = False  # set by stop(fast=True); shortens a slow stop already under way
 
     @property
     def pid(self) -> int | None:
@@ -64,8 +69,14 @@ class ChildProcess:
             log.warning("not allowed to signal process group %d", self.proc.pid)
             return False
 
-    def stop(self, escalate_after_s: float = 2.0) -> asyncio.Task[None]:
-        """SIGINT, then SIGTERM, then SIGKILL to the group until it is gone. Idempotent."""
+    def stop(self, escalate_after_s: float = 2.0, *, fast: bool = False) -> asyncio.Task[None]:
+        """SIGINT, then SIGTERM, then SIGKILL to the group until it is gone. Idempotent.
+
+        ``fast``: SIGTERM, then SIGKILL after :data:`FAST_KILL_AFTER_S` (the emergency stop). A
+        fast stop asked for while a slow one is under way hurries that one along.
+        """
+        if fast:
+            self._fast = True
         if self._stopping is None:
             self._stopping = asyncio.get_running_loop().create_task(self._stop(escalate_after_s))
         return self._stopping
@@ -74,6 +85,8 @@ class ChildProcess:
         # SIGCONT first: a paused (SIGSTOPped) group would otherwise never act on the others.
         self.signal_group(signal.SIGCONT)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            if sig == signal.SIGINT and self._fast:
+                continue
             if not self.signal_group(sig):
                 return
             if sig == signal.SIGKILL:
@@ -85,14 +98,15 @@ class ChildProcess:
     async def _group_gone(self, within: float) -> bool:
         """Wait until no process of the group is left (polling: POSIX cannot wait on a group)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
+        start = loop.time()
         while True:
             if self.proc is not None and self.proc.returncode is None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.02)
             elif not self._group_alive():
                 return True
-            if loop.time() >= deadline:
+            # Re-read each time: a fast stop may arrive while a slow one waits here.
+            if loop.time() >= start + (min(within, FAST_KILL_AFTER_S) if self._fast else within):
                 return False
             await asyncio.sleep(0.05)
 
@@ -348,3 +362,67 @@ class _LineSplitter:
 def _exit_code(code: int) -> int:
     # asyncio reports death by signal N as -N; shells report 128+N. Keep asyncio's form.
     return code
+
+
+# --- CPU limit ------------------------------------------------------------------------------------
+
+CPU_THROTTLE_PERIOD_S = 0.2
+CAN_THROTTLE_CPU = hasattr(signal, "SIGSTOP") and hasattr(os, "killpg")
+
+
+class CpuThrottle:
+    """Holds a process group to ``percent`` of one CPU (100 = one core, 200 = two) by pausing it.
+
+    The ``cpulimit`` method: measure the CPU time the group used over a short period; if that is
+    more than its share, SIGSTOP the group for as long as brings the average back to the share,
+    then SIGCONT. It needs no privileges and works for any POSIX program; the alternatives do not
+    fit: cgroups' ``cpu.max`` needs a delegated cgroup (rarely there for a user process, never in
+    most containers), and ``RLIMIT_CPU`` caps total CPU seconds, not a rate. Coarse: a burst runs
+    for up to one period before it is paid back.
+    """
+
+    def __init__(
+        self, child: ChildProcess, percent: int, is_paused: Callable[[], bool] = lambda: False
+    ) -> None:
+        self.child = child
+        self.share = percent / 100
+        self._is_paused = is_paused  # the user paused the command: never SIGCONT behind their back
+        self._cpu: dict[int, float] = {}
+        self.throttled_s = 0.0  # time spent stopped, for the log
+
+    def _used_since_last(self) -> float:
+        pgid = self.child.pid
+        used, now = 0.0, {}
+        for proc in psutil.process_iter(["cpu_times"]):
+            try:
+                if os.getpgid(proc.pid) != pgid:
+                    continue
+            except OSError:
+                continue
+            times = proc.info["cpu_times"]
+            if times is None:
+                continue
+            total = float(times.user + times.system)
+            now[proc.pid] = total
+            used += max(0.0, total - self._cpu.get(proc.pid, 0.0))
+        self._cpu = now
+        return used
+
+    async def run(self) -> None:
+        """Throttle until cancelled (the command ended)."""
+        self._used_since_last()
+        while True:
+            await asyncio.sleep(CPU_THROTTLE_PERIOD_S)
+            used = self._used_since_last()
+            if self._is_paused() or used <= self.share * CPU_THROTTLE_PERIOD_S:
+                continue
+            pause = min(used / self.share - CPU_THROTTLE_PERIOD_S, 2.0)
+            if not self.child.signal_group(signal.SIGSTOP):
+                return
+            try:
+                await asyncio.sleep(pause)
+                self.throttled_s += pause
+            finally:
+                if not self._is_paused():
+                    self.child.signal_group(signal.SIGCONT)
+            self._used_since_last()  # the stop is the payback; start a fresh period

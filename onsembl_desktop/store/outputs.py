@@ -1,10 +1,10 @@
 """The writer's hot path: terminal_outputs rows, and their text into the search index.
 
-On SQLite the rows go in with one driver-level ``executemany`` of plain tuples, already in the form
-SQLAlchemy would store (UUID hex, naive-UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` text, 0/1), so the rows
-are identical to what a Core ``insert`` writes (a test checks this) at a fraction of the cost.
-Then each stream's complete lines are added to the search index (``store.search``) in the same
-transaction; a failure there is logged and never costs the output itself.
+On SQLite the rows go in as plain tuples, already in the form SQLAlchemy would store (UUID hex,
+naive-UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` text, 0/1), so they are identical to what a Core
+``insert`` writes (a test checks this), by driver-level INSERTs of up to 1,000 rows each, at a
+fraction of the cost. Then each stream's complete lines are added to the search index
+(``store.search``) in the same transaction; a failure there is logged and never costs the output.
 """
 
 from __future__ import annotations

@@ -196,8 +196,13 @@ def _archive(
     if first is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"terminal_outputs_{_compact(first)}_{_compact(sqlite_datetime(end))}.jsonl.gz"
-    path = folder / name
+    stem = f"terminal_outputs_{_compact(first)}_{_compact(sqlite_datetime(end))}"
+    path = folder / f"{stem}.jsonl.gz"
+    copy = 1
+    while path.exists():  # never over an earlier archive (e.g. one whose mark was not saved)
+        copy += 1
+        path = folder / f"{stem}-{copy}.jsonl.gz"
+    name = path.name
     rows = conn.exec_driver_sql(
         f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM terminal_outputs WHERE {where} "
         "ORDER BY timestamp, rowid",

@@ -1,14 +1,15 @@
 """Full-text search over command content and terminal output (SQLite FTS5, local store only).
 
 What is indexed: an agent's output for a command is cut into *complete lines*, stripped of ANSI
-escape sequences, and stored in ``output_text`` blocks (one block per stream per writer batch);
+escape sequences, and stored in ``output_text`` blocks (up to ~16 KB, per stream and batch);
 ``output_fts`` is an external-content FTS5 index over those blocks, kept in step by triggers. The
 unfinished last line of a stream is a block too, marked by its raw text in ``tail``, and replaced
 as more output arrives. So a word split across two chunks, or a colour code split across two
 chunks, is still found, and a search sees exactly what the writer has committed.
 ``command_fts`` indexes ``commands.content`` (triggers on ``commands``).
 
-Searches match blocks with FTS5, then pick the matching lines out of them in Python.
+Searches match blocks with FTS5 (the command and agent ids are indexed too, so looking within one
+command is a short list intersection), then pick the first matching lines out in Python.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def _contains(tokens: Sequence[str], want: tuple[str, ...], prefix: bool) -> boo
 @dataclass(slots=True)
 class HistoryEntry:
     command: Any  # a commands row
-    runs: list[Any] = field(default_factory=list)  # (agent_id, agent_name, status) rows
+    runs: list[Any] = field(default_factory=list)  # (command_id, agent_id, status, name) rows
     lines: list[tuple[str, str]] = field(default_factory=list)  # (agent name, line), in order
     more: bool = False  # more matching lines than were asked for
 
@@ -207,12 +208,12 @@ def _pick_lines(
     names: dict[str, str],
 ) -> None:
     """The command's first matching lines, reading matching blocks only until there are enough."""
-    blocks = conn.exec_driver_sql(
+    found = conn.exec_driver_sql(
         "SELECT o.agent_id, o.text FROM output_fts JOIN output_text AS o "
         "ON o.id = output_fts.rowid WHERE output_fts MATCH ? ORDER BY output_fts.rowid",
         (_output_match(query, entry.command.id.hex, agent_id),),
     )
-    for agent_hex, text in blocks:
+    for agent_hex, text in found:
         if agent_hex not in names:
             names.update(_agent_names(conn, [agent_hex]))
         for line in text.split("\n"):

@@ -39,7 +39,7 @@ Schedule = Callable[..., Any]  # loop.call_soon_threadsafe
 
 @dataclass(slots=True)
 class OutputRow:
-    """One terminal_outputs row (the hot path: inserted with executemany)."""
+    """One terminal_outputs row (the hot path: ``store.outputs`` inserts them in bulk)."""
 
     values: dict[str, Any]
 

@@ -316,3 +316,23 @@ def test_ctl_history_searches_commands_and_output(
     everything = app.ctl_json("history")
     assert [e["id"] for e in everything][:2] == [second, first]
     assert everything[0]["status"] == "COMPLETED"
+
+
+def test_an_archive_never_replaces_an_earlier_one(tmp_path: Path) -> None:
+    from onsembl_desktop.store.retention import _archive
+
+    engine = open_database(tmp_path / DB_FILENAME)
+    try:
+        build(engine)
+        end = utcnow()
+        with engine.connect() as conn:
+            first = _archive(conn, tmp_path / "archive", None, end, end)
+            again = _archive(conn, tmp_path / "archive", None, end, end)  # its mark was lost
+    finally:
+        engine.dispose()
+    assert first is not None and again is not None
+    assert again[0] == first[0].replace(".jsonl.gz", "-2.jsonl.gz")
+    assert (
+        read_archive(tmp_path / "archive" / first[0])[1]
+        == read_archive(tmp_path / "archive" / again[0])[1]
+    )

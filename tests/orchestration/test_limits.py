@@ -8,6 +8,7 @@ import re
 
 from onsembl_desktop.agent.executor import IGNORE_TIME_LIMIT_ENV
 from tests.orchestration.conftest import Orch, details
+from tests.support import STANDINS
 
 
 def test_the_app_stops_a_command_its_agent_lets_overrun(orch: Orch) -> None:
@@ -115,3 +116,19 @@ def test_a_cpu_limit_holds_a_busy_command_to_its_share(orch: Orch) -> None:
     match = re.search(r"cpu ([0-9.]+)", orch.output(command_id))
     assert match is not None
     assert float(match.group(1)) < 1.0  # held to about a quarter of the 2 s
+
+
+def test_a_token_budget_stops_an_ai_cli(orch: Orch) -> None:
+    orch.start_agents(
+        "claude1",
+        agent_type="claude",
+        extra_args=["--cli", str(STANDINS / "claude")],
+        env={"ONSEMBL_STANDIN_MODE": "usage-forever", "ONSEMBL_STANDIN_USAGE_STEP": "100"},
+    )
+    command_id = orch.send("claude1", "count forever", tokenBudget=500)
+    view = orch.wait_status(command_id, timeout=20)
+    run = view["runs"][0]
+    assert (view["status"], run["reason"]) == ("FAILED", "TOKEN_LIMIT_EXCEEDED")
+    assert run["tokens"]["total"] > 500
+    [entry] = orch.audit("TOKEN_LIMIT_EXCEEDED", commandId=command_id)
+    assert details(entry)["constraints"]["token_budget"] == 500

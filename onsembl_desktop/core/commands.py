@@ -27,6 +27,7 @@ from ..protocol.enums import (
 from ..store import queries
 from ..store.store import Store
 from ..store.types import utcnow
+from . import cancels, disconnects
 from .agents import AgentRegistry, AgentSession
 from .audit import Audit
 from .events import CommandChanged, EventBus, QueueChanged
@@ -48,6 +49,13 @@ class Timing:
     time_limit_slack_s: float = (
         2.0  # the app's time-limit backstop fires this long after the agent's
     )
+
+
+_LIMIT_EVENTS = {
+    AuditEventType.TIME_LIMIT_EXCEEDED.value,
+    AuditEventType.TOKEN_LIMIT_EXCEEDED.value,
+    AuditEventType.MEMORY_LIMIT_EXCEEDED.value,
+}
 
 
 class CommandError(KnownError):
@@ -324,70 +332,19 @@ class CommandService:
             run.error = err.message
             self._refresh(run.command)
 
-    # --- connection changes -----------------------------------------------------------------------
+    # --- connection changes (core.disconnects) ---------------------------------------------------
 
     def agent_online(
         self, session: AgentSession, reported: list[m.CommandState]
     ) -> list[uuid.UUID]:
         """Reconcile what the agent says it runs with what we think; returns commands to drop."""
-        known = {c.command_id for c in reported}
-        queue = self._queue(session.agent_id)
-        current = queue.current
-        if current is not None and current.status is CommandStatus.EXECUTING:
-            current.clear_timers()
-            if current.command.id in known:
-                self._rearm_time_limit(current)
-            elif not current.acked and not session.new_instance:
-                # Sent just as the connection died and never received: it never ran, so run it now.
-                queue.current = None
-                current.status = CommandStatus.QUEUED
-                queue.waiting.insert(0, current)
-                self._mark_queue(session.agent_id)
-                self._refresh(current.command)
-            else:
-                self._finish(
-                    current,
-                    CommandStatus.FAILED,
-                    error="the agent restarted and lost this command",
-                    reason=CompletionReason.AGENT_LOST.value,
-                )
-        unknown = []
-        for state in reported:
-            run = self._run(state.command_id, session.agent_id)
-            # Not ours, or given up on while the agent was away (its grace ran out): the agent
-            # must stop it, or it would refuse every next command as busy until it ends.
-            if run is None or (state.running and run.status.is_final):
-                unknown.append(state.command_id)
-        self.update_activity(session.agent_id)
-        return unknown
+        return disconnects.reconcile(self, session, reported)
 
     def agent_offline(self, agent_id: uuid.UUID) -> None:
-        queue = self._queue(agent_id)
-        if queue.current is not None and queue.current.status is CommandStatus.EXECUTING:
-            self._start_grace(queue.current)
-        self._sync_agent(agent_id)
+        disconnects.went_offline(self, agent_id)
 
     def _start_grace(self, run: Run) -> None:
-        run.clear_timers()
-        run.timers.append(self.loop.call_later(self.timing.grace_s, self._grace_expired, run))
-
-    def _grace_expired(self, run: Run) -> None:
-        if run.status.is_final or self._agents.session(run.agent_id) is not None:
-            return
-        self._finish(
-            run,
-            CommandStatus.FAILED,
-            error=f"agent {run.agent_name} disconnected and did not return within "
-            f"{self.timing.grace_s:g} s",
-            reason=CompletionReason.AGENT_LOST.value,
-        )
-
-    def _rearm_time_limit(self, run: Run) -> None:
-        limit = run.command.constraints.get("time_limit_ms")
-        if limit and run.started_at is not None:
-            elapsed = (utcnow() - run.started_at).total_seconds()
-            delay = max(0.0, limit / 1000 + self.timing.time_limit_slack_s - elapsed)
-            run.timers.append(self.loop.call_later(delay, self._time_limit_backstop, run))
+        disconnects.start_grace(self, run)
 
     # --- cancellation -----------------------------------------------------------------------------
 
@@ -413,47 +370,7 @@ class CommandService:
         return self._info(command)
 
     def _cancel_run(self, run: Run, reason: CompletionReason, message: str) -> None:
-        if run.status.is_final:
-            return
-        queue = self._queue(run.agent_id)
-        if queue.remove(run) or run.status is not CommandStatus.EXECUTING:
-            self._mark_queue(run.agent_id)
-            self._finish(run, CommandStatus.CANCELLED, error=message, reason=reason.value)
-            return
-        session = self._agents.session(run.agent_id)
-        if session is None:
-            final = (
-                CommandStatus.FAILED
-                if reason in (CompletionReason.TIME_LIMIT_EXCEEDED,)
-                else CommandStatus.CANCELLED
-            )
-            self._finish(run, final, error=message, reason=reason.value)
-            return
-        run.cancel_reason = reason.value
-        self._store.call(queries.mark_interrupt, run.entry_id, message)
-        session.link.send(
-            m.CommandCancel(command_id=run.command.id, reason=reason, message=message)
-        )
-        run.timers.append(
-            self.loop.call_later(self.timing.cancel_timeout_s, self._cancel_timed_out, run, reason)
-        )
-
-    def _cancel_timed_out(self, run: Run, reason: CompletionReason) -> None:
-        if run.status.is_final:
-            return
-        log.warning("%s did not confirm the cancel of %s", run.agent_name, run.command.id)
-        status = (
-            CommandStatus.FAILED
-            if reason is CompletionReason.TIME_LIMIT_EXCEEDED
-            else CommandStatus.CANCELLED
-        )
-        self._finish(
-            run,
-            status,
-            error=f"agent {run.agent_name} did not confirm the stop within "
-            f"{self.timing.cancel_timeout_s:g} s",
-            reason=reason.value,
-        )
+        cancels.cancel_run(self, run, reason, message)
 
     # --- finishing --------------------------------------------------------------------------------
 
@@ -498,34 +415,29 @@ class CommandService:
         if session_id:
             values["session_id"] = session_id
         self._store.call(queries.update_run, run.command.id, run.agent_id, values)
+        self._audit_end(run)
+        self._refresh(run.command)
+        if self.loop.is_running():
+            self.loop.call_soon(self._pump, run.agent_id)
+
+    def _audit_end(self, run: Run) -> None:
+        """COMMAND_COMPLETED for every run's end; also COMMAND_FAILED, and the limit it broke."""
         details: dict[str, Any] = {
             "agent": run.agent_name,
-            "status": status.value,
-            "exit_code": exit_code,
-            "error": error,
+            "status": run.status.value,
+            "exit_code": run.exit_code,
+            "error": run.error,
             "reason": run.reason,
             "tokens": run.tokens.total,
         }
-        self._audit.record(
-            AuditEventType.COMMAND_COMPLETED,
-            agent_id=run.agent_id,
-            command_id=run.command.id,
-            by_user=False,
-            **details,
-        )
-        if status is CommandStatus.FAILED:  # errors are findable by type, not only by details
+        events = [AuditEventType.COMMAND_COMPLETED]
+        if run.status is CommandStatus.FAILED:  # errors are findable by type, not only by details
+            events.append(AuditEventType.COMMAND_FAILED)
+        for event in events:
             self._audit.record(
-                AuditEventType.COMMAND_FAILED,
-                agent_id=run.agent_id,
-                command_id=run.command.id,
-                by_user=False,
-                **details,
+                event, agent_id=run.agent_id, command_id=run.command.id, by_user=False, **details
             )
-        if run.reason in (
-            AuditEventType.TIME_LIMIT_EXCEEDED.value,
-            AuditEventType.TOKEN_LIMIT_EXCEEDED.value,
-            AuditEventType.MEMORY_LIMIT_EXCEEDED.value,
-        ):
+        if run.reason in _LIMIT_EVENTS:
             self._audit.record(
                 AuditEventType(run.reason),
                 agent_id=run.agent_id,
@@ -534,9 +446,6 @@ class CommandService:
                 **details,
                 constraints=run.command.constraints,
             )
-        self._refresh(run.command)
-        if self.loop.is_running():
-            self.loop.call_soon(self._pump, run.agent_id)
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -3,6 +3,11 @@
 Sans-I/O. ``add`` gives a payload the next ``seq`` and keeps its encoded bytes (encoded once, so a
 resend is byte-identical, same envelope id included); ``ack`` forgets everything up to a seq;
 ``after`` returns what to (re)send after a given seq.
+
+Bounded by back-pressure, never by dropping: past ``max_bytes`` the buffer reports *pressure*
+(``on_pressure(True)``) and the agent stops reading its command's output, so the program blocks
+on write; once acknowledgements bring it down to ``low_bytes`` (half the bound: hysteresis, so it
+does not flap at the edge) it reports ``on_pressure(False)`` and reading resumes.
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ MAX_MESSAGE_BYTES = (1 << 20) - 1024
 
 class ResumeBuffer:
     def __init__(
-        self, max_bytes: int = 256 * 1024 * 1024, max_message_bytes: int = MAX_MESSAGE_BYTES
+        self,
+        max_bytes: int = 256 * 1024 * 1024,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        on_pressure: Callable[[bool], None] | None = None,
     ) -> None:
         self._entries: list[Entry] = []
         self._seqs: list[int] = []
@@ -41,7 +49,10 @@ class ResumeBuffer:
         self._acked = 0
         self._bytes = 0
         self.max_bytes = max_bytes
+        self.low_bytes = max_bytes // 2
         self.max_message_bytes = max_message_bytes
+        self.on_pressure = on_pressure
+        self.under_pressure = False
 
     @property
     def last_seq(self) -> int:
@@ -90,7 +101,23 @@ class ResumeBuffer:
         self._entries.append(entry)
         self._seqs.append(seq)
         self._bytes += len(entry.data)
+        if not self.under_pressure and self._bytes >= self.max_bytes:
+            self._set_pressure(True)
         return entry
+
+    def _set_pressure(self, on: bool) -> None:
+        self.under_pressure = on
+        log.info(
+            "resume buffer at %d bytes: %s reading output",
+            self._bytes,
+            "stop" if on else "resume",
+        )
+        if self.on_pressure is not None:
+            self.on_pressure(on)
+
+    def _relieve(self) -> None:
+        if self.under_pressure and self._bytes <= self.low_bytes:
+            self._set_pressure(False)
 
     def ack(self, seq: int) -> int:
         """Forget entries up to ``seq``; returns how many were dropped."""
@@ -105,6 +132,7 @@ class ResumeBuffer:
             del self._entries[: self._head]
             del self._seqs[: self._head]
             self._head = 0
+        self._relieve()
         return dropped
 
     def after(self, seq: int, limit: int = 512) -> list[Entry]:
@@ -123,3 +151,4 @@ class ResumeBuffer:
         self._entries = kept
         self._seqs = [e.seq for e in kept]
         self._head = 0
+        self._relieve()

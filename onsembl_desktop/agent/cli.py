@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interactive",
         action="store_true",
-        help="run the CLI's own full-screen interface in a terminal",
+        help="run the CLI's own full-screen interface in a terminal: each command the app "
+        "sends opens one such session, which lasts until the program exits",
     )
     p.add_argument("--cols", type=int, default=120, help="terminal width for commands")
     p.add_argument("--rows", type=int, default=40, help="terminal height for commands")
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     # agent back at once).
     p.add_argument("--reconnect-initial", type=float, default=0.5, help=argparse.SUPPRESS)
     p.add_argument("--reconnect-max", type=float, default=30.0, help=argparse.SUPPRESS)
+    # Bound of the resume buffer in MB, past which output is held back (hidden: tests use a
+    # small one to see the back-pressure act).
+    p.add_argument("--buffer-max-mb", type=float, default=256.0, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default=os.environ.get("ONSEMBL_LOG_LEVEL", "INFO"))
     p.add_argument("--version", action="version", version=f"onsembl-agent {__version__}")
     return p
@@ -118,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         cli_args=list(args.cli_arg),
         cols=args.cols,
         rows=args.rows,
+        interactive=args.interactive,
     )
     options = ClientOptions(
         server=server,
@@ -125,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name,
         backoff_initial_s=args.reconnect_initial,
         backoff_max_s=max(args.reconnect_max, args.reconnect_initial),
+        buffer_max_bytes=max(1, int(args.buffer_max_mb * 1024 * 1024)),
     )
     try:
         action = asyncio.run(_run(options, settings))

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psutil  # type: ignore[import-untyped, unused-ignore]
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -31,6 +30,7 @@ from ..protocol.enums import ActivityState, CommandStatus, CompletionReason, Con
 from .adapters.registry import adapter_for
 from .buffer import ResumeBuffer
 from .executor import AgentSettings, CommandRun
+from .health import HealthSampler
 from .outbox import Outbox
 from .process import CAN_THROTTLE_CPU
 
@@ -56,6 +56,7 @@ class ClientOptions:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     max_message_bytes: int = 1 << 20
+    buffer_max_bytes: int = 256 * 1024 * 1024  # past it, output is held back (ResumeBuffer)
 
 
 class AgentClient:
@@ -63,7 +64,7 @@ class AgentClient:
         self.options = options
         self.settings = settings
         self.instance_id = uuid.uuid4()
-        self.buffer = ResumeBuffer()
+        self.buffer = ResumeBuffer(options.buffer_max_bytes, on_pressure=self._pressure)
         self._wake = asyncio.Event()
         self.outbox = Outbox(self.buffer, self._wake.set)
         self.adapter = adapter_for(settings.agent_type)
@@ -81,8 +82,7 @@ class AgentClient:
         self._stopper: asyncio.Task[None] | None = None
         self.exit_action: ControlAction | None = None
         self.connected = asyncio.Event()
-        self._proc = psutil.Process()
-        self._proc.cpu_percent(None)
+        self._health = HealthSampler()
         self.on_state: Callable[[str], None] = lambda _state: None
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -206,6 +206,7 @@ class AgentClient:
             last_seq=self.buffer.last_seq,
             commands=commands,
             activity=self._activity(),
+            interactive=self.settings.interactive,
             capabilities=CAPABILITIES,
             config={
                 "server_url": self.options.server,
@@ -255,18 +256,14 @@ class AgentClient:
                 return
 
     def _heartbeat(self) -> m.AgentHeartbeat:
-        cpu, mem = 0.0, 0.0
-        with contextlib.suppress(psutil.Error):
-            procs = [self._proc, *self._proc.children(recursive=True)]
-            cpu = self._proc.cpu_percent(None)
-            mem = sum(_rss(p) for p in procs) / (1024 * 1024)
+        cpu, mem = self._health.sample()
         avg = self._total_response_ms / self.commands_processed if self.commands_processed else 0.0
         return m.AgentHeartbeat(
             activity=self._activity(),
             current_command_id=self.current.command_id if self.current else None,
             health=m.HealthMetrics(
                 cpu_usage=cpu,
-                memory_usage=round(mem, 1),
+                memory_usage=mem,
                 uptime=round(time.monotonic() - self.started, 1),
                 commands_processed=self.commands_processed,
                 average_response_time=round(avg, 1),
@@ -331,8 +328,13 @@ class AgentClient:
             self._next = request
             task.add_done_callback(lambda _t: self._start_next(request))
             return
-        if self.current is not None or self.paused:
-            why = "paused" if self.paused else f"busy with {self.current.command_id}"  # type: ignore[union-attr]
+        if self.current is not None or self.paused or self._stopper is not None:
+            if self._stopper is not None:  # leaving: a command started now would be orphaned
+                why = "stopping"
+            elif self.paused:
+                why = "paused"
+            else:
+                why = f"busy with {self.current.command_id}"  # type: ignore[union-attr]
             self.outbox.send(
                 lambda seq: m.CommandAck(
                     seq=seq, command_id=request.command_id, accepted=False, reason=f"agent {why}"
@@ -348,6 +350,7 @@ class AgentClient:
             self.session_id,
             self._set_session,
         )
+        run.hold_output(self.buffer.under_pressure)
         self.current = run
         self._current_task = asyncio.get_running_loop().create_task(self._run(run))
 
@@ -391,6 +394,12 @@ class AgentClient:
             self.commands_processed += 1
             self._total_response_ms += (time.monotonic() - started) * 1000
 
+    def _pressure(self, on: bool) -> None:
+        # The resume buffer passed its bound (or came back under): stop or resume reading the
+        # command's output, so the CLI blocks on write instead of the agent's memory growing.
+        if self.current is not None:
+            self.current.hold_output(on)
+
     def _set_session(self, session_id: str) -> None:
         self.session_id = session_id
 
@@ -412,10 +421,3 @@ class AgentClient:
         if self.current is not None and self.current.command_id == command_id:
             self.current.stop(CompletionReason.AGENT_LOST, "the app no longer knows this command")
         self.buffer.drop_command(str(command_id))
-
-
-def _rss(p: psutil.Process) -> int:
-    try:
-        return int(p.memory_info().rss)
-    except psutil.Error:
-        return 0

@@ -21,6 +21,7 @@ import psutil  # type: ignore[import-untyped, unused-ignore]
 from ..protocol import messages as m
 from ..protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
 from .adapters import base as ab
+from .interactive import start_session
 from .outbox import Outbox
 from .process import CAN_THROTTLE_CPU, ChildProcess, CpuThrottle, PipeProcess, PtyProcess
 
@@ -46,6 +47,7 @@ class AgentSettings:
     shell: str = field(default_factory=lambda: os.environ.get("SHELL") or "/bin/sh")
     cols: int = 120
     rows: int = 40
+    interactive: bool = False  # each command is a session of the CLI's own UI (agent.interactive)
 
 
 class CommandRun:
@@ -76,6 +78,7 @@ class CommandRun:
         self._stderr_tail = ""
         self.started = time.monotonic()
         self.paused = False
+        self.held = False  # back-pressure: see hold_output
 
     # --- control ----------------------------------------------------------------------------------
 
@@ -90,6 +93,13 @@ class CommandRun:
     def _fast_stop(self, reason: CompletionReason | None = None) -> bool:
         # The emergency stop must leave every agent quiet within a second: no SIGINT grace.
         return (reason or self.stop_reason) is CompletionReason.EMERGENCY_STOP
+
+    def hold_output(self, held: bool) -> None:
+        """Stop reading the process's output while the resume buffer is over its bound, or read
+        again (``ResumeBuffer.on_pressure``)."""
+        self.held = held
+        if self.process is not None:
+            self.process.hold_output(held)
 
     def pause(self) -> None:
         import signal
@@ -146,6 +156,7 @@ class CommandRun:
             return
         if self.stop_reason is not None:  # stopped while the process was starting
             self.process.stop(fast=self._fast_stop())
+        self.process.hold_output(self.held)
         watchdogs = [asyncio.create_task(self._enforce_limits())]
         throttle = self._cpu_throttle(self.process)
         if throttle is not None:
@@ -169,6 +180,10 @@ class CommandRun:
         env = dict(os.environ)
         env.setdefault("TERM", "xterm-256color")
         env["ONSEMBL_COMMAND_ID"] = str(self.command_id)
+        if self.settings.interactive:
+            return await start_session(
+                self.request, self.settings, self.adapter, self.session_id, env, self._pty_output
+            )
         if self.adapter is None:
             pty = PtyProcess(self._pty_output, self.settings.cols, self.settings.rows)
             env["COLUMNS"], env["LINES"] = str(self.settings.cols), str(self.settings.rows)

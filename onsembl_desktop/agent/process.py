@@ -51,6 +51,7 @@ class ChildProcess:
         self.exit_code: int | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._fast = False  # set by stop(fast=True); shortens a slow stop already under way
+        self.held = False  # see hold_output
 
     @property
     def pid(self) -> int | None:
@@ -129,6 +130,12 @@ class ChildProcess:
         """Wait for the process to exit and its output to drain; returns the exit code."""
         raise NotImplementedError
 
+    def hold_output(self, held: bool) -> None:
+        """Back-pressure: stop reading what the program prints (it then blocks on write), or read
+        again. Idempotent; may be called before :meth:`start`. Released when the process exits,
+        so what it left in the terminal or pipes is still read (a bounded overshoot)."""
+        self.held = held
+
     def kill_group_now(self) -> None:
         self.signal_group(signal.SIGCONT)
         self.signal_group(signal.SIGKILL)
@@ -173,7 +180,19 @@ class PtyProcess(ChildProcess):
         self._master = master
         loop = asyncio.get_running_loop()
         self._last_data = loop.time()
-        loop.add_reader(master, self._readable)
+        if not self.held:
+            loop.add_reader(master, self._readable)
+
+    def hold_output(self, held: bool) -> None:
+        if held == self.held:
+            return
+        self.held = held
+        if self._master is not None:
+            loop = asyncio.get_running_loop()
+            if held:
+                loop.remove_reader(self._master)
+            else:
+                loop.add_reader(self._master, self._readable)
 
     def _readable(self) -> None:
         assert self._master is not None
@@ -220,6 +239,7 @@ class PtyProcess(ChildProcess):
         """Wait for the process to exit and its output to drain; returns the exit code."""
         assert self.proc is not None
         code = await self.proc.wait()
+        self.hold_output(False)
         # Children may still hold the terminal; take their output while it keeps coming.
         await _drain(lambda: self._last_data, self._eof.wait())
         if self._master is not None:
@@ -250,6 +270,8 @@ class PipeProcess(ChildProcess):
         self._on_stderr = on_stderr
         self._readers: list[asyncio.Task[None]] = []
         self._last_data = 0.0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(
         self, argv: Sequence[str], *, cwd: str, env: dict[str, str], stdin_text: str | None = None
@@ -270,6 +292,8 @@ class PipeProcess(ChildProcess):
                 await self.proc.stdin.drain()
             self.proc.stdin.close()
         assert self.proc.stdout is not None and self.proc.stderr is not None
+        if self.held:
+            self._pause_pipes(True)
         self._readers = [
             asyncio.create_task(self._read(self.proc.stdout, _LineSplitter(self._on_line))),
             asyncio.create_task(self._read(self.proc.stderr, self._stderr_text)),
@@ -280,11 +304,42 @@ class PipeProcess(ChildProcess):
     ) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
-            while chunk := await stream.read(65536):
+            while True:
+                await self._flowing.wait()  # (held: see hold_output)
+                chunk = await stream.read(65536)
+                if not chunk:
+                    break
                 self._last_data = asyncio.get_running_loop().time()
                 on_text(decoder.decode(chunk), False)
         finally:  # also when the drain after exit gave up waiting: keep the last partial line
             on_text(decoder.decode(b"", final=True), True)
+
+    def hold_output(self, held: bool) -> None:
+        if held == self.held:
+            return
+        self.held = held
+        if held:
+            self._flowing.clear()
+        else:
+            self._flowing.set()
+        self._pause_pipes(held)
+
+    def _pause_pipes(self, paused: bool) -> None:
+        # Not reading is not enough: the StreamReader would buffer up to twice its limit first.
+        # Pausing the pipe transports leaves the data in the kernel's pipe, where it blocks the
+        # writer. (asyncio offers no public handle on a Process's transport.)
+        transport = getattr(self.proc, "_transport", None)
+        if transport is None:
+            return
+        for fd in (1, 2):
+            pipe = transport.get_pipe_transport(fd)
+            if pipe is None:
+                continue
+            with contextlib.suppress(RuntimeError):  # (a pipe being closed)
+                if paused:
+                    pipe.pause_reading()
+                else:
+                    pipe.resume_reading()
 
     def _stderr_text(self, text: str, _final: bool) -> None:
         if text:
@@ -293,6 +348,7 @@ class PipeProcess(ChildProcess):
     async def wait(self) -> int:
         assert self.proc is not None
         code = await _exit_status(self.proc)
+        self.hold_output(False)
         readers = asyncio.gather(*self._readers, return_exceptions=True)
         # A grandchild that inherited stdout/stderr keeps the pipes open after the CLI exits:
         # read while output keeps coming, then stop reading and close our ends.

@@ -49,6 +49,12 @@ class CliAdapter(ABC):
     ) -> list[str]:
         """The command line; ``prompt`` None means it is written to the CLI's stdin."""
 
+    @abstractmethod
+    def interactive_argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
+        """The CLI's interactive interface, with ``prompt`` (if any) as its first message."""
+
     def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
         return with_reports(self.new_parser(request, started_at_ms), request)
 

@@ -95,6 +95,12 @@ class Adapter(Protocol):
         """How to start the CLI for this command, continuing ``session_id`` when given."""
         ...
 
+    def interactive_argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
+        """The CLI's own full-screen interface (``--interactive``), opened on ``prompt``."""
+        ...
+
     def parser(self, request: m.CommandRequest, *, started_at_ms: int) -> StreamParser:
         """A fresh parser for one run of the CLI."""
         ...

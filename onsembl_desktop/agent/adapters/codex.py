@@ -384,6 +384,12 @@ class CodexAdapter(CliAdapter):
             argv += ["resume", session_id]
         return [*argv, prompt if prompt is not None else "-"]  # "-": read it from stdin
 
+    def interactive_argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
+        argv = [cli, *extra_args] + (["resume", session_id] if session_id else [])
+        return argv + ([prompt] if prompt is not None else [])
+
     def new_parser(self, request: m.CommandRequest, started_at_ms: int) -> CliParser:
         parser = CodexParser(request, started_at_ms=started_at_ms, clock=self._clock)
         parser.thread_totals = self._thread_totals

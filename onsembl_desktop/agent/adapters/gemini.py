@@ -213,6 +213,12 @@ class GeminiAdapter(CliAdapter):
             argv += ["--resume", session_id]
         return argv + extra_args
 
+    def interactive_argv(
+        self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
+    ) -> list[str]:
+        argv = [cli, *extra_args] + (["--resume", session_id] if session_id else [])
+        return argv + (["--prompt-interactive", prompt] if prompt is not None else [])
+
 
 def create() -> GeminiAdapter:
     """The factory :func:`~.registry.adapter_for` calls."""

@@ -200,8 +200,7 @@ class AgentProcess:
             "onsembl_desktop.agent",
             "--server",
             self.url,
-            "--token",
-            self.token,
+            f"--token={self.token}",  # (a token may start with "-")
             "--name",
             self.name,
             "--type",

@@ -37,6 +37,7 @@ class AgentSession:
     new_instance: bool  # first connection of this agent process that this server has seen
     open: bool = True
     ack_pending: bool = False
+    stopping: bool = False  # told to STOP or RESTART: give it no new work on this connection
 
 
 class AgentRegistry:

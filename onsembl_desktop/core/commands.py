@@ -235,10 +235,12 @@ class CommandService:
             self._pump(agent_id)
 
     def _pump(self, agent_id: uuid.UUID) -> None:
-        """Start the next waiting command if the agent is connected, free and not paused."""
+        """Start the next waiting command if the agent is connected, free and not paused (nor
+        leaving: a command sent to an agent told to stop would be refused, or orphaned)."""
         queue = self._queue(agent_id)
         session = self._agents.session(agent_id)
-        if queue.current is None and queue.waiting and not queue.paused and session is not None:
+        free = queue.current is None and not queue.paused
+        if free and queue.waiting and session is not None and not session.stopping:
             run = queue.waiting.pop(0)
             self._dispatch(run, session)
             self._mark_queue(agent_id)

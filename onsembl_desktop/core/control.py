@@ -87,9 +87,11 @@ class AgentControls:
     # --- helpers ---------------------------------------------------------------------------------
 
     def _send(self, action: ControlAction, name: str, info: AgentInfo | None) -> None:
+        """STOP or RESTART to a connected agent (which then leaves this connection)."""
         session = self._agents.session(info.id) if info else None
         if session is None:
             raise CommandError(f"agent {name} is not connected")
+        session.stopping = True
         session.link.send(m.AgentControl(action=action, reason="asked by the user"))
         self._record(action, name, info, via="agent")
 

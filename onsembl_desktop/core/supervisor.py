@@ -379,6 +379,7 @@ class Supervisor:
         session = self._registry.session(info.id) if info else None
         if session is None:
             return False
+        session.stopping = True
         session.link.send(m.AgentControl(action=action, reason="asked by the user"))
         return True
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 
 from .client import ControlClient
 from .registry import Subparsers
@@ -71,12 +73,13 @@ async def _local_start(client: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def _local_add(client: ControlClient, args: argparse.Namespace) -> int:
+    cli = _absolute(args.cli) if args.cli and os.sep in args.cli else args.cli
     info = await client.call(
         "localAgents.add",
         name=args.name,
         type=args.type.upper(),
-        cwd=args.cwd,
-        cli=args.cli,
+        cwd=_absolute(args.cwd),
+        cli=cli,
         cliArgs=args.cli_arg,
         interactive=args.interactive,
         start=not args.no_start,
@@ -104,3 +107,8 @@ async def _local_list(client: ControlClient, args: argparse.Namespace) -> int:
             f"{a['cwd']}"
         )
     return 0
+
+
+def _absolute(path: str) -> str:
+    # The user's paths are relative to where they run ctl, not to where the app runs.
+    return str(Path(path).expanduser().absolute())

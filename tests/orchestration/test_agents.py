@@ -55,11 +55,20 @@ def test_pause_resume_restart_stop_an_agent(orch: Orch) -> None:
     assert orch.wait_status(running)["status"] == "COMPLETED"
     assert orch.wait_status(queued)["status"] == "COMPLETED"
 
+    # Restart with a command running and one waiting: the running one is stopped, the waiting
+    # one is not handed to the leaving agent but runs once it is back.
     pid = agent.proc.pid  # type: ignore[union-attr]
+    stopped = orch.send("ac1", "sleep 30")
+    orch.wait_status(stopped, "EXECUTING")
+    after_restart = orch.send("ac1", f"echo again >> {marker}")
     assert orch.app.ctl("agent", "restart", "ac1").returncode == 0
     wait_for(lambda: len(orch.audit("AGENT_CONNECT", agent="ac1")) == 2, 15)
     orch.wait_online("ac1")
     assert agent.proc.pid == pid and agent.proc.poll() is None  # type: ignore[union-attr]
+    view = orch.wait_status(stopped)
+    assert (view["status"], view["runs"][0]["reason"]) == ("CANCELLED", "AGENT_STOPPED")
+    assert orch.wait_status(after_restart)["status"] == "COMPLETED"
+    assert marker.read_text().split() == ["after", "again"]
 
     assert orch.app.ctl("agent", "stop", "ac1").returncode == 0
     assert agent.proc.wait(10) == 0  # type: ignore[union-attr]

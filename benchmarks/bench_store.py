@@ -31,6 +31,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -133,15 +134,33 @@ class Reader(threading.Thread):
             self.stop.wait(0.020)
 
 
-def run_writer(setup: Setup, chunks: int, cursors: bool) -> tuple[float, StoreWriter, Reader]:
+@dataclass
+class Cpu:
+    """CPU seconds used during the run: the whole process, and the writer thread alone."""
+
+    process: float = 0.0
+    writer: float = 0.0
+
+
+def run_writer(setup: Setup, chunks: int, cursors: bool) -> tuple[float, StoreWriter, Reader, Cpu]:
     texts = payloads()
-    writer = StoreWriter(setup.engine, lambda fn, *args: fn(*args))
+    writer = StoreWriter(setup.engine, lambda fn, *args: fn(*args))  # callbacks on its thread
     writer.start()
+    cpu = Cpu()
+    on_writer = threading.Event()
+
+    def writer_clock(_value: Any, _exc: BaseException | None) -> None:
+        cpu.writer = time.thread_time() - cpu.writer  # first call: start; second: the span
+        on_writer.set()
+
+    writer.barrier(writer_clock)
+    on_writer.wait()
+    on_writer.clear()
+    cpu.process = time.process_time()
     reader = Reader(setup)
     reader.start()
     instance = uuid.uuid4()
     seqs = [0] * STREAMS
-    done = threading.Event()
     started = time.perf_counter()
     for i in range(chunks):
         s = i % STREAMS
@@ -161,13 +180,14 @@ def run_writer(setup: Setup, chunks: int, cursors: bool) -> tuple[float, StoreWr
         if i % 1000 == 0:
             while i - writer.stats.rows > WINDOW:  # the agents' acknowledgement window
                 time.sleep(0.001)
-    writer.barrier(lambda _v, _e: done.set())
-    done.wait()
+    writer.barrier(writer_clock)
+    on_writer.wait()
     elapsed = time.perf_counter() - started
+    cpu.process = time.process_time() - cpu.process
     reader.stop.set()
     reader.join()
     writer.close()
-    return elapsed, writer, reader
+    return elapsed, writer, reader, cpu
 
 
 def baseline(folder: Path, chunks: int, per_commit: int) -> float:
@@ -210,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="onsembl-bench-"))
     try:
         setup = prepare(root / "writer")
-        elapsed, writer, reader = run_writer(setup, args.chunks, args.cursors)
+        elapsed, writer, reader, cpu = run_writer(setup, args.chunks, args.cursors)
         rate = args.chunks / elapsed
         with setup.engine.connect() as conn:
             stored = conn.exec_driver_sql("SELECT count(*) FROM terminal_outputs").scalar()
@@ -231,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {rate:>10,.0f} chunks/s   ({elapsed:.1f} s; target {TARGET:,}: "
             f"{'met' if rate >= TARGET else 'NOT met'})"
+        )
+        per_chunk = cpu.process / args.chunks * 1e6
+        print(
+            f"  CPU: {per_chunk:.1f} us/chunk for the whole process (writer thread "
+            f"{cpu.writer / args.chunks * 1e6:.1f}), {cpu.process / elapsed:.0%} of one CPU; "
+            f"one free CPU would carry ~{1e6 / per_chunk:,.0f} chunks/s"
         )
         print(
             f"  stored {stored:,} rows, {blocks:,} search blocks; {stats.batches:,} batches, "

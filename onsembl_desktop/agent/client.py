@@ -300,10 +300,8 @@ class AgentClient:
         elif isinstance(payload, m.Error):
             log.warning("the app reports %s: %s", payload.code, payload.message)
         elif isinstance(payload, m.TerminalInput):
-            if self.current is not None and self.current.process is not None:
-                write = getattr(self.current.process, "write", None)
-                if write is not None:
-                    write(payload.data)
+            if self.current is not None:
+                self.current.write_input(payload.data)
         elif isinstance(payload, m.TerminalResize):
             self.settings.cols, self.settings.rows = payload.cols, payload.rows
             if self.current is not None and self.current.process is not None:

@@ -79,6 +79,7 @@ class CommandRun:
         self.started = time.monotonic()
         self.paused = False
         self.held = False  # back-pressure: see hold_output
+        self._early_input: list[str] = []  # keystrokes that came before the process started
 
     # --- control ----------------------------------------------------------------------------------
 
@@ -93,6 +94,14 @@ class CommandRun:
     def _fast_stop(self, reason: CompletionReason | None = None) -> bool:
         # The emergency stop must leave every agent quiet within a second: no SIGINT grace.
         return (reason or self.stop_reason) is CompletionReason.EMERGENCY_STOP
+
+    def write_input(self, data: str) -> None:
+        """Keystrokes for the command's terminal (TERMINAL_INPUT). The app may send them as soon
+        as it has sent the command, before the process runs: those are kept until it does."""
+        if self.process is None:
+            self._early_input.append(data)
+        elif isinstance(self.process, PtyProcess):  # (a CLI on pipes takes no keystrokes)
+            self.process.write(data)
 
     def hold_output(self, held: bool) -> None:
         """Stop reading the process's output while the resume buffer is over its bound, or read
@@ -157,6 +166,9 @@ class CommandRun:
         if self.stop_reason is not None:  # stopped while the process was starting
             self.process.stop(fast=self._fast_stop())
         self.process.hold_output(self.held)
+        for data in self._early_input:
+            self.write_input(data)
+        self._early_input.clear()
         watchdogs = [asyncio.create_task(self._enforce_limits())]
         throttle = self._cpu_throttle(self.process)
         if throttle is not None:

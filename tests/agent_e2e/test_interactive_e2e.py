@@ -7,12 +7,19 @@ the PTY as TERMINAL_INPUT / TERMINAL_RESIZE; the command ends when the program e
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from onsembl_desktop.agent.buffer import ResumeBuffer
+from onsembl_desktop.agent.executor import AgentSettings, CommandRun
+from onsembl_desktop.agent.outbox import Outbox
+from onsembl_desktop.protocol import codec
+from onsembl_desktop.protocol import messages as m
+from onsembl_desktop.protocol.enums import AgentType
 from tests.support import AgentProcess, AppProcess, env_for_children, wait_for
 
 from .e2e import Db, flat
@@ -104,3 +111,17 @@ def test_cli_session_gets_the_prompt_as_its_argument(
     _, err = watcher.communicate(timeout=15)
     assert watcher.returncode == 0, err
     assert "typed before" not in flat(db.output(command_id)).replace("ARGV", "")
+
+
+async def test_keystrokes_sent_before_the_process_starts_are_kept(tmp_path: Path) -> None:
+    # The app may forward typing as soon as it has sent the command: the PTY is not there yet.
+    buffer = ResumeBuffer()
+    outbox = Outbox(buffer, lambda: None)
+    request = m.CommandRequest(command_id=uuid.uuid4(), content="read x; echo got-$x")
+    settings = AgentSettings(agent_type=AgentType.SHELL, cwd=str(tmp_path), shell="/bin/sh")
+    run = CommandRun(request, settings, outbox, None, None, lambda _s: None)
+    run.write_input("early\r")
+    await asyncio.wait_for(run.run(), 10)
+    payloads = [codec.decode(e.data).payload for e in buffer.after(0, 10_000)]
+    assert "got-early" in "".join(p.data for p in payloads if isinstance(p, m.TerminalOutput))
+    assert isinstance(payloads[-1], m.CommandComplete) and payloads[-1].exit_code == 0

@@ -226,7 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunks", type=int, default=1_000_000)
     p.add_argument("--cursors", action="store_true", help="also a cursor op per chunk")
     p.add_argument("--baseline-chunks", type=int, default=20_000)
+    p.add_argument(
+        "--switch-interval",
+        type=float,
+        metavar="S",
+        help="sys.setswitchinterval for the run (Python's default: 0.005)",
+    )
     args = p.parse_args(argv)
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     root = Path(tempfile.mkdtemp(prefix="onsembl-bench-"))
     try:
         setup = prepare(root / "writer")
@@ -244,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         stats = writer.stats
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work skews timings)")
+        print(f"Python GIL switch interval: {sys.getswitchinterval() * 1000:g} ms")
         print(
             f"store writer: {args.chunks:,} chunks from {STREAMS} agents"
             f"{' (+ a cursor op each)' if args.cursors else ''}"

@@ -212,7 +212,15 @@ class StoreWriter:
                     if isinstance(op, OutputRow):
                         rows.append(op.values)
                         continue
-                    if rows:
+                    if isinstance(op, Cursor):
+                        # Cursors are written after everything else in the batch, so they never
+                        # split the output rows: the core sends one after every chunk.
+                        key = (op.agent_id, op.instance_id)
+                        cursors[key] = max(cursors.get(key, 0), op.seq)
+                        if op.done:
+                            results.append((op.done, op.seq, None))
+                        continue
+                    if rows:  # an Apply may depend on the rows before it (or they on it)
                         self._outputs.write(conn, rows)
                         rows = []
                     if isinstance(op, Apply):
@@ -236,11 +244,6 @@ class StoreWriter:
                             continue
                         if op.done:
                             results.append((op.done, value, None))
-                    elif isinstance(op, Cursor):
-                        key = (op.agent_id, op.instance_id)
-                        cursors[key] = max(cursors.get(key, 0), op.seq)
-                        if op.done:
-                            results.append((op.done, op.seq, None))
                     else:
                         results.append((op.done, None, None))
                 if rows:

@@ -16,7 +16,7 @@ from onsembl_desktop.store.db import local_user_id
 from onsembl_desktop.store.models import Agent, Command, CommandRun, TerminalOutput
 from onsembl_desktop.store.search import Query, strip_ansi, strip_partial
 from onsembl_desktop.store.types import utcnow
-from onsembl_desktop.store.writer import OutputRow, StoreWriter
+from onsembl_desktop.store.writer import Cursor, OutputRow, StoreWriter
 from tests.store.conftest import Seed, seed_rows
 
 
@@ -243,3 +243,31 @@ def test_an_unfinished_line_of_only_escape_codes_ends_cleanly(
         ).scalar()
     assert open_tails == 0
     assert lines(engine, "next") == [("echo hi", [(name(engine, seed), "next line")])]
+
+
+def test_cursor_ops_between_chunks_do_not_split_the_batch(
+    seeded_sqlite: tuple[Engine, Seed], writer: Writer
+) -> None:
+    """The core sends a cursor after every chunk; the chunks still go in together."""
+    engine, seed = seeded_sqlite
+    instance = uuid.uuid4()
+    ops: list[Any] = []
+    for seq in range(1, 201):
+        row = queries.output_row(
+            command_id=seed.command_id,
+            agent_id=seed.agent_id,
+            seq=seq,
+            stream="STDOUT",
+            data=f"chunk {seq}\n",
+            timestamp=utcnow(),
+        )
+        ops += [OutputRow(row), Cursor(seed.agent_id, instance, seq)]
+    writer.writer.submit_many(ops)  # all queued before the writer looks: one batch
+    writer.commit()
+    with engine.connect() as conn:
+        blocks = conn.exec_driver_sql("SELECT count(*) FROM output_text").scalar()
+        acked = queries.load_cursors(conn)[(seed.agent_id, instance)]
+    # One search block per batch that carried rows (one batch, unless the machine stalled us);
+    # were each cursor to cut the rows there would be 200.
+    assert blocks <= writer.writer.stats.batches < 10
+    assert acked == 200

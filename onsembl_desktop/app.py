@@ -12,21 +12,26 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from . import __version__
+from . import __version__, tls
 from .core.commands import Timing
+from .core.events import Notice
 from .core.service import Core
 from .core.supervisor import Supervisor
 from .errors import KnownError
 from .gateway.auth import agent_token, control_token
-from .gateway.server import AGENT_PATH, Gateway, Tokens
+from .gateway.probe import LatencyProbe
+from .gateway.server import AGENT_PATH, Gateway
+from .gateway.tokens import AgentTokens
 from .paths import ENDPOINT_FILE, ensure_data_dir, write_private
 from .protocol.enums import AuditEventType
+from .store.db import DB_FILENAME
 from .store.store import Store
 
 log = logging.getLogger("onsembl.app")
@@ -42,6 +47,17 @@ class AppConfig:
     time_limit_slack_s: float = 2.0  # the app's time-limit backstop acts this much after the agent
     cancel_timeout_s: float = 10.0  # a cancel the agent does not confirm is closed by the app
     supervise_local_agents: bool = True  # launch the user's local agents (core.supervisor)
+    tls: bool = False  # wss even on a loopback address (other addresses get it anyway)
+    insecure: bool = False  # plain ws on a non-loopback address: warned about, loudly
+    probe_file: Path | None = None  # benchmarks: output latency samples (gateway.probe)
+
+
+FINGERPRINT_ENV = "ONSEMBL_FINGERPRINT"  # onsembl-agent's default for --fingerprint
+INSECURE_WARNING = (
+    "The agent gateway listens on {host} without TLS (--insecure): agent tokens and everything "
+    "agents send cross the network in clear text, readable and forgeable by anyone on it. "
+    "Restart without --insecure to use TLS with a pinned certificate."
+)
 
 
 class AlreadyRunningError(KnownError):
@@ -56,7 +72,8 @@ class InstanceLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        f = open(self.path, "a+")  # noqa: SIM115 - held open for the app's lifetime
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        f = os.fdopen(fd, "a+")
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -96,20 +113,38 @@ class OnsemblApp:
         self.core: Core | None = None
         self.gateway: Gateway | None = None
         self.supervisor: Supervisor | None = None
+        self.tokens: AgentTokens | None = None
         self.host = config.host
         self.port = config.port
+        # Set by start(): the certificate's fingerprint when serving wss, and warnings the UI
+        # must show for as long as the app runs (published as Notices too, before it subscribes).
+        self.fingerprint: str | None = None
+        self.warnings: list[Notice] = []
+        self._probe: LatencyProbe | None = None
+        self._set_env = False
         self._lock = InstanceLock(config.data_dir / "onsembl.lock")
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
+        return f"{'wss' if self.fingerprint else 'ws'}://{host}:{self.port}"
+
+    def agent_command_line(self, name: str = "sh1", *, token: str | None = None) -> str:
+        """The command that connects an agent to this app (for the UI to copy), with
+        ``--fingerprint`` when it serves TLS. ``token``: a per-agent token instead of the
+        default one."""
+        token = token or agent_token(self.config.data_dir)
+        pin = f" --fingerprint {self.fingerprint}" if self.fingerprint else ""
+        return f"onsembl-agent --server {self.url}{pin} --token={token} --type shell --name {name}"
 
     async def start(self) -> None:
         data_dir = ensure_data_dir(self.config.data_dir)
         self._lock.acquire()
+        loop = asyncio.get_running_loop()
         try:
-            tokens = Tokens(agent=agent_token(data_dir), control=control_token(data_dir))
+            default_token, ctl_token = agent_token(data_dir), control_token(data_dir)
+            ssl_context = await loop.run_in_executor(None, self._tls_setup)
+            await loop.run_in_executor(None, private_database, data_dir)
             self.store = await Store.open(data_dir)
             self.core = Core(
                 self.store,
@@ -122,7 +157,11 @@ class OnsemblApp:
                 server_version=__version__,
             )
             await self.core.start()
-            self.gateway = Gateway(self.core, tokens)
+            self.tokens = AgentTokens(data_dir, default_token, self.core.bus, self.core.audit)
+            await self.tokens.load()
+            if self.config.probe_file is not None:
+                self._probe = LatencyProbe(self.core.bus, self.config.probe_file)
+            self.gateway = Gateway(self.core, self.tokens, ctl_token, ssl_context=ssl_context)
             try:
                 self.host, self.port = await self.gateway.start(self.config.host, self.config.port)
             except OSError as exc:
@@ -130,6 +169,7 @@ class OnsemblApp:
                     f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
                     " (is another program using the port? try --port 0)"
                 ) from None
+            self._warn_if_insecure()
             self._write_endpoint()
             # The local user's session: the data model's USER_LOGIN / USER_LOGOUT.
             self.core.audit.record(
@@ -140,10 +180,34 @@ class OnsemblApp:
                     data_dir, self.core.bus, self.core.audit, self.core.agents
                 )
                 self.core.control.local = self.supervisor
-                await self.supervisor.start(self.url, tokens.agent)
+                if self.fingerprint:
+                    # Local agents inherit the app's environment (core.supervisor); a
+                    # fingerprint is public, so the environment is a fine way to pass it.
+                    os.environ[FINGERPRINT_ENV] = self.fingerprint
+                    self._set_env = True
+                await self.supervisor.start(self.url, default_token)
         except BaseException:
             await self.stop()
             raise
+
+    def _tls_setup(self) -> ssl.SSLContext | None:
+        """The server's SSL context when TLS applies, making the certificate on first use."""
+        cfg = self.config
+        if not tls.needs_tls(cfg.host, tls=cfg.tls, insecure=cfg.insecure):
+            return None
+        self.fingerprint = tls.ensure_certificate(cfg.data_dir, (cfg.host,))
+        return tls.server_context(cfg.data_dir)
+
+    def _warn_if_insecure(self) -> None:
+        if self.fingerprint or tls.is_loopback(self.config.host):
+            return
+        text = INSECURE_WARNING.format(host=self.config.host)
+        print(f"onsembl: WARNING: {text}", file=sys.stderr, flush=True)
+        log.warning("%s", text)
+        notice = Notice("warning", text, key="insecure")
+        self.warnings.append(notice)
+        assert self.core is not None
+        self.core.bus.publish(notice)
 
     def _write_endpoint(self) -> None:
         info: dict[str, Any] = {
@@ -153,6 +217,7 @@ class OnsemblApp:
             "port": self.port,
             "pid": os.getpid(),
             "version": __version__,
+            "fingerprint": self.fingerprint,
         }
         write_private(self.config.data_dir / ENDPOINT_FILE, json.dumps(info, indent=2) + "\n")
 
@@ -166,6 +231,11 @@ class OnsemblApp:
         if self.gateway is not None:
             await self.gateway.stop()
             self.gateway = None
+        if self.tokens is not None:
+            await self.tokens.flush()
+        if self._probe is not None:
+            await self._probe.close()
+            self._probe = None
         if self.core is not None:
             await self.core.stop()
             self.core = None
@@ -174,7 +244,22 @@ class OnsemblApp:
             await asyncio.get_running_loop().run_in_executor(None, store.close)
         with contextlib.suppress(FileNotFoundError):
             (self.config.data_dir / ENDPOINT_FILE).unlink()
+        if self._set_env:
+            os.environ.pop(FINGERPRINT_ENV, None)
+            self._set_env = False
         self._lock.release()
+
+
+def private_database(data_dir: Path) -> None:
+    """Create the database file 0600 before SQLite does, so its WAL and shared-memory files, which
+    SQLite gives the database's mode, are private from the start; tighten ones left by older
+    versions."""
+    db = data_dir / DB_FILENAME
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)
 
 
 async def run_until_signalled(app: OnsemblApp, *, announce: bool = True) -> None:

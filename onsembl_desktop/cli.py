@@ -33,6 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--port", type=int, help="gateway port (default 8765, or Settings; 0: pick a free one)"
     )
+    security = p.add_mutually_exclusive_group()
+    security.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve wss:// even on a loopback address (any other address gets TLS anyway)",
+    )
+    security.add_argument(
+        "--insecure",
+        action="store_true",
+        help="DANGEROUS: on a non-loopback --host, serve plain ws:// without TLS; tokens and "
+        "output cross the network in clear text",
+    )
     p.add_argument("--headless", action="store_true", help="run without a window")
     p.add_argument(
         "--demo",
@@ -46,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the window, save a PNG of it once painted, and exit",
     )
     p.add_argument("--heartbeat", type=float, default=10.0, help=argparse.SUPPRESS)
+    # Benchmarks: latency samples of marked output (gateway.probe).
+    p.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     p.add_argument(
         "--grace",
         type=float,
@@ -56,7 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"onsembl {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    token = sub.add_parser("token", help="print the agent token")
+    token = sub.add_parser(
+        "token",
+        help="print the agent token (or, with --fingerprint, the TLS certificate's fingerprint)",
+    )
+    token.add_argument(
+        "--fingerprint",
+        action="store_true",
+        help="print the SHA-256 fingerprint agents pin with `onsembl-agent --fingerprint` "
+        "(makes the certificate if the app has none yet)",
+    )
     _data_dir_arg(token)
 
     from . import ctl, dbcli
@@ -74,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     data_dir: Path = args.data_dir.expanduser().resolve()
     args.data_dir = data_dir
     if args.command == "token":
+        if args.fingerprint:
+            from .tls import ensure_certificate
+
+            print(ensure_certificate(ensure_data_dir(data_dir)))
+            return 0
         from .gateway.auth import agent_token
 
         print(agent_token(ensure_data_dir(data_dir)))
@@ -97,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port if args.port is not None else (0 if args.demo else 8765),
         heartbeat_interval_s=args.heartbeat,
         grace_s=args.grace,
+        tls=args.tls,
+        insecure=args.insecure,
+        probe_file=args.probe,
     )
     if args.headless:
         if args.demo:

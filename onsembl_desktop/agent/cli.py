@@ -9,10 +9,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .. import __version__
 from ..paths import AGENT_TOKEN_FILE, default_data_dir, read_endpoint
 from ..protocol.enums import AgentType, ControlAction
+from ..tls import is_loopback, normalize_fingerprint
 from .client import AgentClient, ClientOptions, FatalAgentError
 from .executor import AgentSettings
 
@@ -32,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--token",
         default=os.environ.get("ONSEMBL_TOKEN"),
         help="agent token (`onsembl token`; default: $ONSEMBL_TOKEN or the local app's)",
+    )
+    p.add_argument(
+        "--fingerprint",
+        default=os.environ.get("ONSEMBL_FINGERPRINT"),
+        metavar="HEX",
+        help="for a wss:// server: the SHA-256 fingerprint of its certificate, as "
+        "`onsembl token --fingerprint` prints it; the connection is refused (and the token "
+        "never sent) if the server presents another (default: $ONSEMBL_FINGERPRINT)",
     )
     p.add_argument(
         "--data-dir",
@@ -74,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Bound of the resume buffer in MB, past which output is held back (hidden: tests use a
     # small one to see the back-pressure act).
     p.add_argument("--buffer-max-mb", type=float, default=256.0, help=argparse.SUPPRESS)
+    # Tests: append every acknowledged message (seq, type, command, digest) to this file.
+    p.add_argument("--ack-log", help=argparse.SUPPRESS)
     p.add_argument("--log-level", default=os.environ.get("ONSEMBL_LOG_LEVEL", "INFO"))
     p.add_argument("--version", action="version", version=f"onsembl-agent {__version__}")
     return p
@@ -90,6 +102,8 @@ def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:
                 "(start `onsembl`, or pass --server ws://HOST:PORT)"
             )
         server = str(endpoint["url"])
+        if endpoint.get("fingerprint") and not args.fingerprint:
+            args.fingerprint = str(endpoint["fingerprint"])
     token = args.token
     if not token:
         try:
@@ -100,7 +114,26 @@ def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:
             ) from None
     if not server.rstrip("/").endswith("/ws/agent"):
         server = server.rstrip("/") + "/ws/agent"
+    _check_transport(server, args)
     return server, token
+
+
+def _check_transport(server: str, args: argparse.Namespace) -> None:
+    """A pin needs TLS; a token sent over the network in clear text deserves a warning."""
+    parsed = urlsplit(server)
+    if args.fingerprint:
+        if parsed.scheme != "wss":
+            raise SystemExit("onsembl-agent: --fingerprint needs a wss:// server")
+        try:
+            normalize_fingerprint(args.fingerprint)
+        except ValueError as exc:
+            raise SystemExit(f"onsembl-agent: --fingerprint: {exc}") from None
+    elif parsed.scheme == "ws" and not is_loopback(parsed.hostname or ""):
+        print(
+            f"onsembl-agent: WARNING: {parsed.hostname} is reached without TLS: the token and "
+            "all output cross the network in clear text",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         format=f"%(asctime)s {args.name} %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("onsembl.agent.ws").setLevel(logging.WARNING)  # (handshake details)
     cwd = Path(args.cwd).expanduser()
     if not cwd.is_dir():
         print(f"onsembl-agent: --cwd {args.cwd} is not a directory", file=sys.stderr)
@@ -131,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         backoff_initial_s=args.reconnect_initial,
         backoff_max_s=max(args.reconnect_max, args.reconnect_initial),
         buffer_max_bytes=max(1, int(args.buffer_max_mb * 1024 * 1024)),
+        fingerprint=args.fingerprint or None,
+        ack_log=args.ack_log,
     )
     try:
         action = asyncio.run(_run(options, settings))

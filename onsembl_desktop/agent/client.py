@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import platform
 import random
+import ssl
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from .. import __version__
+from .. import __version__, tls
+from ..logs import websockets_logger
 from ..protocol import PROTOCOL_VERSION, codec
 from ..protocol import messages as m
 from ..protocol.codec import Direction, ErrorCode, ProtocolError
@@ -32,6 +36,7 @@ from .buffer import ResumeBuffer
 from .executor import AgentSettings, CommandRun
 from .health import HealthSampler
 from .outbox import Outbox
+from .pacer import Pacer
 from .process import CAN_THROTTLE_CPU
 
 log = logging.getLogger("onsembl.agent")
@@ -57,6 +62,8 @@ class ClientOptions:
     backoff_max_s: float = 30.0
     max_message_bytes: int = 1 << 20
     buffer_max_bytes: int = 256 * 1024 * 1024  # past it, output is held back (ResumeBuffer)
+    fingerprint: str | None = None  # wss: the pinned SHA-256 of the app's certificate
+    ack_log: str | None = None  # tests: append acknowledged messages here (see _log_acks)
 
 
 class AgentClient:
@@ -66,7 +73,10 @@ class AgentClient:
         self.instance_id = uuid.uuid4()
         self.buffer = ResumeBuffer(options.buffer_max_bytes, on_pressure=self._pressure)
         self._wake = asyncio.Event()
+        self.pacer = Pacer()
+        self._sent_seq = 0  # highest seq written to the current connection
         self.outbox = Outbox(self.buffer, self._wake.set)
+        self.outbox.ready = self._can_send_now
         self.adapter = adapter_for(settings.agent_type)
         self.current: CommandRun | None = None
         self._current_task: asyncio.Task[None] | None = None
@@ -101,6 +111,8 @@ class AgentClient:
                     ping_interval=20,
                     ping_timeout=20,
                     user_agent_header=f"onsembl-agent/{__version__}",
+                    logger=websockets_logger("onsembl.agent.ws"),
+                    **self._tls_options(),
                 ) as ws:
                     attempt = 0
                     await self._serve(ws)
@@ -114,6 +126,15 @@ class AgentClient:
                 log.warning("handshake refused (%s): %s", status, body)
             except FatalAgentError:
                 raise
+            except tls.FingerprintMismatchError as exc:
+                # Another server, or the app made a new certificate: retrying cannot help, and
+                # the token must not go to whoever this is.
+                raise FatalAgentError(str(exc)) from None
+            except ssl.SSLCertVerificationError as exc:
+                raise FatalAgentError(
+                    f"the app's TLS certificate is not trusted ({exc.verify_message}); pass "
+                    "--fingerprint (`onsembl token --fingerprint` on the app's machine)"
+                ) from None
             except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
                 log.info(
                     "not connected (%s)", exc.__class__.__name__ + (f": {exc}" if str(exc) else "")
@@ -131,6 +152,14 @@ class AgentClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
         return self.exit_action
+
+    def _tls_options(self) -> dict[str, Any]:
+        if self.options.fingerprint is None:
+            return {}  # ws://, or wss:// checked against the system's CAs
+        return {
+            "ssl": tls.pinned_client_context(),
+            "create_connection": tls.pinned_connection(self.options.fingerprint),
+        }
 
     def request_stop(self, action: ControlAction | None = None) -> None:
         """Stop the running command and leave once its results are delivered (or a timeout)."""
@@ -154,10 +183,12 @@ class AgentClient:
     # --- one connection ---------------------------------------------------------------------------
 
     async def _serve(self, ws: ClientConnection) -> None:
+        await self.pacer.take()
         await ws.send(codec.encode(self._hello()), text=True)
         welcome = await self._await_welcome(ws)
         self.heartbeat_interval_s = welcome.heartbeat_interval_ms / 1000
-        self.buffer.ack(welcome.acked_seq)
+        self._ack(welcome.acked_seq)
+        self._sent_seq = welcome.acked_seq
         for command_id in welcome.unknown_commands:
             self._forget(command_id)
         self.connected.set()
@@ -244,11 +275,21 @@ class AgentClient:
                 await self._wake.wait()
                 continue
             for entry in entries:
+                await self.pacer.take()
                 await ws.send(entry.data, text=True)
-                sent = entry.seq
+                sent = self._sent_seq = entry.seq
+
+    def _can_send_now(self) -> bool:
+        """Whether a message made now would go out at once (the outbox gathers more if not)."""
+        return (
+            self.connected.is_set()
+            and self._sent_seq >= self.buffer.last_seq
+            and self.pacer.available()
+        )
 
     async def _heartbeats(self, ws: ClientConnection, last_heard: list[float]) -> None:
         while True:
+            await self.pacer.take()
             await ws.send(codec.encode(self._heartbeat()), text=True)
             await asyncio.sleep(self.heartbeat_interval_s)
             if time.monotonic() - last_heard[0] > 3 * self.heartbeat_interval_s:
@@ -287,7 +328,7 @@ class AgentClient:
 
     def _handle(self, payload: m.Payload) -> None:
         if isinstance(payload, m.OutputAck):
-            self.buffer.ack(payload.seq)
+            self._ack(payload.seq)
         elif isinstance(payload, m.CommandRequest):
             self._start_command(payload)
         elif isinstance(payload, m.CommandCancel):
@@ -391,6 +432,29 @@ class AgentClient:
             self.current = None
             self.commands_processed += 1
             self._total_response_ms += (time.monotonic() - started) * 1000
+
+    def _ack(self, seq: int) -> None:
+        if self.options.ack_log is not None:
+            self._log_acks(seq)
+        self.buffer.ack(seq)
+
+    def _log_acks(self, seq: int) -> None:
+        """Tests: record what the app acknowledged (seq, type, command, SHA-256 of the text), so
+        a test can check it is in the database after killing the app at any moment."""
+        entries = [e for e in self.buffer.after(self.buffer.acked, 1 << 30) if e.seq <= seq]
+        if not entries:
+            return
+        lines = []
+        for entry in entries:
+            payload = codec.decode(entry.data).payload
+            text = getattr(payload, "data", "")
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            kind = codec.BY_PAYLOAD[type(payload)].type
+            command = getattr(payload, "command_id", None)
+            lines.append(f"{entry.seq} {kind} {command} {digest}\n")
+        assert self.options.ack_log is not None
+        with open(self.options.ack_log, "a") as f:  # (tests only: small, and flushed at once)
+            f.writelines(lines)
 
     def _pressure(self, on: bool) -> None:
         # The resume buffer passed its bound (or came back under): stop or resume reading the

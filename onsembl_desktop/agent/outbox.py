@@ -2,8 +2,11 @@
 messages.
 
 Output is coalesced for a few milliseconds (or up to a size) into one TERMINAL_OUTPUT, which keeps
-message rates sane under fast output. Any other reliable message first flushes pending output, so
-the app sees output, traces and the completion in the order they happened.
+message rates sane under fast output. While the sender cannot send at once (it is paced under the
+gateway's rate limit, resending, or disconnected: ``ready`` says so) output keeps gathering up to
+the size bound, so the number of messages follows what can be sent, not how the program writes.
+Any other reliable message first flushes pending output, so the app sees output, traces and the
+completion in the order they happened.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Outbox:
         self._pending_key: tuple[uuid.UUID | None, StreamType] | None = None
         self._pending_chars = 0
         self._timer: asyncio.TimerHandle | None = None
+        self.ready: Callable[[], bool] = lambda: True  # can the sender send right now?
 
     def output(
         self,
@@ -60,7 +64,14 @@ class Outbox:
         if self._pending_chars >= COALESCE_MAX_CHARS:
             self.flush()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(COALESCE_S, self.flush)
+            self._timer = asyncio.get_running_loop().call_later(COALESCE_S, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        if self._pending and not self.ready():
+            self._timer = asyncio.get_running_loop().call_later(COALESCE_S, self._due)
+            return
+        self.flush()
 
     def send(self, make: Callable[[int], m.Sequenced]) -> None:
         self.flush()

@@ -137,6 +137,12 @@ class LocalAgentRemoved:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class TokensChanged:
+    """Agent tokens were created or revoked, or their connections changed (gateway.tokens);
+    read them with ``app.tokens.all()``."""
+
+
 Event = (
     AgentChanged
     | AgentRemoved
@@ -155,6 +161,7 @@ Event = (
     | PresetsChanged
     | LocalAgentChanged
     | LocalAgentRemoved
+    | TokensChanged
 )
 E = TypeVar("E")
 

@@ -9,11 +9,11 @@ import argparse
 import asyncio
 import sys
 
-from . import agent, audit, commands, history, presets, queue, terminal, traces
+from . import agent, audit, commands, history, presets, queue, terminal, tokens, traces
 from .client import ControlClient, CtlError
 from .registry import Subparsers
 
-MODULES = [commands, queue, agent, presets, audit, history, traces, terminal]
+MODULES = [commands, queue, agent, presets, audit, history, traces, terminal, tokens]
 
 __all__ = ["ControlClient", "CtlError", "add_parser", "run"]
 

@@ -1,13 +1,20 @@
 """``/ws/agent``: one agent per connection. AGENT_CONNECT first, then anything the protocol allows.
 
 A message that cannot be decoded or is refused gets an ERROR naming it, and the connection carries
-on; only a failed AGENT_CONNECT (bad version, name in use) or a flood of bad messages closes it.
+on; only a failed AGENT_CONNECT (bad version, name in use, a name the token is not for), a flood of
+bad messages, a rate kept over the limit, or a revoked token closes it. The limits (size, rate,
+unstored output) are in :mod:`.limits`.
+
+An agent connection speaks only the agent protocol: it can report on commands assigned to it, and
+nothing it sends can create, target or touch another agent's commands (the codec refuses
+server-to-agent types, the core refuses command ids not assigned to this agent).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -17,95 +24,210 @@ from ..core.service import Core
 from ..protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, codec
 from ..protocol import messages as m
 from ..protocol.codec import Direction, ErrorCode, ProtocolError
+from .limits import MAX_MESSAGE_BYTES, RATE_PER_S, RateLimit, Unstored
 from .link import WsLink
+from .tokens import AgentTokens, Grant
 
 log = logging.getLogger("onsembl.gateway.agent")
 
 HELLO_TIMEOUT_S = 10.0
 # Bad messages tolerated in a row before the connection is closed as broken or hostile.
 MAX_CONSECUTIVE_ERRORS = 100
+# Refusals of AGENT_CONNECT that end the connection (retrying on it cannot help).
+_FATAL_AT_HELLO = (ErrorCode.UNSUPPORTED_VERSION, ErrorCode.NAME_IN_USE, ErrorCode.FORBIDDEN)
 
 
-async def handle_agent(ws: ServerConnection, core: Core) -> None:
-    link = WsLink(ws)
-    session: AgentSession | None = None
-    reason = "connection closed"
-    errors_in_row = 0
-    try:
-        while True:
-            timeout = HELLO_TIMEOUT_S if session is None else None
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout)
-            except TimeoutError:
-                link.send(
-                    m.Error(
-                        code=ErrorCode.NOT_CONNECTED.value,
-                        message=f"no AGENT_CONNECT within {HELLO_TIMEOUT_S:g} s",
-                        fatal=True,
-                    )
+class _Closed(Exception):
+    """This connection is over (we closed it); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def handle_agent(
+    ws: ServerConnection, core: Core, grant: Grant, tokens: AgentTokens | None = None
+) -> None:
+    await AgentConnection(ws, core, grant, tokens).serve()
+
+
+class AgentConnection:
+    def __init__(
+        self, ws: ServerConnection, core: Core, grant: Grant, tokens: AgentTokens | None
+    ) -> None:
+        self.ws = ws
+        self.core = core
+        self.grant = grant
+        self.link = WsLink(ws)
+        self.session: AgentSession | None = None
+        self.rate = RateLimit()
+        self.unstored = Unstored()
+        self.errors_in_row = 0
+        self._detach: Callable[[], None] = (
+            tokens.attach(grant, self._revoked) if tokens is not None else lambda: None
+        )
+
+    async def serve(self) -> None:
+        reason = "connection closed"
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                raw = await self._receive()
+                await self._pace(loop.time())
+                self._take(raw)
+                await self._hold_while_unstored()
+        except _Closed as closed:
+            reason = closed.reason
+        except ConnectionClosed as exc:
+            reason = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+        finally:
+            self._detach()
+            if self.session is not None:
+                self.core.agent_disconnected(self.session, reason)
+            await self.link.finish()
+
+    # --- steps ------------------------------------------------------------------------------------
+
+    async def _receive(self) -> str | bytes:
+        timeout = HELLO_TIMEOUT_S if self.session is None else None
+        try:
+            return await asyncio.wait_for(self.ws.recv(), timeout)
+        except TimeoutError:
+            self._close_with(
+                ErrorCode.NOT_CONNECTED, f"no AGENT_CONNECT within {HELLO_TIMEOUT_S:g} s"
+            )
+            raise _Closed("no AGENT_CONNECT") from None
+
+    async def _pace(self, now: float) -> None:
+        """Every frame takes a token, valid or not; an empty bucket delays reading this socket."""
+        wait, warn, close = self.rate.check(now)
+        if close:
+            self._close_with(
+                ErrorCode.RATE_LIMIT,
+                f"over {RATE_PER_S:g} messages/s for {self.rate.persist_s:g} s",
+            )
+            raise _Closed("over the rate limit")
+        if warn:
+            log.warning("%s is over the rate limit", self._who())
+            self.link.send(
+                m.Error(
+                    code=ErrorCode.RATE_LIMIT.value,
+                    message=f"over {RATE_PER_S:g} messages/s: reading from you is slowed down "
+                    f"(the connection is closed after {self.rate.persist_s:g} s of this)",
                 )
-                link.close(1008, "no AGENT_CONNECT")
-                reason = "no AGENT_CONNECT"
-                break
+            )
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def _take(self, raw: str | bytes) -> None:
+        session = self.session
+        try:
+            if len(raw) > MAX_MESSAGE_BYTES:
+                raise ProtocolError(
+                    ErrorCode.INVALID_MESSAGE,
+                    f"a message of {len(raw)} bytes is over the {MAX_MESSAGE_BYTES} byte limit",
+                )
             version = session.protocol_version if session else PROTOCOL_VERSION
-            try:
-                env = codec.decode(
-                    raw, expect=Direction.AGENT_TO_SERVER, negotiated_version=version
+            env = codec.decode(raw, expect=Direction.AGENT_TO_SERVER, negotiated_version=version)
+            if session is None:
+                self.session = self._hello(env)
+            else:
+                self.core.agent_message(session, env.id, env.payload)
+                if isinstance(env.payload, m.Sequenced):
+                    self.unstored.taken(env.payload.seq, len(raw))
+            self.errors_in_row = 0
+        except ProtocolError as exc:
+            self._refused(exc)
+        except Exception:
+            # A bug in handling one message must not take the agent's connection (and the
+            # handler's clean-up) with it.
+            log.exception("failed to handle a message from %s", self._who())
+            self.link.send(
+                m.Error(
+                    code=ErrorCode.INTERNAL.value,
+                    message="the app failed to handle this message (see its log)",
                 )
-                if session is None:
-                    session = _hello(core, link, env)
-                else:
-                    core.agent_message(session, env.id, env.payload)
-                errors_in_row = 0
-            except ProtocolError as exc:
-                errors_in_row += 1
-                fatal = exc.code in (ErrorCode.UNSUPPORTED_VERSION, ErrorCode.NAME_IN_USE) and (
-                    session is None
-                )
-                log.info("refused a message from %s: %s %s", link.remote, exc.code, exc.message)
-                link.send(exc.to_payload(fatal=fatal))
-                if fatal or errors_in_row >= MAX_CONSECUTIVE_ERRORS:
-                    reason = exc.message if fatal else "too many invalid messages"
-                    link.close(1008, reason)
-                    break
-            except Exception:
-                # A bug in handling one message must not take the agent's connection (and the
-                # handler's clean-up) with it.
-                log.exception("failed to handle a message from %s", link.name or link.remote)
-                link.send(
-                    m.Error(
-                        code=ErrorCode.INTERNAL.value,
-                        message="the app failed to handle this message (see its log)",
-                    )
-                )
-    except ConnectionClosed as exc:
-        reason = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
-    finally:
-        if session is not None:
-            core.agent_disconnected(session, reason)
-        await link.finish()
+            )
 
+    def _refused(self, exc: ProtocolError) -> None:
+        self.errors_in_row += 1
+        fatal = self.session is None and exc.code in _FATAL_AT_HELLO
+        log.info("refused a message from %s: %s %s", self._who(), exc.code, exc.message)
+        self.link.send(exc.to_payload(fatal=fatal))
+        if fatal or self.errors_in_row >= MAX_CONSECUTIVE_ERRORS:
+            reason = exc.message if fatal else "too many invalid messages"
+            self.link.close(1008, reason)
+            raise _Closed(reason)
 
-def _hello(core: Core, link: WsLink, env: codec.Envelope[m.Payload]) -> AgentSession:
-    hello = env.payload
-    if not isinstance(hello, m.AgentConnect):
-        raise ProtocolError(
-            ErrorCode.NOT_CONNECTED,
-            f"send AGENT_CONNECT before {env.type}",
-            ref_id=env.id,
-            msg_type=env.type,
+    async def _hold_while_unstored(self) -> None:
+        """Past the bound of unstored output, stop reading until commits catch up."""
+        session = self.session
+        if session is None:
+            return
+        self.unstored.stored(session.durable_seq)
+        if not self.unstored.over:
+            return
+        log.warning("%s: %d bytes not yet stored; pausing", self._who(), self.unstored.bytes)
+        self.link.send(
+            m.Error(
+                code=ErrorCode.RESOURCE_EXHAUSTED.value,
+                message=f"{self.unstored.bytes} bytes of yours are not stored yet: reading "
+                "from you pauses until the database catches up (nothing is lost)",
+            )
         )
-    if hello.protocol_version < MIN_PROTOCOL_VERSION:
-        raise ProtocolError(
-            ErrorCode.UNSUPPORTED_VERSION,
-            f"protocol version {hello.protocol_version} is too old; this app speaks "
-            f"{MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}. Update onsembl-agent.",
-            ref_id=env.id,
-        )
-    try:
-        session = core.agent_connected(link, hello)
-    except ProtocolError as exc:
-        exc.ref_id = env.id
-        raise
-    link.name = hello.name
-    return session
+        loop = asyncio.get_running_loop()
+        delay = 0.005
+        while not self.unstored.relieved and session.open:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+            # We stopped reading, not the agent: its heartbeats wait in the socket.
+            session.last_heard = loop.time()
+            self.unstored.stored(session.durable_seq)
+
+    # --- AGENT_CONNECT ----------------------------------------------------------------------------
+
+    def _hello(self, env: codec.Envelope[m.Payload]) -> AgentSession:
+        hello = env.payload
+        if not isinstance(hello, m.AgentConnect):
+            raise ProtocolError(
+                ErrorCode.NOT_CONNECTED,
+                f"send AGENT_CONNECT before {env.type}",
+                ref_id=env.id,
+                msg_type=env.type,
+            )
+        if hello.protocol_version < MIN_PROTOCOL_VERSION:
+            raise ProtocolError(
+                ErrorCode.UNSUPPORTED_VERSION,
+                f"protocol version {hello.protocol_version} is too old; this app speaks "
+                f"{MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}. Update onsembl-agent.",
+                ref_id=env.id,
+            )
+        if self.grant.agent is not None and hello.name != self.grant.agent:
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN,
+                f"this token is for the agent {self.grant.agent!r}, not {hello.name!r}",
+                ref_id=env.id,
+            )
+        try:
+            session = self.core.agent_connected(self.link, hello)
+        except ProtocolError as exc:
+            exc.ref_id = env.id
+            raise
+        self.link.name = hello.name
+        return session
+
+    # --- closing ----------------------------------------------------------------------------------
+
+    def _close_with(self, code: ErrorCode, message: str) -> None:
+        self.link.send(m.Error(code=code.value, message=message, fatal=True))
+        self.link.close(1008, message)
+
+    def _revoked(self) -> None:
+        log.info("%s: its token was revoked; disconnecting", self._who())
+        self._close_with(ErrorCode.UNAUTHORIZED, "the token of this connection was revoked")
+        if self.session is not None:
+            # Gone now, not when the close handshake ends: no message of it is taken any more.
+            self.core.agent_disconnected(self.session, "token revoked")
+
+    def _who(self) -> str:
+        return self.link.name or self.link.remote

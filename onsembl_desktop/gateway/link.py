@@ -1,7 +1,8 @@
 """A live WebSocket connection as the core sees it: ``send`` never blocks, a task does the writing.
 
-Outgoing messages wait in a bounded queue; an agent that stops reading until the queue is full is
-disconnected rather than allowed to grow the app's memory without bound.
+Outgoing messages wait in a queue bounded in messages and bytes; an agent that stops reading until
+the queue is full is disconnected rather than allowed to grow the app's memory without bound (it
+would not read an ERROR either).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger("onsembl.gateway.link")
 
 class WsLink:
     MAX_QUEUED = 10_000
+    MAX_QUEUED_BYTES = 16 << 20
 
     def __init__(self, ws: ServerConnection, name: str = "") -> None:
         self.ws = ws
@@ -33,6 +35,7 @@ class WsLink:
         )
         self._closing = False
         self._closer: asyncio.Task[None] | None = None
+        self._queued_bytes = 0
 
     def send(self, payload: m.Payload) -> None:
         self.send_raw(codec.encode(payload))
@@ -40,10 +43,11 @@ class WsLink:
     def send_raw(self, data: bytes) -> None:
         if self._closing:
             return
-        if self._queue.qsize() >= self.MAX_QUEUED:
+        if self._queue.qsize() >= self.MAX_QUEUED or self._queued_bytes > self.MAX_QUEUED_BYTES:
             log.warning("%s is not reading its messages; disconnecting it", self.remote)
             self.close(1008, "too many unread messages")
             return
+        self._queued_bytes += len(data)
         self._queue.put_nowait(data)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -66,6 +70,7 @@ class WsLink:
                 data = await self._queue.get()
                 if data is None:
                     return
+                self._queued_bytes -= len(data)
                 await self.ws.send(data, text=True)
         except ConnectionClosed:
             pass

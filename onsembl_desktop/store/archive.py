@@ -57,7 +57,9 @@ def write_archive(
     count = 0
     header = {"format": FORMAT, "version": VERSION, "table": table, "columns": list(columns)}
     try:
-        with open(tmp, "wb") as raw:
+        # 0600 like everything in the data dir: archives hold terminal output.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
                 gz.write(_line({**header, **meta}))
                 for row in rows:

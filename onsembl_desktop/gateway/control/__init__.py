@@ -1,6 +1,16 @@
 """The control endpoint and its methods (one module per domain, each registering on import)."""
 
-from . import agent_control, audit, commands, history, presets, queues, terminal, traces
+from . import (
+    agent_control,
+    audit,
+    commands,
+    history,
+    presets,
+    queues,
+    terminal,
+    tokens,
+    traces,
+)
 from .endpoint import METHODS, ControlSession, ReplayGuard, handle_control, method
 
 __all__ = [
@@ -16,5 +26,6 @@ __all__ = [
     "presets",
     "queues",
     "terminal",
+    "tokens",
     "traces",
 ]

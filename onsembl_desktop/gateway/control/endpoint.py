@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -20,6 +20,10 @@ from ...core.service import Core
 from ...errors import KnownError
 from ...protocol import control as c
 from ...protocol.codec import ErrorCode, ProtocolError
+from ..limits import MAX_MESSAGE_BYTES
+
+if TYPE_CHECKING:
+    from ..tokens import AgentTokens
 
 log = logging.getLogger("onsembl.gateway.control")
 
@@ -58,10 +62,17 @@ class ReplayGuard:
 
 
 class ControlSession:
-    def __init__(self, ws: ServerConnection, core: Core, guard: ReplayGuard) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        core: Core,
+        guard: ReplayGuard,
+        tokens: AgentTokens | None = None,
+    ) -> None:
         self.ws = ws
         self.core = core
         self.guard = guard
+        self.tokens = tokens
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def send(self, msg: c.ControlResponse | c.ControlEvent) -> None:
@@ -82,6 +93,11 @@ class ControlSession:
     async def _handle(self, raw: str | bytes) -> None:
         req_id = ""
         try:
+            if len(raw) > MAX_MESSAGE_BYTES:
+                raise ProtocolError(
+                    ErrorCode.INVALID_MESSAGE,
+                    f"a request of {len(raw)} bytes is over the {MAX_MESSAGE_BYTES} byte limit",
+                )
             req = c.decode_request(raw)
             req_id = req.id
             self.guard.check(req)
@@ -109,5 +125,7 @@ class ControlSession:
         await self.send(c.ControlResponse(id=req_id, ok=False, error=info))
 
 
-async def handle_control(ws: ServerConnection, core: Core, guard: ReplayGuard) -> None:
-    await ControlSession(ws, core, guard).serve()
+async def handle_control(
+    ws: ServerConnection, core: Core, guard: ReplayGuard, tokens: AgentTokens | None = None
+) -> None:
+    await ControlSession(ws, core, guard, tokens).serve()

@@ -215,6 +215,7 @@ class Core:
                     stream=out.stream_type.value,
                     data=out.data,
                     timestamp=utcnow(),
+                    raw=out.raw,
                 )
             )
         )

@@ -10,6 +10,8 @@ Version history:
   1. the spine's schema.
   2. audit_logs keyed by (id, created_at) as on PostgreSQL (monthly partitions there); full-text
      search (``store.search``); retention bookkeeping; the preset agent-types rule as a trigger.
+  3. terminal_outputs.raw (the CLI's own lines); nullable JSON columns hold SQL NULL for None
+     (they held the JSON text 'null').
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..protocol.enums import AgentType
-from .models import AuditLog, table_of
+from .models import AuditLog, TerminalOutput, table_of
 from .search import index_outputs
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _AGENT_TYPES = ", ".join(f"'{t.value}'" for t in AgentType)
 # A JSON array of agent-type strings, or NULL (PostgreSQL checks the TEXT[] with a CHECK).
@@ -119,10 +121,28 @@ def _step_1_to_2(conn: Connection) -> None:
         index_outputs(conn, rows)
 
 
-def _rebuild(conn: Connection, table: Any) -> None:
+# Nullable JSON columns that stored Python None as the JSON text 'null' before version 3.
+_JSON_NULLABLE = {
+    "command_presets": ("target_agent_types", "variables"),
+    "trace_entries": ("metadata",),
+    "investigation_reports": ("attachments", "vector_embedding"),
+}
+
+
+def _step_2_to_3(conn: Connection) -> None:
+    # Rebuilt rather than ALTERed, so a migrated file's schema reads exactly as a new one's; the
+    # rowids stay (output is read in rowid order within equal timestamps).
+    _rebuild(conn, table_of(TerminalOutput), keep_rowid=True)
+    for table, columns in _JSON_NULLABLE.items():
+        for column in columns:
+            conn.exec_driver_sql(f"UPDATE {table} SET {column} = NULL WHERE {column} = 'null'")
+
+
+def _rebuild(conn: Connection, table: Any, *, keep_rowid: bool = False) -> None:
     """Recreate ``table`` from the models, keeping its rows (SQLite cannot alter constraints).
 
-    Only for tables no foreign key refers to: dropping a parent would cascade to its children.
+    Columns the old table lacks start out NULL (or their default). Only for tables no foreign
+    key refers to: dropping a parent would cascade to its children.
     """
     old = f"_old_{table.name}"
     conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
@@ -133,7 +153,9 @@ def _rebuild(conn: Connection, table: Any) -> None:
     for name in list(indexes):
         conn.exec_driver_sql(f"DROP INDEX {name}")
     table.create(conn)
-    columns = ", ".join(c.name for c in table.columns)
+    present = {r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({old})")}
+    names = [c.name for c in table.columns if c.name in present]
+    columns = ", ".join(["rowid", *names] if keep_rowid else names)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {old}")
     conn.exec_driver_sql(f"DROP TABLE {old}")
 
@@ -154,6 +176,7 @@ def _outputs_by_command(conn: Connection) -> Iterator[list[tuple[str, str, str, 
 _STEPS: dict[int, Callable[[Connection], None]] = {
     # version N -> function taking a version-N database to N+1
     1: _step_1_to_2,
+    2: _step_2_to_3,
 }
 
 

@@ -48,11 +48,12 @@ from ..protocol.enums import (
     TraceType,
 )
 from .types import (
-    FloatArray,
     InetType,
-    JSONArray,
     JSONType,
-    TextArray,
+    NullableFloatArray,
+    NullableJSON,
+    NullableJSONArray,
+    NullableTextArray,
     UTCDateTime,
     UUIDArray,
     enum_column,
@@ -191,8 +192,8 @@ class CommandPreset(Base):
     description: Mapped[str | None] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)
     type: Mapped[CommandType] = mapped_column(enum_column(CommandType, "preset_type"))
-    target_agent_types: Mapped[list[str] | None] = mapped_column(TextArray)
-    variables: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    target_agent_types: Mapped[list[str] | None] = mapped_column(NullableTextArray)
+    variables: Mapped[list[dict[str, Any]] | None] = mapped_column(NullableJSON)
     usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created()
@@ -304,6 +305,10 @@ class TerminalOutput(Base):
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     sequence: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _created()
+    # (addition, schema 3) the AI CLI's own line(s) ``content`` was rendered from (JSON events),
+    # kept for the record: archived and restored with the row, never in the search index. Last,
+    # as ALTER TABLE ADD COLUMN puts it on PostgreSQL.
+    raw: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index(None, "command_id", "sequence"),
@@ -330,7 +335,7 @@ class TraceEntry(Base):
     tokens_used: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     # "metadata" is reserved by SQLAlchemy's declarative base, hence the attribute name.
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", NullableJSON)
     created_at: Mapped[datetime] = _created()
 
     __table_args__ = (
@@ -365,8 +370,8 @@ class InvestigationReport(Base):
         enum_column(ReportStatus, "report_status"), default=ReportStatus.DRAFT
     )
     content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONArray)
-    vector_embedding: Mapped[list[float] | None] = mapped_column(FloatArray)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(NullableJSONArray)
+    vector_embedding: Mapped[list[float] | None] = mapped_column(NullableFloatArray)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -37,6 +37,7 @@ OUTPUT_COLUMNS = (
     "timestamp",
     "sequence",
     "created_at",
+    "raw",
 )
 _OUTPUT_SQL = f"INSERT INTO terminal_outputs ({', '.join(OUTPUT_COLUMNS)}) VALUES"
 INSERT_SQL = f"{_OUTPUT_SQL} ({', '.join('?' * len(OUTPUT_COLUMNS))})"
@@ -240,6 +241,7 @@ def _as_tuple(values: dict[str, Any], now: str) -> tuple[Any, ...]:
         stamp,
         values["sequence"],
         stamp if created is timestamp else now if created is None else sqlite_datetime(created),
+        values.get("raw"),
     )
 
 

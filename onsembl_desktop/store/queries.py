@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, and_, delete, insert, null, select, true, update
+from sqlalchemy import Connection, Row, and_, delete, insert, select, true, update
 
 from ..protocol.enums import AgentStatus, AuditEventType, CommandStatus, QueueStatus
 from .models import (
@@ -279,6 +279,7 @@ def output_row(
     stream: str,
     data: str,
     timestamp: datetime,
+    raw: str | None = None,
 ) -> dict[str, Any]:
     return {
         # Time-ordered: appends to the primary-key index instead of scattering (store.types.uuid7).
@@ -291,6 +292,7 @@ def output_row(
         "timestamp": timestamp,
         "sequence": seq,
         "created_at": timestamp,
+        "raw": raw,
     }
 
 
@@ -430,7 +432,7 @@ def get_preset(conn: Connection, preset_id: uuid.UUID) -> Row[Any] | None:
 
 
 def insert_preset(conn: Connection, values: dict[str, Any]) -> Row[Any] | None:
-    conn.execute(insert(CommandPreset).values(**_sql_nulls(values)))
+    conn.execute(insert(CommandPreset).values(**values))
     return get_preset(conn, values["id"])
 
 
@@ -440,17 +442,9 @@ def update_preset(
     conn.execute(
         update(CommandPreset)
         .where(CommandPreset.id == preset_id)
-        .values(**_sql_nulls(values), updated_at=utcnow())
+        .values(**values, updated_at=utcnow())
     )
     return get_preset(conn, preset_id)
-
-
-def _sql_nulls(values: dict[str, Any]) -> dict[str, Any]:
-    # A JSON column stores Python None as the JSON text 'null'; these mean SQL NULL ("none").
-    return {
-        k: null() if v is None and k in ("target_agent_types", "variables") else v
-        for k, v in values.items()
-    }
 
 
 def delete_preset(conn: Connection, preset_id: uuid.UUID) -> int:

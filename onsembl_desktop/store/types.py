@@ -17,12 +17,17 @@ from sqlalchemy.engine import Dialect
 JSONType = JSON().with_variant(pg.JSONB(), "postgresql")
 # UUID[] on PostgreSQL; a JSON array of strings on SQLite.
 UUIDArray = JSON().with_variant(pg.ARRAY(Uuid()), "postgresql")
+# Nullable columns: Python None is SQL NULL there, not the JSON text 'null' (the non-nullable
+# JSONType keeps the default, so a stray None is stored as JSON null rather than refused).
+NullableJSON = JSON(none_as_null=True).with_variant(pg.JSONB(none_as_null=True), "postgresql")
 # TEXT[] on PostgreSQL; a JSON array on SQLite.
-TextArray = JSON().with_variant(pg.ARRAY(Text()), "postgresql")
+NullableTextArray = JSON(none_as_null=True).with_variant(pg.ARRAY(Text()), "postgresql")
 # JSONB[] on PostgreSQL; a JSON array on SQLite.
-JSONArray = JSON().with_variant(pg.ARRAY(pg.JSONB()), "postgresql")
+NullableJSONArray = JSON(none_as_null=True).with_variant(pg.ARRAY(pg.JSONB()), "postgresql")
 # REAL[] on PostgreSQL (pgvector is optional on Supabase; an array keeps the column portable).
-FloatArray = JSON().with_variant(pg.ARRAY(Float(precision=24)), "postgresql")
+NullableFloatArray = JSON(none_as_null=True).with_variant(
+    pg.ARRAY(Float(precision=24)), "postgresql"
+)
 # INET on PostgreSQL; text on SQLite.
 InetType = String(45).with_variant(pg.INET(), "postgresql")
 

@@ -65,6 +65,8 @@ def build(engine: Engine) -> Scenario:
                 stream="STDOUT",
                 data=f"\x1b[32m{label}\x1b[0m line ünïcödé {label}word\n",
                 timestamp=stamp,
+                # The CLI's own line: archived and restored with the row (every other one).
+                raw=f'{{"type": "text", "n": {seq}, "s": "ünï\\n"}}' if seq % 2 else None,
             )
             conn.execute(insert(queries.TerminalOutput).values(**row))
             search.index_outputs(
@@ -142,7 +144,7 @@ def raw_outputs(path: Path) -> dict[str, tuple[Any, ...]]:
     try:
         rows = con.execute(
             "SELECT id, command_id, agent_id, stream_type, CAST(content AS BLOB), ansi_codes, "
-            "timestamp, sequence, created_at FROM terminal_outputs"
+            "timestamp, sequence, created_at, CAST(raw AS BLOB) FROM terminal_outputs"
         ).fetchall()
         return {r[0]: r for r in rows}
     finally:

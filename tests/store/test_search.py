@@ -159,6 +159,7 @@ def test_fast_output_rows_equal_what_sqlalchemy_would_store(
         stream="STDERR",
         data="x\x1b[0m\n",
         timestamp=utcnow().replace(microsecond=0),
+        raw='{"type":"text","text":"x"}',
     )
     core = dict(row, id=uuid.uuid4())
     writer.writer.submit(OutputRow(row))
@@ -172,6 +173,7 @@ def test_fast_output_rows_equal_what_sqlalchemy_would_store(
     assert fast[0] == row["id"].hex and slow[0] == core["id"].hex
     assert fast[1:] == slow[1:]
     assert fast[6].endswith(".000000")  # SQLAlchemy's text form, microseconds and all
+    assert fast[9] == '{"type":"text","text":"x"}'  # raw, last
 
 
 def test_an_output_row_that_breaks_a_rule_is_dropped_alone(

@@ -17,6 +17,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from .. import tls
 from ..errors import KnownError
 from ..gateway.auth import control_token
 from ..paths import read_endpoint
@@ -46,6 +47,16 @@ class ControlClient:
             raise CtlError(f"Onsembl is not running with data dir {self.data_dir}")
         url = str(endpoint["url"]).rstrip("/") + "/ws/control"
         token = control_token(self.data_dir)
+        pinned: dict[str, Any] = {}
+        if url.startswith("wss://"):
+            # The app's own certificate, from the same data dir: pin it like an agent does.
+            pin = tls.fingerprint(self.data_dir)
+            if pin is None:
+                raise CtlError(f"the app serves TLS but {self.data_dir} holds no certificate")
+            pinned = {
+                "ssl": tls.pinned_client_context(),
+                "create_connection": tls.pinned_connection(pin),
+            }
         try:
             self._ws = await connect(
                 url,
@@ -53,10 +64,13 @@ class ControlClient:
                 max_size=16 * 1024 * 1024,
                 compression=None,
                 open_timeout=10,
+                **pinned,
             )
         except InvalidStatus as exc:
             body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
             raise CtlError(f"the app refused the connection: {body}") from None
+        except tls.FingerprintMismatchError as exc:
+            raise CtlError(str(exc)) from None
         except OSError as exc:
             raise CtlError(f"cannot reach the app at {url}: {exc}") from None
         self._reader = asyncio.create_task(self._read())

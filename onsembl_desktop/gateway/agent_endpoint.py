@@ -24,7 +24,7 @@ from ..core.service import Core
 from ..protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, codec
 from ..protocol import messages as m
 from ..protocol.codec import Direction, ErrorCode, ProtocolError
-from .limits import MAX_MESSAGE_BYTES, RATE_PER_S, RateLimit, Unstored
+from .limits import MAX_MESSAGE_BYTES, ConnectionLimits
 from .link import WsLink
 from .tokens import AgentTokens, Grant
 
@@ -46,22 +46,32 @@ class _Closed(Exception):
 
 
 async def handle_agent(
-    ws: ServerConnection, core: Core, grant: Grant, tokens: AgentTokens | None = None
+    ws: ServerConnection,
+    core: Core,
+    grant: Grant,
+    tokens: AgentTokens | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> None:
-    await AgentConnection(ws, core, grant, tokens).serve()
+    await AgentConnection(ws, core, grant, tokens, limits or ConnectionLimits()).serve()
 
 
 class AgentConnection:
     def __init__(
-        self, ws: ServerConnection, core: Core, grant: Grant, tokens: AgentTokens | None
+        self,
+        ws: ServerConnection,
+        core: Core,
+        grant: Grant,
+        tokens: AgentTokens | None,
+        limits: ConnectionLimits,
     ) -> None:
         self.ws = ws
         self.core = core
         self.grant = grant
         self.link = WsLink(ws)
         self.session: AgentSession | None = None
-        self.rate = RateLimit()
-        self.unstored = Unstored()
+        self.limits = limits
+        self.rate = limits.rate_limit()
+        self.unstored = limits.unstored()
         self.errors_in_row = 0
         self._detach: Callable[[], None] = (
             tokens.attach(grant, self._revoked) if tokens is not None else lambda: None
@@ -104,7 +114,7 @@ class AgentConnection:
         if close:
             self._close_with(
                 ErrorCode.RATE_LIMIT,
-                f"over {RATE_PER_S:g} messages/s for {self.rate.persist_s:g} s",
+                f"over {self.limits.rate_per_s:g} messages/s for {self.rate.persist_s:g} s",
             )
             raise _Closed("over the rate limit")
         if warn:
@@ -112,7 +122,8 @@ class AgentConnection:
             self.link.send(
                 m.Error(
                     code=ErrorCode.RATE_LIMIT.value,
-                    message=f"over {RATE_PER_S:g} messages/s: reading from you is slowed down "
+                    message=f"over {self.limits.rate_per_s:g} messages/s: reading from you is "
+                    "slowed down "
                     f"(the connection is closed after {self.rate.persist_s:g} s of this)",
                 )
             )

@@ -34,6 +34,22 @@ PERSIST_S = 5.0
 MAX_UNSTORED_BYTES = 8 << 20
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """The figures above, per gateway (tests and benchmarks may change them)."""
+
+    rate_per_s: float = RATE_PER_S
+    burst: float = BURST
+    persist_s: float = PERSIST_S
+    max_unstored_bytes: int = MAX_UNSTORED_BYTES
+
+    def rate_limit(self) -> RateLimit:
+        return RateLimit(TokenBucket(self.rate_per_s, self.burst), self.persist_s)
+
+    def unstored(self) -> Unstored:
+        return Unstored(self.max_unstored_bytes)
+
+
 @dataclass(slots=True)
 class TokenBucket:
     """``rate`` tokens a second, holding at most ``burst``; starts full."""
@@ -72,6 +88,10 @@ class RateLimit:
         """For one frame: (seconds to wait, warn now?, close now?)."""
         wait = self.bucket.take(now)
         if wait <= 0:
+            if self.over_since is not None and self.bucket.tokens < 1.0:
+                # No token to spare right after a delay: the sender is still ahead of the rate
+                # (we paced it, so the bucket only just refilled). The episode goes on.
+                return 0.0, False, now - self.over_since > self.persist_s
             self.over_since = None
             return 0.0, False, False
         if self.over_since is None:

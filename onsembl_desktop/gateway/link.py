@@ -44,8 +44,11 @@ class WsLink:
         if self._closing:
             return
         if self._queue.qsize() >= self.MAX_QUEUED or self._queued_bytes > self.MAX_QUEUED_BYTES:
+            # It would not read an ERROR or a close frame either: cut the connection now.
             log.warning("%s is not reading its messages; disconnecting it", self.remote)
-            self.close(1008, "too many unread messages")
+            self._closing = True
+            self._task.cancel()
+            self.ws.transport.abort()
             return
         self._queued_bytes += len(data)
         self._queue.put_nowait(data)

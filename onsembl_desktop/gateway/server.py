@@ -26,7 +26,7 @@ from ..protocol.enums import AuditEventType
 from .agent_endpoint import handle_agent
 from .auth import bearer, matches
 from .control import ReplayGuard, handle_control
-from .limits import HARD_MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from .limits import HARD_MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, ConnectionLimits
 from .tokens import AgentTokens, Grant
 
 log = logging.getLogger("onsembl.gateway")
@@ -51,6 +51,7 @@ class Gateway:
         self.tokens = tokens
         self._control_token = control_token
         self._ssl = ssl_context
+        self.limits = ConnectionLimits()  # per agent connection (limits.py)
         self._server: Server | None = None
         self._guard = ReplayGuard()
         self._grants: weakref.WeakKeyDictionary[ServerConnection, Grant] = (
@@ -74,6 +75,9 @@ class Gateway:
             compression=None,  # local traffic: CPU matters more than bytes
             ping_interval=20,
             ping_timeout=20,
+            # A peer that stopped reading (a flood we are closing) cannot answer the close
+            # handshake; do not wait for it long.
+            close_timeout=2,
             server_header=None,
             ssl=self._ssl,
             logger=websockets_logger("onsembl.gateway.ws"),
@@ -138,6 +142,6 @@ class Gateway:
             if grant is None:  # (cannot happen: the handshake stored it)
                 await conn.close(1008, "not authenticated")
                 return
-            await handle_agent(conn, self.core, grant, self.tokens)
+            await handle_agent(conn, self.core, grant, self.tokens, self.limits)
         else:
             await handle_control(conn, self.core, self._guard, self.tokens)

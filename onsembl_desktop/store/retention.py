@@ -195,7 +195,7 @@ def _archive(
     ).scalar()
     if first is None:
         return None
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # (data dir files are private)
     stem = f"terminal_outputs_{_compact(first)}_{_compact(sqlite_datetime(end))}"
     path = folder / f"{stem}.jsonl.gz"
     copy = 1

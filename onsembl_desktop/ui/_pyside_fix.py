@@ -6,9 +6,10 @@ were immortal, which it is only from Python 3.12 on. Each call then lowers ``Non
 count by one; a window that paints does millions of such calls an hour, and the interpreter aborts
 ("none_dealloc: deallocating None") once the count reaches zero. 6.11.x does not do this.
 
-``None`` is never deallocated in any Python, so raising its count far out of reach (what 3.12's
-immortal objects do) is harmless and makes the leak unobservable. Applied only to the affected
-version on the affected Pythons.
+``None``, ``True`` and ``False`` are never deallocated in any Python, so raising their counts far
+out of reach (what 3.12's immortal objects do) is harmless and makes the leak unobservable (the
+bools are guarded too: an abort on "deallocating True or False" was seen once). Applied only to the
+affected version on the affected Pythons.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ _HEADROOM = 1 << 50
 
 
 def apply() -> bool:
-    """Give ``None`` an unreachable reference count where the leak exists; returns whether."""
+    """Give None, True and False unreachable reference counts where the leak exists."""
     if sys.version_info >= (3, 12) or PySide6.__version__ not in _AFFECTED:
         return False
     if sys.implementation.name != "cpython":
         return False
-    refcnt = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt is the first field
-    if refcnt.value < _HEADROOM:
-        refcnt.value += _HEADROOM
+    for obj in (None, True, False):
+        refcnt = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is the first field
+        if refcnt.value < _HEADROOM:
+            refcnt.value += _HEADROOM
     return True

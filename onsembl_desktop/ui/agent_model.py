@@ -285,8 +285,9 @@ class AgentFilter(QSortFilterProxyModel):
         self.text = ""
 
     def set_filter(self, types: set[AgentType], statuses: set[AgentStatus], text: str = "") -> None:
+        self.beginFilterChange()
         self.types, self.statuses, self.text = set(types), set(statuses), text.strip().lower()
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
         model = self.sourceModel()

@@ -141,7 +141,9 @@ class AgentsPanel(QWidget):
     # --- selection --------------------------------------------------------------------------------
 
     def selected_ids(self) -> list[uuid.UUID]:
-        rows = sorted(self.list.selectionModel().selectedRows(), key=lambda i: i.row())
+        # selectedRows() wants every column selected; a list view selects column 0 only.
+        chosen = [i for i in self.list.selectionModel().selectedIndexes() if i.column() == 0]
+        rows = sorted(chosen, key=lambda i: i.row())
         return [i.data(AGENT_ROLE).id for i in rows]
 
     def select(self, agent_id: uuid.UUID) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -21,22 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.records import Limits, PresetInfo, ProfileInfo
+from ..core.sending import SendRequest
 from ..core.state import AgentInfo
 from ..protocol.enums import AgentStatus, CommandType
+from .theme import status_color
 
-ALL_AGENTS = "__all__"
 CUSTOM_LIMITS = "__custom__"
-
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    text: str
-    agent_ids: list[uuid.UUID]  # empty with broadcast
-    broadcast: bool
-    command_type: CommandType
-    priority: int
-    constraints: dict[str, Any] = field(default_factory=dict)
-    profile: Any = None  # the chosen constraint profile's data, when profiles exist
 
 
 class CommandEdit(QPlainTextEdit):
@@ -98,7 +88,10 @@ class CommandEdit(QPlainTextEdit):
 
 
 class CommandBar(QWidget):
-    send = Signal(object)  # SendRequest
+    """Emits ``send(SendRequest)``; ``presetChosen(PresetInfo)`` asks the window for variables."""
+
+    send = Signal(object)
+    presetChosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +134,15 @@ class CommandBar(QWidget):
         self.token_budget.setSuffix(" tokens")
         self.token_budget.setSpecialValueText("no token budget")
         self.token_budget.setAccessibleName("Token budget")
+        self.preset = QToolButton()
+        self.preset.setText("Preset")
+        self.preset.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.preset.setAccessibleName("Use a preset")
+        self.preset.setToolTip("Send a saved command template, filling in its variables")
+        self.preset_menu = QMenu(self.preset)
+        self.preset.setMenu(self.preset_menu)
+        self._presets: list[PresetInfo] = []
+        self.preset_menu.aboutToShow.connect(self._fill_presets)
         self.set_profiles([])
         self.limits.currentIndexChanged.connect(self._limits_changed)
         self._limits_changed()
@@ -167,6 +169,7 @@ class CommandBar(QWidget):
         self.top.addWidget(self.limits)
         self.top.addWidget(self.time_limit)
         self.top.addWidget(self.token_budget)
+        self.top.addWidget(self.preset)
         self.top.addStretch(1)
         self.top.addWidget(self.feedback)
         row = QHBoxLayout()
@@ -185,35 +188,62 @@ class CommandBar(QWidget):
 
     # --- limits -----------------------------------------------------------------------------------
 
-    def set_profiles(self, profiles: list[tuple[str, Any]]) -> None:
-        """Constraint profiles as ``(label, data)``; the first is the default."""
+    def set_profiles(self, profiles: list[ProfileInfo]) -> None:
+        """The constraint profiles to offer; the default one is what "Default limits" means."""
         current = self.limits.currentData()
         self.limits.blockSignals(True)
         self.limits.clear()
-        if not profiles:
+        default = next((p for p in profiles if p.is_default), None)
+        if default is None:
             self.limits.addItem("No limits", None)
-        for label, data in profiles:
-            self.limits.addItem(label, data)
+        else:
+            self.limits.addItem(f"Limits: {default.name} (default)", None)
+            self.limits.setItemData(0, describe_limits(default.limits), Qt.ItemDataRole.ToolTipRole)
+        for p in profiles:
+            if not p.is_default:
+                self.limits.addItem(f"Limits: {p.name}", p.name)
+                index = self.limits.count() - 1
+                self.limits.setItemData(
+                    index, describe_limits(p.limits), Qt.ItemDataRole.ToolTipRole
+                )
         self.limits.addItem("Custom limits…", CUSTOM_LIMITS)
         index = self.limits.findData(current) if current is not None else 0
         self.limits.setCurrentIndex(max(0, index))
         self.limits.blockSignals(False)
         self._limits_changed()
 
+    def set_presets(self, presets: list[PresetInfo]) -> None:
+        self._presets = list(presets)
+        self.preset.setEnabled(bool(presets))
+        self.preset.setToolTip(
+            "Send a saved command template, filling in its variables"
+            if presets
+            else "No presets yet: create them in Tools → Presets"
+        )
+
+    def _fill_presets(self) -> None:
+        self.preset_menu.clear()
+        for p in sorted(self._presets, key=lambda p: (-p.usage_count, p.name.lower())):
+            action = self.preset_menu.addAction(p.name)
+            action.setToolTip(p.description or p.content[:200])
+            action.triggered.connect(lambda _c=False, p=p: self.presetChosen.emit(p))
+
     def _limits_changed(self, *_args: object) -> None:
         custom = self.limits.currentData() == CUSTOM_LIMITS
         self.time_limit.setVisible(custom)
         self.token_budget.setVisible(custom)
 
-    def constraints(self) -> dict[str, Any]:
+    def own_limits(self) -> Limits:
         if self.limits.currentData() != CUSTOM_LIMITS:
-            return {}
-        out: dict[str, Any] = {}
-        if self.time_limit.value():
-            out["time_limit_ms"] = self.time_limit.value() * 1000
-        if self.token_budget.value():
-            out["token_budget"] = self.token_budget.value()
-        return out
+            return Limits()
+        return Limits(
+            time_limit_ms=self.time_limit.value() * 1000 or None,
+            token_budget=self.token_budget.value() or None,
+        )
+
+    def profile(self) -> str | None:
+        data = self.limits.currentData()
+        return None if data in (None, CUSTOM_LIMITS) else str(data)
 
     # --- targets ----------------------------------------------------------------------------------
 
@@ -278,31 +308,49 @@ class CommandBar(QWidget):
     # --- sending ----------------------------------------------------------------------------------
 
     def show_feedback(self, text: str, error: bool = False) -> None:
-        color = "#F26B5E" if error else ""
+        color = status_color("FAILED").name() if error else ""
         self.feedback.setStyleSheet(f"color: {color};" if color else "")
         self.feedback.setText(text)
+
+    def request(self, text: str = "", **overrides: Any) -> SendRequest | None:
+        """What the bar's settings ask for (targets, type, priority, limits); None: no target."""
+        if not self._all and not self._targets:
+            self.show_feedback("No agent to send to — connect one first", error=True)
+            return None
+        values: dict[str, Any] = {
+            "content": text,
+            "agents": () if self._all else tuple(self._targets),
+            "broadcast": self._all,
+            "type": CommandType(self.kind.currentData()),
+            "priority": self.priority.value(),
+            "profile": self.profile(),
+            "limits": self.own_limits(),
+        }
+        values.update(overrides)
+        return SendRequest(**values)
 
     def _submit(self) -> None:
         text = self.edit.toPlainText().strip()
         if not text:
             return
-        if not self._all and not self._targets:
-            self.show_feedback("No agent to send to — connect one first", error=True)
-            return
-        profile = self.limits.currentData()
-        self.send.emit(
-            SendRequest(
-                text=text,
-                agent_ids=[] if self._all else list(self._targets),
-                broadcast=self._all,
-                command_type=CommandType(self.kind.currentData()),
-                priority=self.priority.value(),
-                constraints=self.constraints(),
-                profile=None if profile in (None, CUSTOM_LIMITS) else profile,
-            )
-        )
+        req = self.request(text)
+        if req is not None:
+            self.send.emit(req)
 
     def sent(self) -> None:
         """The command was accepted: keep it in the history and clear the box."""
         self.edit.remember(self.edit.toPlainText().strip())
         self.edit.clear()
+
+
+def describe_limits(limits: Limits) -> str:
+    parts = []
+    if limits.time_limit_ms:
+        parts.append(f"time {limits.time_limit_ms / 1000:g} s")
+    if limits.token_budget:
+        parts.append(f"{limits.token_budget:,} tokens")
+    if limits.memory_limit_mb:
+        parts.append(f"memory {limits.memory_limit_mb} MB")
+    if limits.cpu_limit_percent:
+        parts.append(f"CPU {limits.cpu_limit_percent}%")
+    return ", ".join(parts) or "no limits"

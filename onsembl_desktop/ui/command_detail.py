@@ -43,6 +43,8 @@ class CommandDetailView(QWidget):
 
         self.agent = QComboBox()
         self.agent.setAccessibleName("Output of agent")
+        self.agent.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.agent.setMinimumContentsLength(12)
         self.agent.currentIndexChanged.connect(self._show_output)
         self.view = TerminalView(Terminal(cols=120, rows=40, scrollback=100_000))
         self.view.setAccessibleName("Stored output")

@@ -242,6 +242,8 @@ class HistoryPage(Page):
     def _command_changed(self, ev: CommandChanged) -> None:
         if ev.command.status.is_final or not any(r.id == ev.command.id for r in self.model.rows):
             self.changed()
+        if ev.command.id == self._selected_id and ev.command.status.is_final:
+            self.open_command(ev.command.id)  # the open one finished: show its final state
 
     # --- one command ------------------------------------------------------------------------------
 

@@ -8,48 +8,66 @@ action is registered with its shortcut in :mod:`actions` (Help → Shortcuts lis
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QMainWindow,
-    QMenu,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.commands import CommandError
-from ..core.events import AgentChanged, Notice, StorageStatus
+from ..core.events import AgentChanged, Notice, PresetsChanged, ProfilesChanged, StorageStatus
+from ..core.records import PresetInfo
+from ..core.sending import SendRequest
 from ..core.service import Core
+from ..core.state import CommandInfo
 from ..errors import KnownError
 from ..protocol.enums import AgentStatus, CommandStatus
 from . import reads
 from .actions import ActionRegistry
+from .agent_actions import AgentActions
 from .agent_model import AgentTableModel
 from .agents_panel import AgentsPanel
-from .command_bar import CommandBar, SendRequest
+from .command_bar import CommandBar
 from .dialogs import AboutDialog, ShortcutsDialog
+from .emergency import EmergencyControl
 from .frame_clock import FrameClock
 from .notifications import Notifier
 from .pages import Page
+from .preset_dialog import PresetDialog
 from .settings import UiSettings
 from .tasks import spawn
 from .terminals import TerminalHub
 from .terminals_page import TerminalsPage
-from .theme import monospace_font, terminal_scheme
+from .theme import monospace_font, status_color, terminal_scheme
 from .welcome import WelcomePanel
+from .window_menus import build_menus
 
 TITLE = "Onsembl Desktop"
 
 
 class MainWindow(QMainWindow):
     closed = Signal()  # after the window saved its layout and let go of the core
+    # Set by window_menus.build_menus:
+    toolbar: QToolBar
+    settings_action: QAction
+    all_action: QAction
+    split_action: QAction
+    add_agent_action: QAction
+    emergency_action: QAction
+    resume_action: QAction
+    emergency_button: QPushButton
 
     def __init__(
         self,
@@ -66,6 +84,7 @@ class MainWindow(QMainWindow):
         self.gateway_url = gateway_url
         self.agent_command = agent_command
         self.demo = demo
+        self.dialog: QDialog | None = None  # the last dialog opened (non-blocking)
         self.setWindowTitle(TITLE)
         self.resize(1400, 860)
         self.registry = ActionRegistry(self)
@@ -78,7 +97,8 @@ class MainWindow(QMainWindow):
         self.agents_panel = AgentsPanel(self.model)
         self.agents_panel.selectionChanged.connect(self._agents_selected)
         self.agents_panel.activated.connect(self.open_terminal)
-        self.agents_panel.contextMenuRequested.connect(self._agent_menu)
+        self.agent_actions = AgentActions(self)
+        self.agents_panel.contextMenuRequested.connect(self.agent_actions.fill_menu)
 
         font = monospace_font(self.settings.font_size, self.settings.font_family or None)
         self.terminals = TerminalsPage(
@@ -107,27 +127,33 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
 
         self.command_bar = CommandBar()
-        self.command_bar.send.connect(self._send)
+        self.command_bar.send.connect(self.send)
+        self.command_bar.presetChosen.connect(self.use_preset)
+        self.emergency = EmergencyControl(self, core)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.emergency.banner)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.command_bar)
         self.setCentralWidget(central)
 
         self._build_status_bar()
-        self._build_actions()
+        build_menus(self)
         self.notifier = Notifier(self, core.bus, self.settings)
 
         self._unsubscribe = [
             core.bus.subscribe(AgentChanged, self._on_agent),
             core.bus.subscribe(Notice, self._on_notice),
             core.bus.subscribe(StorageStatus, self._on_storage),
+            core.bus.subscribe(ProfilesChanged, lambda _e: self._refresh_choices()),
+            core.bus.subscribe(PresetsChanged, lambda _e: self._refresh_choices()),
         ]
         for agent in core.agents.all():
             self.terminals.update_agent(agent)
         self._refresh_agents()
+        self._refresh_choices()
         self._restore_layout()
         spawn(self._load_from_store())
 
@@ -140,11 +166,17 @@ class MainWindow(QMainWindow):
         from .reports_page import ReportsPage
         from .traces_page import TracesPage
 
+        history = HistoryPage(self.core, self.settings)
+        reports = ReportsPage(self.core, self.settings)
+        traces = TracesPage(self.core, self.settings)
+        history.detail.openReport.connect(self.open_report)
+        history.detail.openTraces.connect(self.open_traces)
+        reports.open_history = self.open_command
         return [
             QueuePage(self.core, self.settings),
-            TracesPage(self.core, self.settings),
-            ReportsPage(self.core, self.settings),
-            HistoryPage(self.core, self.settings),
+            traces,
+            reports,
+            history,
             AuditPage(self.core, self.settings),
         ]
 
@@ -165,69 +197,13 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.agents_label)
         bar.addPermanentWidget(self.storage_label)
 
-    def _build_actions(self) -> None:
-        r = self.registry
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.settings_action = r.add("File", "&Settings…", "Ctrl+,", self.open_settings)
-        file_menu.addAction(self.settings_action)
-        file_menu.addSeparator()
-        file_menu.addAction(r.add("File", "&Quit", "Ctrl+Q", self.close))
-
-        view_menu = menu.addMenu("&View")
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.addToolBar(toolbar)
-        self.toolbar = toolbar
-        for i, (title, widget) in enumerate(self.page_list):
-            action = r.add("Pages", title, f"Ctrl+{i + 1}", partial(self.show_page, widget))
-            action.setCheckable(True)
-            self.page_actions.addAction(action)
-            view_menu.addAction(action)
-            toolbar.addAction(action)
-        self.page_actions.actions()[0].setChecked(True)
-        view_menu.addSeparator()
-        toolbar.addSeparator()
-        self.all_action = r.add("Terminals", "All output", "Ctrl+0", self._show_all)
-        self.split_action = r.add(
-            "Terminals",
-            "Split view",
-            "Ctrl+Shift+D",
-            self._toggle_split,
-            checkable=True,
-            tip="Watch several agents side by side (selected agents, or choose from the menu)",
-        )
-        split_button = QToolButton()
-        split_button.setDefaultAction(self.split_action)
-        split_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        split_menu = QMenu(split_button)
-        split_menu.aboutToShow.connect(
-            lambda: self.terminals.fill_split_menu(split_menu, self._set_split)
-        )
-        split_button.setMenu(split_menu)
-        toolbar.addAction(self.all_action)
-        toolbar.addWidget(split_button)
-        for action in (
-            self.all_action,
-            self.split_action,
-            r.add("Terminals", "Next terminal", "Ctrl+PgDown", lambda: self._cycle(1)),
-            r.add("Terminals", "Previous terminal", "Ctrl+PgUp", lambda: self._cycle(-1)),
-            r.add("Terminals", "Focus the command bar", "Ctrl+L", self.focus_command),
-            r.add("Agents", "Find agent", "Ctrl+Shift+F", self.agents_panel.search.setFocus),
-        ):
-            view_menu.addAction(action)
-        self.agents_menu = menu.addMenu("&Agents")
-        self.agents_menu.aboutToShow.connect(self._fill_agents_menu)
-        spacer = QWidget()
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
-        )
-        toolbar.addWidget(spacer)
-        help_menu = menu.addMenu("&Help")
-        help_menu.addAction(r.add("Help", "&Keyboard shortcuts", "F1", self.show_shortcuts))
-        help_menu.addAction(r.add("Help", "&About Onsembl Desktop", None, self.show_about))
+    def open_dialog(self, dialog: QDialog, on_accept: Callable[[], object] | None = None) -> None:
+        """Show a dialog without a nested event loop (the asyncio loop keeps running)."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if on_accept is not None:
+            dialog.accepted.connect(on_accept)
+        self.dialog = dialog
+        dialog.open()
 
     # --- pages ------------------------------------------------------------------------------------
 
@@ -238,31 +214,31 @@ class MainWindow(QMainWindow):
         if isinstance(widget, Page):
             widget.activate()
 
-    def page(self, title: str) -> QWidget:
+    def page(self, title: str) -> Any:
         return next(w for t, w in self.page_list if t == title)
 
-    def _show_all(self) -> None:
+    def show_all(self) -> None:
         self.show_page(self.terminal_stack)
-        self._set_split(False)
+        self.set_split(False)
         self.terminals.show_all()
 
-    def _toggle_split(self) -> None:
+    def toggle_split(self) -> None:
         on = self.split_action.isChecked()
         if on and not self.terminals.split_agents:
             chosen = self.agents_panel.selected_ids()
             if len(chosen) < 2:
                 chosen = [a.id for a in self.model.agents() if a.status is AgentStatus.ONLINE][:4]
             self.terminals.set_split_agents(chosen)
-        self._set_split(on)
+        self.set_split(on)
 
-    def _set_split(self, on: bool) -> None:
+    def set_split(self, on: bool) -> None:
         self.split_action.setChecked(on)
         self.show_page(self.terminal_stack)
         self.terminals.set_split(on)
 
-    def _cycle(self, step: int) -> None:
+    def cycle(self, step: int) -> None:
         self.show_page(self.terminal_stack)
-        self._set_split(False)
+        self.set_split(False)
         self.terminals.cycle_tab(step)
 
     def focus_command(self) -> None:
@@ -270,7 +246,48 @@ class MainWindow(QMainWindow):
 
     def open_terminal(self, agent_id: uuid.UUID) -> None:
         self.show_page(self.terminal_stack)
+        self.set_split(False)
         self.terminals.show_agent(agent_id)
+
+    def split_with(self, ids: list[uuid.UUID]) -> None:
+        for agent_id in ids:
+            self.terminals.toggle_split_agent(agent_id, True)
+        self.set_split(True)
+
+    def target_and_focus(self, ids: list[uuid.UUID]) -> None:
+        self.command_bar.set_targets(ids)
+        self.focus_command()
+
+    def show_queue(self, agent_id: uuid.UUID | None = None) -> None:
+        page = self.page("Queue")
+        self.show_page(page)
+        if agent_id is not None:
+            page.show_agent(agent_id)
+
+    def history_for(self, agent_id: uuid.UUID) -> None:
+        page = self.page("History")
+        page.show_agent(agent_id)
+        self.show_page(page)
+
+    def traces_for(self, agent_id: uuid.UUID) -> None:
+        page = self.page("Traces")
+        page.show_agent(agent_id)
+        self.show_page(page)
+
+    def open_command(self, command_id: uuid.UUID) -> None:
+        page = self.page("History")
+        self.show_page(page)
+        page.open_command(command_id)
+
+    def open_traces(self, command_id: uuid.UUID) -> None:
+        page = self.page("Traces")
+        page.show_command(command_id)
+        self.show_page(page)
+
+    def open_report(self, report_id: uuid.UUID) -> None:
+        page = self.page("Reports")
+        page.select_report(report_id)
+        self.show_page(page)
 
     # --- agents -----------------------------------------------------------------------------------
 
@@ -292,6 +309,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{TITLE} — {busy} busy" if busy else TITLE)
         self.notifier.set_busy(busy)
 
+    def _refresh_choices(self) -> None:
+        self.command_bar.set_profiles(self.core.profiles.all())
+        self.command_bar.set_presets(self.core.presets.all())
+
     def _agents_selected(self, ids: list[uuid.UUID]) -> None:
         if not ids:
             return
@@ -304,73 +325,20 @@ class MainWindow(QMainWindow):
         self.command_bar.select_agent(agent_id)
         self.agents_panel.select(agent_id)
 
-    def _agent_menu(self, menu: QMenu, ids: list[uuid.UUID]) -> None:
-        agents = [a for a in (self.core.agents.get(i) for i in ids) if a is not None]
-        if len(agents) == 1:
-            menu.addAction("Open terminal", lambda: self.open_terminal(agents[0].id))
-        menu.addAction(
-            "Watch side by side" if len(agents) > 1 else "Add to split view",
-            lambda: self._split_with(ids),
-        )
-        menu.addAction(
-            "Send a command to " + ("them" if len(agents) > 1 else "it"),
-            partial(self._target_and_focus, ids),
-        )
-        running = [a.current_command_id for a in agents if a.current_command_id is not None]
-        cancel = menu.addAction("Cancel running command", lambda: self._cancel(running))
-        cancel.setEnabled(bool(running))
-        menu.addSeparator()
-        menu.addAction("Show queue", lambda: self.show_page(self.page("Queue")))
-        menu.addAction("Show history", lambda: self._history_for(agents[0].id))
-
-    def _fill_agents_menu(self) -> None:
-        menu = self.agents_menu
-        menu.clear()
-        ids = self.agents_panel.selected_ids()
-        if ids:
-            self._agent_menu(menu, ids)
-        else:
-            menu.addAction("Select an agent on the left").setEnabled(False)
-
-    def _split_with(self, ids: list[uuid.UUID]) -> None:
-        for agent_id in ids:
-            self.terminals.toggle_split_agent(agent_id, True)
-        self._set_split(True)
-
-    def _target_and_focus(self, ids: list[uuid.UUID]) -> None:
-        self.command_bar.set_targets(ids)
-        self.focus_command()
-
-    def _cancel(self, command_ids: list[uuid.UUID]) -> None:
-        for command_id in command_ids:
-            try:
-                self.core.commands.cancel(command_id)
-            except CommandError as exc:
-                self.statusBar().showMessage(str(exc), 10_000)
-
-    def _history_for(self, agent_id: uuid.UUID) -> None:
-        page = self.page("History")
-        self.show_page(page)
-        show = getattr(page, "show_agent", None)
-        if show is not None:
-            show(agent_id)
-
     # --- sending ----------------------------------------------------------------------------------
 
-    def _send(self, req: SendRequest) -> None:
+    def send(self, req: SendRequest) -> CommandInfo | None:
         try:
-            info = self.core.commands.submit(
-                req.text,
-                agent_ids=req.agent_ids,
-                broadcast=req.broadcast,
-                command_type=req.command_type,
-                priority=req.priority,
-                constraints=req.constraints,
-            )
+            info = self.core.send(req)
         except (CommandError, KnownError) as exc:
             self.command_bar.show_feedback(str(exc), error=True)
-            return
-        self.command_bar.sent()
+            return None
+        if req.preset is None:
+            self.command_bar.sent()
+        self.command_bar.show_feedback(self._sent_text(info))
+        return info
+
+    def _sent_text(self, info: CommandInfo) -> str:
         queued = [r for r in info.runs if r.status is CommandStatus.QUEUED]
         started = [r.agent_name for r in info.runs if r.status is not CommandStatus.QUEUED]
         parts = []
@@ -380,7 +348,9 @@ class MainWindow(QMainWindow):
             why = []
             for r in queued:
                 agent = self.core.agents.get(r.agent_id)
-                if agent is not None and agent.status is not AgentStatus.ONLINE:
+                if self.core.emergency.active:
+                    state = "emergency stop: queues paused"
+                elif agent is not None and agent.status is not AgentStatus.ONLINE:
                     state = "offline — runs when it reconnects"
                 elif agent is not None and agent.paused:
                     state = "paused"
@@ -388,7 +358,21 @@ class MainWindow(QMainWindow):
                     state = "busy"
                 why.append(f"{r.agent_name} ({state}, #{r.queue_position})")
             parts.append("Queued for " + ", ".join(why))
-        self.command_bar.show_feedback(" · ".join(parts))
+        return " · ".join(parts)
+
+    def use_preset(self, preset: PresetInfo) -> None:
+        """Ask for the preset's variables, then send it with the bar's targets and settings."""
+        target = self.command_bar.target.toolTip().removeprefix("Send to: ")
+        dialog = PresetDialog(preset, target, self)
+
+        def accepted() -> None:
+            req = self.command_bar.request(
+                "", preset=preset.name, variables=dialog.values(), type=None
+            )
+            if req is not None:
+                self.send(req)
+
+        self.open_dialog(dialog, accepted)
 
     # --- notices ----------------------------------------------------------------------------------
 
@@ -398,7 +382,8 @@ class MainWindow(QMainWindow):
     def _on_storage(self, ev: StorageStatus) -> None:
         if ev.error:
             self.storage_label.setText("Database error — see message")
-            self.storage_label.setStyleSheet("color: #F26B5E; font-weight: bold;")
+            color = status_color(CommandStatus.FAILED).name()
+            self.storage_label.setStyleSheet(f"color: {color}; font-weight: bold;")
             self.storage_label.setToolTip(ev.error)
         else:
             self.storage_label.setText("Database OK")
@@ -408,17 +393,31 @@ class MainWindow(QMainWindow):
     # --- dialogs ----------------------------------------------------------------------------------
 
     def show_shortcuts(self) -> None:
-        ShortcutsDialog(self.registry.shortcuts(), self).exec()
+        self.open_dialog(ShortcutsDialog(self.registry.shortcuts(), self))
 
     def show_about(self) -> None:
-        AboutDialog(self).exec()
+        self.open_dialog(AboutDialog(self))
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.settings, self.gateway_url, self.agent_command, self)
-        if dialog.exec():
-            self.apply_settings()
+        self.open_dialog(dialog, self.apply_settings)
+
+    def open_presets(self) -> None:
+        from .presets_manager import PresetsManager
+
+        self.open_dialog(PresetsManager(self.core, self))
+
+    def open_profiles(self) -> None:
+        from .profiles_manager import ProfilesManager
+
+        self.open_dialog(ProfilesManager(self.core, self))
+
+    def open_archives(self) -> None:
+        from .archives_dialog import ArchivesDialog
+
+        self.open_dialog(ArchivesDialog(self.core, self))
 
     def apply_settings(self) -> None:
         from PySide6.QtWidgets import QApplication
@@ -490,6 +489,7 @@ class MainWindow(QMainWindow):
             if isinstance(widget, Page):
                 widget.close_page()
         self.notifier.close()
+        self.emergency.close()
         self.model.close()
         self.hub.close()
         super().closeEvent(event)

@@ -113,8 +113,8 @@ class Notifier(QObject):
         self._open.discard(c.id)
         if c.status is CommandStatus.CANCELLED:
             return  # the user did that
-        app = QApplication.instance()
-        focused = isinstance(app, QApplication) and app.activeWindow() is not None
+        active = QApplication.activeWindow()
+        focused = active is not None and (active is self.window or self.window.isAncestorOf(active))
         if focused or not self.settings.notifications:
             return
         agents = ", ".join(r.agent_name for r in c.runs)

@@ -1,4 +1,7 @@
-"""A report as Markdown, HTML or JSON (Qt-free; PDF is the HTML printed by Qt in the page)."""
+"""A report as Markdown, HTML or JSON (Qt-free; PDF is the HTML printed by Qt in the page).
+
+Markdown and JSON are the core's renderings (``core.reports``: one for ``ctl report`` and here).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from ..core import reports
+from ..core.reports import ReportDocument
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 PRIORITIES = ("high", "medium", "low")
@@ -25,6 +31,8 @@ class ReportDoc:
     metadata: dict[str, Any] = field(default_factory=dict)
     agent: str = ""
     created_at: datetime | None = None
+    id: str = ""
+    command_id: str | None = None
 
     @classmethod
     def of(
@@ -35,6 +43,9 @@ class ReportDoc:
         content: dict[str, Any],
         agent: str = "",
         created_at: datetime | None = None,
+        *,
+        id: str = "",
+        command_id: str | None = None,
     ) -> ReportDoc:
         sections = sorted(
             (dict(s) for s in content.get("sections", []) if isinstance(s, dict)),
@@ -50,6 +61,8 @@ class ReportDoc:
             dict(content.get("metadata", {}) or {}),
             agent,
             created_at,
+            id,
+            command_id,
         )
 
     def content(self) -> dict[str, Any]:
@@ -68,33 +81,22 @@ def _evidence(finding: dict[str, Any]) -> list[str]:
     return [str(e) for e in evidence] if isinstance(evidence, list) else [str(evidence)]
 
 
+def document(doc: ReportDoc) -> ReportDocument:
+    """The core's form of the report, for the renderings every exporter shares."""
+    return ReportDocument(
+        id=doc.id,
+        title=doc.title,
+        summary=doc.summary,
+        status=doc.status,
+        content=doc.content(),
+        command_id=doc.command_id,
+        agent=doc.agent,
+        created_at=doc.created_at,
+    )
+
+
 def to_markdown(doc: ReportDoc) -> str:
-    out = [f"# {doc.title}", ""]
-    meta = [f"Status: {doc.status.replace('_', ' ').lower()}"]
-    if doc.agent:
-        meta.append(f"Agent: {doc.agent}")
-    if doc.created_at:
-        meta.append(f"Created: {doc.created_at.astimezone().strftime('%Y-%m-%d %H:%M')}")
-    out += [" · ".join(meta), ""]
-    if doc.summary.strip():
-        out += ["## Summary", "", doc.summary.strip(), ""]
-    for section in doc.sections:
-        out += [f"## {section.get('title', '')}", "", str(section.get("content", "")).strip(), ""]
-    if doc.findings:
-        out += ["## Findings", ""]
-        for f in doc.findings:
-            out.append(f"- **{str(f.get('severity', 'info')).upper()}** {f.get('description', '')}")
-            out += [f"  - Evidence: {e}" for e in _evidence(f)]
-        out.append("")
-    if doc.recommendations:
-        out += ["## Recommendations", ""]
-        for r in doc.recommendations:
-            line = f"- **{str(r.get('priority', 'medium')).title()}** {r.get('action', '')}"
-            if r.get("rationale"):
-                line += f" — {r['rationale']}"
-            out.append(line)
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    return reports.to_markdown(document(doc))
 
 
 def to_html(doc: ReportDoc) -> str:
@@ -152,15 +154,9 @@ def _paragraphs(text: str) -> str:
 
 
 def to_json(doc: ReportDoc) -> str:
-    data = {
-        "title": doc.title,
-        "summary": doc.summary,
-        "status": doc.status,
-        "agent": doc.agent,
-        "createdAt": doc.created_at.isoformat() if doc.created_at else None,
-        "content": doc.content(),
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(reports.to_dict(document(doc)), indent=2, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 FORMATS = {"Markdown": ".md", "HTML": ".html", "JSON": ".json", "PDF": ".pdf"}

@@ -68,7 +68,14 @@ def export(doc: ReportDoc, path: Path, fmt: str) -> None:
 
 def doc_of(row: ReportRow) -> ReportDoc:
     return ReportDoc.of(
-        row.title, row.summary, row.status.value, row.content, row.agent_name, row.created_at
+        row.title,
+        row.summary,
+        row.status.value,
+        row.content,
+        row.agent_name,
+        row.created_at,
+        id=str(row.id),
+        command_id=str(row.command_id),
     )
 
 

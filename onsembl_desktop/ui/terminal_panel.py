@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -56,7 +56,7 @@ class FindBar(QWidget):
         layout.addWidget(self.next)
         layout.addWidget(close)
         self.edit.textChanged.connect(lambda _t: self.search(keep=False))
-        self.edit.returnPressed.connect(lambda: self.step(1))
+        self.edit.installEventFilter(self)
         self.prev.clicked.connect(lambda: self.step(-1))
         self.next.clicked.connect(lambda: self.step(1))
         close.clicked.connect(self.close_bar)
@@ -107,14 +107,17 @@ class FindBar(QWidget):
             self.count.setText(f"{self.current + 1} of {len(self.matches)}")
         self.view.set_matches(self.matches, self.current)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if event.key() == Qt.Key.Key_Escape:
-            self.close_bar()
-        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F3):
-            self.step(-1 if shift else 1)
-        else:
-            super().keyPressEvent(event)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.edit and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if event.key() == Qt.Key.Key_Escape:
+                self.close_bar()
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F3):
+                self.step(-1 if shift else 1)
+                return True
+        return super().eventFilter(watched, event)
 
 
 class TerminalPanel(QWidget):

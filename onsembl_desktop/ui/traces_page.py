@@ -85,7 +85,7 @@ class TracesPage(Page):
                 Column(
                     "Status", lambda c: c.status.value.lower(), lambda c: status_color(c.status)
                 ),
-                Column("Calls", lambda c: str(c.entries), right=True),
+                Column("Entries", lambda c: str(c.entries), right=True),
                 Column("Tokens", lambda c: f"{c.tokens:,}" if c.tokens else "", right=True),
                 Column("Duration", lambda c: format_ms(c.duration_ms or None), right=True),
             ],
@@ -100,7 +100,7 @@ class TracesPage(Page):
             [
                 Column("Agent", lambda t: t.agent),
                 Column("Commands", lambda t: str(t.commands), right=True),
-                Column("Calls", lambda t: str(t.calls), right=True),
+                Column("Entries", lambda t: str(t.calls), right=True),
                 Column("Tokens", lambda t: f"{t.tokens:,}", right=True),
                 Column("Time", lambda t: format_ms(t.duration_ms), right=True),
             ],
@@ -197,6 +197,11 @@ class TracesPage(Page):
 
     def _trace_changed(self, ev: TraceChanged) -> None:
         self.changed()
+
+    def show_agent(self, agent_id: uuid.UUID) -> None:
+        fill_agent_combo(self.agent, self.core.agents.all())
+        self.agent.setCurrentIndex(max(0, self.agent.findData(agent_id)))
+        self.loaded = True
 
     def show_command(self, command_id: uuid.UUID) -> None:
         self.current = command_id

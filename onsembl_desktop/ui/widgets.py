@@ -24,9 +24,14 @@ from .theme import monospace_font
 
 
 def make_table(
-    model: QAbstractItemModel, name: str, widths: Sequence[int] = (), stretch: int | None = None
+    model: QAbstractItemModel,
+    name: str,
+    widths: Sequence[int] = (),
+    stretch: int | None = None,
+    view: QTableView | None = None,
 ) -> QTableView:
-    table = QTableView()
+    """A read-only list view over ``model`` (``view``: a QTableView subclass to set up)."""
+    table = view or QTableView()
     table.setModel(model)
     table.setAccessibleName(name)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

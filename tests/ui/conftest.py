@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,26 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+        _retire(loop)
+
+
+_closed_loops: list[asyncio.AbstractEventLoop] = []
+
+
+def _retire(loop: asyncio.AbstractEventLoop) -> None:
+    """Kill a closed qasync loop's Qt timers and keep it referenced.
+
+    qasync's close() only marks its timer object stopped: timers still registered fire later, into
+    whatever the next test's loop is doing, and once the old loop is garbage-collected they fire on
+    a deleted object (a segfault in QTimerInfoList::activateTimers).
+    """
+    timer = getattr(loop, "_timer", None)
+    callbacks = getattr(timer, "_SimpleTimer__callbacks", None)
+    if timer is not None and callbacks:
+        for timer_id in list(callbacks):
+            timer.killTimer(timer_id)
+        callbacks.clear()
+    _closed_loops.append(loop)
 
 
 async def until(predicate: Callable[[], Any], within: float = 15.0) -> Any:
@@ -59,6 +79,7 @@ class Ui:
     window: MainWindow
     data_dir: Path
     tmp: Path
+    qtbot: QtBot
     agents: list[AgentProcess] = field(default_factory=list)
 
     @property
@@ -106,6 +127,12 @@ class Ui:
     def settings(self) -> UiSettings:
         return self.window.settings
 
+    async def activate(self) -> None:
+        """Make the window the active one, so its keyboard shortcuts work (awaited, not
+        ``qWaitForWindowActive``: processing events inside a task re-enters qasync)."""
+        self.window.activateWindow()
+        await until(lambda: QApplication.activeWindow() is self.window, 3)
+
 
 def new_window(app: OnsemblApp, data_dir: Path, **kw: Any) -> MainWindow:
     assert app.core is not None
@@ -133,7 +160,7 @@ async def running_ui(
     window.resize(1280, 800)
     if show:
         window.show()
-    ui = Ui(app, window, data_dir, tmp)
+    ui = Ui(app, window, data_dir, tmp, qtbot)
     try:
         yield ui
     finally:
@@ -145,3 +172,20 @@ async def running_ui(
 
 def run(qloop: asyncio.AbstractEventLoop, coro: Any) -> None:
     qloop.run_until_complete(coro)
+
+
+UiRun = Callable[..., None]
+
+
+@pytest.fixture
+def ui_run(qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path) -> UiRun:
+    """``ui_run(body, **options)``: run ``await body(ui)`` against a fresh app and window."""
+
+    def go(body: Callable[[Ui], Awaitable[None]], **options: Any) -> None:
+        async def main() -> None:
+            async with running_ui(qtbot, tmp_path, **options) as ui:
+                await body(ui)
+
+        qloop.run_until_complete(main())
+
+    return go

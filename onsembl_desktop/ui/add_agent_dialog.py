@@ -1,0 +1,177 @@
+"""Agents → Add agent…: launch a local agent the app supervises, or connect one from elsewhere."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.records import LocalAgentSpec
+from ..protocol.enums import AgentType
+from .theme import monospace_font, status_color
+
+NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class AddAgentDialog(QDialog):
+    """``spec()`` is the local agent to launch when accepted (None on the "connect" tab)."""
+
+    def __init__(
+        self,
+        agent_command: str,
+        taken: set[str],
+        *,
+        can_launch: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add agent")
+        self.resize(600, 380)
+        self.taken = taken
+        self.tabs = QTabWidget()
+
+        local = QWidget()
+        form = QFormLayout(local)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. claude-1")
+        self.name.setAccessibleName("Agent name")
+        self.type = QComboBox()
+        self.type.setAccessibleName("Agent type")
+        for t in AgentType:
+            self.type.addItem(t.value.title(), t)
+        self.cwd = QLineEdit(str(Path.home()))
+        self.cwd.setAccessibleName("Working directory")
+        self.cli = QLineEdit()
+        self.cli.setPlaceholderText("found on PATH (claude, gemini, codex)")
+        self.cli.setAccessibleName("CLI path")
+        cwd_row = _with_browse(self.cwd, self._browse_cwd)
+        cli_row = _with_browse(self.cli, self._browse_cli)
+        self.args = QLineEdit()
+        self.args.setPlaceholderText("extra CLI arguments, e.g. --model sonnet")
+        self.args.setAccessibleName("Extra CLI arguments")
+        self.interactive = QCheckBox("Run the CLI's own interface (interactive terminal)")
+        form.addRow("&Name", self.name)
+        form.addRow("&Type", self.type)
+        form.addRow("&Working directory", cwd_row)
+        form.addRow("&CLI", cli_row)
+        form.addRow("&Arguments", self.args)
+        form.addRow("", self.interactive)
+        note = QLabel(
+            "The app starts this agent now and on every start, and restarts it if it crashes."
+        )
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.problem = QLabel("")
+        self.problem.setStyleSheet(f"color: {status_color('FAILED').name()};")
+        self.problem.setWordWrap(True)
+        form.addRow(self.problem)
+
+        remote = QWidget()
+        rl = QVBoxLayout(remote)
+        explain = QLabel(
+            "Run this on the machine where the agent should work (another host needs the app "
+            "to listen on a reachable address: Settings → Gateway). Change <code>--type</code> "
+            "and <code>--name</code> as needed."
+        )
+        explain.setWordWrap(True)
+        command = QLabel(agent_command)
+        command.setFont(monospace_font())
+        command.setWordWrap(True)
+        command.setAccessibleName("Agent command line")
+        copy = QPushButton("Copy the agent command line")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(agent_command))
+        rl.addWidget(explain)
+        rl.addWidget(command)
+        rl.addWidget(copy)
+        rl.addStretch(1)
+
+        if can_launch:
+            self.tabs.addTab(local, "Launch on this machine")
+        self.tabs.addTab(remote, "Connect from a terminal")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.buttons)
+        self.launching = can_launch
+        self._tab_changed()
+
+    def _tab_changed(self, *_args: object) -> None:
+        launch = self.launching and self.tabs.currentIndex() == 0
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Launch" if launch else "Close")
+
+    def _browse_cwd(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Working directory", self.cwd.text())
+        if folder:
+            self.cwd.setText(folder)
+
+    def _browse_cli(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "CLI program", self.cwd.text())
+        if path:
+            self.cli.setText(path)
+
+    def spec(self) -> LocalAgentSpec | None:
+        """The agent to launch, or None (connect tab); raises ValueError naming what is wrong."""
+        if not (self.launching and self.tabs.currentIndex() == 0):
+            return None
+        name = self.name.text().strip()
+        if not NAME.match(name):
+            raise ValueError("The name must be 1–64 letters, digits, '.', '_' or '-'.")
+        if name in self.taken:
+            raise ValueError(f"An agent named {name} already exists.")
+        cwd = self.cwd.text().strip()
+        if not Path(cwd).expanduser().is_dir():
+            raise ValueError(f"{cwd} is not a folder.")
+        try:
+            args = tuple(shlex.split(self.args.text()))
+        except ValueError as exc:
+            raise ValueError(f"Arguments: {exc}") from None
+        return LocalAgentSpec(
+            name=name,
+            type=AgentType(self.type.currentData()),
+            cwd=str(Path(cwd).expanduser()),
+            cli=self.cli.text().strip() or None,
+            cli_args=args,
+            interactive=self.interactive.isChecked(),
+        )
+
+    def accept(self) -> None:
+        try:
+            self.spec()
+        except ValueError as exc:
+            self.problem.setText(str(exc))
+            return
+        super().accept()
+
+
+def _with_browse(edit: QLineEdit, browse: Callable[[], None]) -> QHBoxLayout:
+    button = QPushButton("Browse…")
+    button.setAccessibleName(f"Choose the {edit.accessibleName().lower()}")
+    button.clicked.connect(browse)
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row

@@ -1,0 +1,136 @@
+"""The command bar: history, type, priority, custom limits, profiles, presets with variables."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from onsembl_desktop.core.records import Limits, PresetVariable
+from onsembl_desktop.protocol.enums import CommandStatus, CommandType
+from onsembl_desktop.ui.preset_dialog import PresetDialog
+from onsembl_desktop.ui.presets_manager import PresetsManager
+from onsembl_desktop.ui.profiles_manager import ProfilesManager
+from tests.ui.conftest import Ui, UiRun, until
+
+
+def _choose(combo: object, text: str) -> None:
+    index = combo.findText(text)  # type: ignore[attr-defined]
+    assert index >= 0, text
+    combo.setCurrentIndex(index)  # type: ignore[attr-defined]
+
+
+def test_history_type_priority_and_custom_limits(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        bar = w.command_bar
+        ui.start_agent("sh1")
+        (agent,) = await ui.online("sh1")
+        edit = bar.edit
+        edit.setFocus()
+        for text in ("echo one", "echo two"):
+            QTest.keyClicks(edit, text)
+            QTest.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            assert edit.toPlainText() == ""
+        # Up walks back through what was sent, Down comes forward to the draft.
+        QTest.keyClicks(edit, "draft")
+        QTest.keyClick(edit, Qt.Key.Key_Up)
+        assert edit.toPlainText() == "echo two"
+        QTest.keyClick(edit, Qt.Key.Key_Up)
+        assert edit.toPlainText() == "echo one"
+        QTest.keyClick(edit, Qt.Key.Key_Down)
+        QTest.keyClick(edit, Qt.Key.Key_Down)
+        assert edit.toPlainText() == "draft"
+        # Shift+Enter is a new line, not a send.
+        QTest.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+        assert edit.toPlainText() == "draft\n"
+        edit.clear()
+
+        # Type, priority and custom limits reach the command.
+        _choose(bar.kind, "Review")
+        bar.priority.setValue(80)
+        _choose(bar.limits, "Custom limits…")
+        assert bar.time_limit.isVisible() and bar.token_budget.isVisible()
+        bar.time_limit.setValue(30)
+        QTest.keyClicks(edit, "echo limited")
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+        info = next(c for c in w.core.commands.open_commands() if c.content == "echo limited")
+        assert info.type is CommandType.REVIEW
+        assert info.priority == 80
+        assert info.constraints.get("time_limit_ms") == 30_000
+        await until(lambda: w.core.agents.get(agent.id).current_command_id is None)  # type: ignore[union-attr]
+
+    ui_run(body)
+
+
+def test_profiles_and_presets_managers_then_send_a_preset(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        bar = w.command_bar
+        ui.start_agent("sh1")
+        await ui.online("sh1")
+
+        # A default profile made in the manager becomes the bar's "default limits".
+        w.open_profiles()
+        profiles = w.dialog
+        assert isinstance(profiles, ProfilesManager)
+        QTest.keyClicks(profiles.name, "quick")
+        profiles.time.setValue(120)
+        profiles.tokens.setValue(5000)
+        profiles.default.setChecked(True)
+        QTest.mouseClick(profiles.save_button, Qt.MouseButton.LeftButton)
+        await until(lambda: w.core.profiles.get("quick") is not None)
+        assert w.core.profiles.get("quick").limits == Limits(  # type: ignore[union-attr]
+            time_limit_ms=120_000, token_budget=5000
+        )
+        await until(lambda: bar.limits.itemText(0) == "Limits: quick (default)")
+        assert profiles.model.rows[0].name == "quick"
+        profiles.reject()
+
+        # A preset with a variable, made in the presets manager.
+        w.open_presets()
+        presets = w.dialog
+        assert isinstance(presets, PresetsManager)
+        QTest.keyClicks(presets.name, "greet")
+        QTest.keyClicks(presets.content, "echo hello-{{who}}-{{mood}}")
+        assert presets.variables.rowCount() == 2  # one row per placeholder
+        presets.variables.item(1, 1).setText("calm")  # mood's default
+        QTest.mouseClick(presets.save_button, Qt.MouseButton.LeftButton)
+        await until(lambda: w.core.presets.get("greet") is not None)
+        preset = w.core.presets.get("greet")
+        assert preset is not None
+        assert preset.variables == (PresetVariable("who"), PresetVariable("mood", "", "calm"))
+        # Export, delete, import: it comes back.
+        out = ui.tmp / "presets.json"
+        presets.export_file(out)
+        assert '"greet"' in out.read_text()
+        QTest.mouseClick(presets.delete_button, Qt.MouseButton.LeftButton)
+        await until(lambda: w.core.presets.get("greet") is None)
+        presets.import_file(out)
+        await until(lambda: w.core.presets.get("greet") is not None)
+        assert "1 new" in presets.status.text()
+        presets.reject()
+
+        # Using the preset asks for its variables and sends the filled-in command.
+        await until(lambda: bar.preset.isEnabled())
+        w.use_preset(w.core.presets.get("greet"))  # what the Preset menu's entry does
+        dialog = w.dialog
+        assert isinstance(dialog, PresetDialog)
+        send = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        assert not send.isEnabled()  # "who" has no default yet
+        QTest.keyClicks(dialog.fields["who"], "world")
+        assert dialog.preview.toPlainText() == "echo hello-world-calm"
+        QTest.mouseClick(send, Qt.MouseButton.LeftButton)
+        command = await until(
+            lambda: next(
+                (c for c in w.core.commands.open_commands() if c.content.startswith("echo hello")),
+                None,
+            )
+        )
+        assert command.content == "echo hello-world-calm"
+        assert command.constraints.get("profile") == "quick"
+        assert command.constraints.get("time_limit_ms") == 120_000
+        await until(lambda: w.core.commands.get(command.id).status is CommandStatus.COMPLETED)  # type: ignore[union-attr]
+        await until(lambda: w.core.presets.get("greet").usage_count == 1)  # type: ignore[union-attr]
+
+    ui_run(body)

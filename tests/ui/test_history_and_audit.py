@@ -1,0 +1,133 @@
+"""History (full-text search, filters, one command opened) and the audit log (filters, CSV)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from onsembl_desktop.protocol.enums import CommandStatus
+from onsembl_desktop.store.archive import ARCHIVE_DIR
+from onsembl_desktop.store.retention import run_cleanup
+from onsembl_desktop.store.types import utcnow
+from onsembl_desktop.ui.archives_dialog import ArchivesDialog
+from onsembl_desktop.ui.audit_page import AuditPage
+from onsembl_desktop.ui.history_page import HistoryPage
+from tests.ui.conftest import Ui, UiRun, until
+
+
+def test_history_search_filters_and_detail(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("sh1")
+        await ui.online("sh1")
+        ids = []
+        for text in ("echo zebra-crossing", "echo nothing-special", "false"):
+            info = w.send(w.command_bar.request(text))  # type: ignore[arg-type]
+            assert info is not None
+            ids.append(info.id)
+        for command_id in ids:
+            await until(lambda c=command_id: w.core.commands.get(c).status.is_final)  # type: ignore[union-attr]
+
+        page = w.page("History")
+        assert isinstance(page, HistoryPage)
+        w.show_page(page)
+        await until(lambda: len(page.model.rows) == 3)
+        assert page.count.text() == "3 commands"
+
+        # Full text: a word that is only in one command's output (and text).
+        QTest.keyClicks(page.search, "zebra")
+        QTest.keyClick(page.search, Qt.Key.Key_Return)
+        await until(lambda: [r.content for r in page.model.rows] == ["echo zebra-crossing"])
+        assert page.model.rows[0].lines  # the matching output line
+        page.search.clear()
+        QTest.keyClick(page.search, Qt.Key.Key_Return)
+        await until(lambda: len(page.model.rows) == 3)
+
+        # Filter by status: the failed one.
+        page.status.setCurrentIndex(page.status.findData(CommandStatus.FAILED))
+        await until(lambda: [r.content for r in page.model.rows] == ["false"])
+        page.status.setCurrentIndex(0)
+        await until(lambda: len(page.model.rows) == 3)
+        # By date: nothing is older than the last hour.
+        page.period.period.setCurrentText("Between…")
+        page.period.date_to.setDate(page.period.date_to.date().addDays(-3))
+        await until(lambda: not page.model.rows)
+        page.period.period.setCurrentText("Today")
+        await until(lambda: len(page.model.rows) == 3)
+
+        # Open one: its stored output, its (empty) traces and report.
+        row = next(i for i, r in enumerate(page.model.rows) if r.content == "echo zebra-crossing")
+        page.table.selectRow(row)
+        detail = page.detail
+        await until(lambda: detail.detail is not None and detail.detail.command.id == ids[0])
+        assert "echo zebra-crossing" in detail.heading.text()
+        assert "completed" in detail.heading.text()
+        await until(lambda: "zebra-crossing" in "\n".join(detail.view.terminal.display()))
+        assert detail.tabs.tabText(1) == "Traces (0)"
+        assert detail.tabs.tabText(2) == "Report (none)"
+
+    ui_run(body)
+
+
+def test_audit_filters_export_and_archive_restore(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("sh1")
+        (agent,) = await ui.online("sh1")
+        info = w.send(w.command_bar.request("echo audited"))  # type: ignore[arg-type]
+        assert info is not None
+        await until(lambda: w.core.commands.get(info.id).status.is_final)  # type: ignore[union-attr]
+
+        page = w.page("Audit")
+        assert isinstance(page, AuditPage)
+        w.show_page(page)
+        await until(lambda: len(page.model.rows) >= 3)
+        kinds = {r.event_type for r in page.model.rows}
+        assert {"AGENT_CONNECT", "COMMAND_SENT", "COMMAND_COMPLETED"} <= kinds
+
+        page.event_type.setCurrentIndex(page.event_type.findData("COMMAND_SENT"))
+        await until(lambda: {r.event_type for r in page.model.rows} == {"COMMAND_SENT"})
+        page.event_type.setCurrentIndex(0)
+        page.agent.setCurrentIndex(page.agent.findData(agent.id))
+        await until(
+            lambda: page.model.rows and all(r.agent_id == agent.id for r in page.model.rows)
+        )
+        page.agent.setCurrentIndex(0)
+        QTest.keyClicks(page.command, str(info.id))
+        QTest.keyClick(page.command, Qt.Key.Key_Return)
+        await until(
+            lambda: page.model.rows and all(r.command_id == info.id for r in page.model.rows)
+        )
+        page.table.selectRow(0)
+        assert str(info.id) in page.detail.toPlainText()
+
+        out = ui.tmp / "audit.csv"
+        written = await page.export_to(out)
+        with out.open() as f:
+            rows = list(csv.DictReader(f))
+        assert written == len(rows) >= 2
+        assert all(r["command_id"] == str(info.id) for r in rows)
+
+        # Archived output: archive and delete the outputs as the retention job would in
+        # 100 days, then restore them from the Archived output dialog.
+        engine = w.core.store.engine
+        archive_dir = ui.data_dir / ARCHIVE_DIR
+        await w.core.store.flush()
+        later = utcnow() + timedelta(days=100)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, run_cleanup, engine, archive_dir, later)
+        w.open_archives()
+        dialog = w.dialog
+        assert isinstance(dialog, ArchivesDialog)
+        assert dialog.list.count() >= 1
+        dialog.list.selectAll()
+        results = await dialog.restore_selected()
+        assert results is not None and sum(r.restored for r in results) >= 1
+        assert "Restored" in dialog.status.text()
+        dialog.reject()
+
+    ui_run(body)

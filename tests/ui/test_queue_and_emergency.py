@@ -1,0 +1,144 @@
+"""The queue page (reorder by drag and keys, priority, cancel, pause) and the emergency stop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from onsembl_desktop.protocol.enums import CommandStatus
+from onsembl_desktop.ui.emergency import EmergencySummaryDialog
+from onsembl_desktop.ui.queue_page import QueuePage
+from tests.ui.conftest import Ui, UiRun, until
+
+
+def test_queue_reorder_priority_cancel_and_pause(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("sh1")
+        (agent,) = await ui.online("sh1")
+        bar = w.command_bar
+        for text in ("sleep 30", "echo first", "echo second", "echo third"):
+            bar.edit.setPlainText(text)
+            QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+        assert "Queued for sh1 (busy, #3)" in bar.feedback.text()
+
+        page = w.page("Queue")
+        assert isinstance(page, QueuePage)
+        w.show_page(page)
+
+        def contents() -> list[str]:
+            return [r.entry.command.content for r in page.model.rows]
+
+        await until(lambda: contents() == ["sleep 30", "echo first", "echo second", "echo third"])
+        assert page.model.data(page.model.index(0, 0)) == "▶"
+        assert page.summary.text().startswith("1 running · 3 waiting")
+
+        # Drag "echo third" onto "echo first": it moves to position 1 (through the model's
+        # drag-and-drop API, as the view calls it).
+        mime = page.model.mimeData([page.model.index(3, 0)])
+        page.model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, page.model.index(1, 0))
+        await until(lambda: contents()[1:] == ["echo third", "echo first", "echo second"])
+
+        # Alt+Down moves the selected entry one place later.
+        page.table.setFocus()
+        page.table.selectRow(1)
+        QTest.keyClick(page.table, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: contents()[1:] == ["echo first", "echo third", "echo second"])
+
+        # Priority edited in place re-sorts: "echo second" at 90 runs next.
+        page.model.setData(page.model.index(3, 4), 90)
+        await until(lambda: contents()[1] == "echo second")
+        assert page.model.data(page.model.index(1, 4)) == "90"
+
+        # Delete cancels the selected entry on that agent.
+        page.table.selectRow(3)
+        QTest.keyClick(page.table, Qt.Key.Key_Delete)
+        await until(lambda: len(contents()) == 3)
+        assert "echo third" not in contents()
+
+        # Pause the agent's queue: the running command is held, nothing new starts.
+        page.show_agent(agent.id)
+        QTest.mouseClick(page.pause_button, Qt.MouseButton.LeftButton)
+        await until(lambda: page.pause_button.text() == "Resume queue")
+        assert w.core.agents.get(agent.id).paused  # type: ignore[union-attr]
+        assert "(paused)" in page.model.data(page.model.index(1, 1))
+        QTest.mouseClick(page.pause_button, Qt.MouseButton.LeftButton)
+        await until(lambda: page.pause_button.text() == "Pause queue")
+
+        # Cancel the running one: the agent stops it and runs the rest.
+        rest = [r.entry.command.id for r in page.model.rows[1:]]
+        running = page.model.rows[0].entry.command.id
+        page.table.selectRow(0)
+        QTest.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+        for command_id in (running, *rest):
+            await until(
+                lambda c=command_id: w.core.commands.get(c).status.is_final  # type: ignore[union-attr]
+            )
+        assert w.core.commands.get(running).status is CommandStatus.CANCELLED  # type: ignore[union-attr]
+        assert all(
+            w.core.commands.get(c).status is CommandStatus.COMPLETED  # type: ignore[union-attr]
+            for c in rest
+        )
+        await until(lambda: not page.model.rows)
+        assert page.empty.isVisible()
+
+    ui_run(body)
+
+
+def test_emergency_stop_says_what_it_stopped_and_resumes(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("alpha")
+        ui.start_agent("beta")
+        alpha, beta = await ui.online("alpha", "beta")
+        w.command_bar.set_targets([alpha.id, beta.id])
+        w.command_bar.edit.setPlainText("sleep 30")
+        QTest.keyClick(w.command_bar.edit, Qt.Key.Key_Return)
+        w.command_bar.set_targets([alpha.id])
+        w.command_bar.edit.setPlainText("echo later")
+        QTest.keyClick(w.command_bar.edit, Qt.Key.Key_Return)
+        await until(
+            lambda: all(
+                w.core.agents.get(a.id).current_command_id is not None  # type: ignore[union-attr]
+                for a in (alpha, beta)
+            )
+        )
+        button = w.emergency_button
+        assert button.isVisible() and "Emergency stop" in button.text()
+        assert w.emergency_action.shortcut().toString() == "Ctrl+Shift+X"
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+        dialog = w.emergency.dialog
+        assert isinstance(dialog, EmergencySummaryDialog)
+        stopped = [dialog.stopped.item(i).text() for i in range(dialog.stopped.count())]
+        assert sorted(stopped) == ["alpha: sleep 30", "beta: sleep 30"]
+        assert w.emergency.banner.isVisible()
+        assert "Emergency stop in force" in w.emergency.banner.text.text()
+        await until(
+            lambda: all(
+                w.core.agents.get(a.id).current_command_id is None  # type: ignore[union-attr]
+                for a in (alpha, beta)
+            ),
+            within=5,
+        )
+        # A new command now waits, and says why.
+        w.command_bar.set_targets([beta.id])
+        w.command_bar.edit.setPlainText("echo after")
+        QTest.keyClick(w.command_bar.edit, Qt.Key.Key_Return)
+        assert "emergency stop: queues paused" in w.command_bar.feedback.text()
+
+        waiting = {c.content: c.id for c in w.core.commands.open_commands()}
+        assert {"echo later", "echo after"} <= set(waiting)
+
+        QTest.mouseClick(dialog.resume_button, Qt.MouseButton.LeftButton)
+        await until(lambda: not w.emergency.banner.isVisible())
+        for content in ("echo later", "echo after"):
+            command_id = waiting[content]
+            await until(
+                lambda c=command_id: (
+                    w.core.commands.get(c).status  # type: ignore[union-attr]
+                    is CommandStatus.COMPLETED
+                )
+            )
+
+    ui_run(body)

@@ -1,0 +1,151 @@
+"""Traces (tree, details, timeline, totals) and reports (list, editor that saves, export)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from sqlalchemy import select
+
+from onsembl_desktop.protocol.enums import CommandStatus, CommandType
+from onsembl_desktop.store.models import InvestigationReport
+from onsembl_desktop.ui.reports_page import ReportsPage
+from onsembl_desktop.ui.trace_widgets import NODE_ROLE
+from onsembl_desktop.ui.traces_page import TracesPage
+from tests.ui.conftest import Ui, UiRun, until
+
+SAMPLE = Path(
+    "/work/shared/agent-streams/claude/agentclisdk-1760716800040-2-analysis-extracted.jsonl"
+)
+if not SAMPLE.exists():  # the same recording ships with the demo
+    SAMPLE = (
+        Path(__file__).resolve().parents[2]
+        / "onsembl_desktop/demo/streams/claude-count-typescript-lines.jsonl"
+    )
+
+
+def test_traces_tree_details_timeline_and_totals(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("cl1", "claude", ONSEMBL_STANDIN_SAMPLE=str(SAMPLE))
+        (agent,) = await ui.online("cl1")
+        info = w.send(w.command_bar.request("count the TypeScript lines"))  # type: ignore[arg-type]
+        assert info is not None
+        await until(lambda: w.core.commands.get(info.id).status is CommandStatus.COMPLETED)  # type: ignore[union-attr]
+
+        page = w.page("Traces")
+        assert isinstance(page, TracesPage)
+        w.show_page(page)
+        await until(lambda: page.commands.rows)
+        row = page.commands.rows[0]
+        assert row.id == info.id and row.agents == "cl1"
+        assert row.tokens == 78_392  # the sample's own total, rolled up to the root
+        page.commands_table.selectRow(0)
+        await until(lambda: page.tree_model.rowCount() == 1)
+        assert "3 tool calls" in page.summary.text()
+        assert "78,392 tokens" in page.summary.text()
+        # Find the Bash tool call in the tree and look at it.
+        items = [page._items[n.id] for n in page.nodes if n.type == "TOOL_CALL"]
+        assert [i.text() for i in items] == ["Glob", "Bash", "Bash"]
+        page.tree.setCurrentIndex(items[1].index())
+        text = page.detail.toPlainText()
+        assert "tool call (TOOL_CALL)" in text
+        assert "wc -l" in text or "find" in text  # the command the tool ran
+        assert page.timeline.selected == items[1].data(NODE_ROLE).id
+        # Clicking a bar in the timeline selects its node in the tree.
+        QTest.mouseClick(
+            page.timeline,
+            Qt.MouseButton.LeftButton,
+            pos=page.timeline.rect().topLeft() + _row(page, 0),
+        )
+        assert page.tree.currentIndex().data(NODE_ROLE).parent_id is None
+        # Totals per agent over the listed commands.
+        assert page.totals.rows[0].agent == "cl1"
+        assert page.totals.rows[0].tokens == 78_392
+        # Filtering by agent keeps it; the agent filter lists agents.
+        assert page.agent.findData(agent.id) > 0
+
+    ui_run(body)
+
+
+def _row(page: TracesPage, row: int) -> object:
+    from PySide6.QtCore import QPoint
+
+    return QPoint(20, 20 + row * page.timeline.ROW + 4)
+
+
+def test_report_edit_saves_as_you_type_and_exports(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("cl1", "claude")
+        await ui.online("cl1")
+        req = w.command_bar.request("look into the build", type=CommandType.INVESTIGATE)
+        info = w.send(req)  # type: ignore[arg-type]
+        assert info is not None
+        await until(lambda: w.core.commands.get(info.id).status.is_final)  # type: ignore[union-attr]
+
+        page = w.page("Reports")
+        assert isinstance(page, ReportsPage)
+        w.show_page(page)
+        await until(lambda: page.model.rows)
+        report = page.model.rows[0]
+        assert report.command_id == info.id
+        page.table.selectRow(0)
+        editor = page.editor
+        await until(lambda: editor.doc is not None)
+
+        # Type a new title and a finding: the editor saves once the user pauses.
+        editor.title.setFocus()
+        editor.title.selectAll()
+        QTest.keyClicks(editor.title, "Build investigation")
+        assert editor.state.text() == "Editing…"
+        editor.tabs.setCurrentIndex(2)
+        editor._add_row(editor.findings)
+        editor.findings.item(0, 1).setText("The cache is cold on CI")
+
+        def stored() -> tuple[str, dict] | None:  # type: ignore[type-arg]
+            with w.core.store.engine.connect() as conn:
+                row = conn.execute(
+                    select(InvestigationReport.title, InvestigationReport.content).where(
+                        InvestigationReport.id == report.id
+                    )
+                ).first()
+            return (row.title, row.content) if row else None
+
+        await until(
+            lambda: (s := stored()) is not None and s[0] == "Build investigation", within=10
+        )
+        _title, content = stored()  # type: ignore[misc]
+        assert content["findings"][0]["description"] == "The cache is cold on CI"
+        assert editor.state.text() == "Saved"
+        assert page.model.rows[0].title == "Build investigation"
+
+        # Export in every format.
+        for fmt, suffix in (
+            ("Markdown", ".md"),
+            ("HTML", ".html"),
+            ("JSON", ".json"),
+            ("PDF", ".pdf"),
+        ):
+            path = ui.tmp / f"report{suffix}"
+            page.export_to(editor.doc, path, fmt)  # type: ignore[arg-type]
+            assert path.stat().st_size > 100, fmt
+        assert (ui.tmp / "report.md").read_text().startswith("# Build investigation")
+        assert "The cache is cold on CI" in (ui.tmp / "report.html").read_text()
+        assert json.loads((ui.tmp / "report.json").read_text())["title"] == "Build investigation"
+        assert (ui.tmp / "report.pdf").read_bytes().startswith(b"%PDF")
+        # Export of every listed report (with progress) into a folder.
+        folder = ui.tmp / "all"
+        folder.mkdir()
+        assert await page.export_all_to(folder, "Markdown") == 1
+        assert [p.name for p in folder.iterdir()] == ["Build-investigation.md"]
+
+        # Search narrows the list.
+        QTest.keyClicks(page.search, "nothing-like-this")
+        await until(lambda: not page.model.rows)
+        page.search.clear()
+        await until(lambda: len(page.model.rows) == 1)
+
+    ui_run(body)

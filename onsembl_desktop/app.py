@@ -138,8 +138,15 @@ class OnsemblApp:
         return f"onsembl-agent --server {self.url}{pin} --token={token} --type shell --name {name}"
 
     async def start(self) -> None:
-        data_dir = ensure_data_dir(self.config.data_dir)
-        self._lock.acquire()
+        try:
+            data_dir = ensure_data_dir(self.config.data_dir)
+            self._lock.acquire()
+        except OSError as exc:  # a read-only or foreign data folder: say so, not a traceback
+            raise KnownError(
+                f"cannot use the data folder {self.config.data_dir}: {exc.strerror or exc}. "
+                "It must be writable (check its permissions, or whether its disk is mounted "
+                "read-only), or start with another --data-dir."
+            ) from None
         loop = asyncio.get_running_loop()
         try:
             default_token, ctl_token = agent_token(data_dir), control_token(data_dir)
@@ -237,7 +244,17 @@ class OnsemblApp:
             await self._probe.close()
             self._probe = None
         if self.core is not None:
-            await self.core.stop()
+            try:
+                # Waits for the last writes; bounded when the disk is failing, since they would
+                # never come (what was not stored was not acknowledged: agents still hold it).
+                await asyncio.wait_for(
+                    self.core.stop(),
+                    None if self.store is None or self.store.error is None else 5.0,
+                )
+            except TimeoutError:
+                log.error(
+                    "stopping without the last writes: %s", self.store.error if self.store else ""
+                )
             self.core = None
         if self.store is not None:
             store, self.store = self.store, None

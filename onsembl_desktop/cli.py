@@ -116,7 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         return dbcli.run(args)
     if args.demo:
         data_dir = data_dir / "demo"  # the demo's agents and history stay out of the user's
-    setup_logging(ensure_data_dir(data_dir), args.log_level, to_stderr=args.headless)
+    try:
+        setup_logging(ensure_data_dir(data_dir), args.log_level, to_stderr=args.headless)
+    except OSError as exc:  # e.g. a read-only disk: a clear line, not a traceback
+        print(
+            f"onsembl: cannot use the data folder {data_dir}: {exc.strerror or exc}. It must be "
+            "writable (check its permissions, or whether its disk is mounted read-only), or "
+            "start with another --data-dir.",
+            file=sys.stderr,
+        )
+        return 1
     from .app import AppConfig
 
     config = AppConfig(

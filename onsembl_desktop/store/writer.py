@@ -13,13 +13,16 @@ reports the problem; nothing is dropped and nothing is acknowledged until it is 
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
@@ -182,7 +185,7 @@ class StoreWriter:
                 # The environment refused the whole batch (disk full, locked, read-only, I/O):
                 # keep it, say so, retry. Nothing in it has been acknowledged.
                 self.stats.failures += 1
-                message = _describe(exc)
+                message = _describe(exc, self._engine.url.database)
                 if self.stats.error != message:
                     log.error("cannot write the database: %s", message)
                 self.stats.error = message
@@ -311,15 +314,33 @@ def _advance_cursor(
 _ENVIRONMENTAL = ("full", "locked", "busy", "readonly", "read-only", "disk i/o", "unable to open")
 
 
+def _read_only_fs(path: str) -> bool:
+    """Whether the database's folder refuses writes with EROFS (asked only after a failure; a
+    file system the kernel turned read-only after an error may still say "rw" in statvfs)."""
+    probe = Path(path).parent / ".onsembl-write-probe"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        return exc.errno == errno.EROFS
+    return False
+
+
 def is_environmental(exc: OperationalError) -> bool:
     """Whether the error comes from the machine (worth retrying) rather than from the SQL."""
     text = str(exc.orig if exc.orig is not None else exc).lower()
     return any(marker in text for marker in _ENVIRONMENTAL)
 
 
-def _describe(exc: OperationalError) -> str:
+def _describe(exc: OperationalError, path: str | None = None) -> str:
     text = str(exc.orig) if exc.orig is not None else str(exc)
     lowered = text.lower()
+    if path and _read_only_fs(path):
+        # SQLite says only "disk I/O error" when the kernel turned the disk read-only under it.
+        return (
+            f"The disk holding the database has become read-only ({text}); it may be failing. "
+            "Check it and restart Onsembl; nothing acknowledged is lost."
+        )
     if "full" in lowered:
         return f"The disk holding the database is full ({text}). Free some space; nothing is lost."
     if "locked" in lowered or "busy" in lowered:

@@ -131,9 +131,9 @@ def insert_restored(
     if missing:
         raise ArchiveError(f"{path} has columns this database lacks: {', '.join(missing)}")
     col = {name: i for i, name in enumerate(columns)}
-    present = _existing(conn, "terminal_outputs", "id", [r[col["id"]] for r in rows])
-    commands = _existing(conn, "commands", "id", [r[col["command_id"]] for r in rows])
-    agents = _existing(conn, "agents", "id", [r[col["agent_id"]] for r in rows])
+    present = existing_ids(conn, "terminal_outputs", "id", [r[col["id"]] for r in rows])
+    commands = existing_ids(conn, "commands", "id", [r[col["command_id"]] for r in rows])
+    agents = existing_ids(conn, "agents", "id", [r[col["agent_id"]] for r in rows])
     fresh = [r for r in rows if r[col["id"]] not in present]
     keep = [r for r in fresh if r[col["command_id"]] in commands and r[col["agent_id"]] in agents]
     if keep:
@@ -156,7 +156,8 @@ def archive_files(archive_dir: Path) -> list[Path]:
     return sorted(archive_dir.glob("*.jsonl.gz")) if archive_dir.is_dir() else []
 
 
-def _existing(conn: Connection, table: str, column: str, values: list[Any]) -> set[Any]:
+def existing_ids(conn: Connection, table: str, column: str, values: list[Any]) -> set[Any]:
+    """Which of ``values`` the table's ``column`` holds (in chunks within SQLite's limits)."""
     found: set[Any] = set()
     unique = sorted(set(values))
     for i in range(0, len(unique), 500):

@@ -102,22 +102,41 @@ def open_database(path: Path) -> Engine:
             _backup(path, backup)
     engine = make_engine(path)
     try:
-        with engine.begin() as conn:
-            version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
-            if version == 0:
-                _check_empty(conn, path)
-                Base.metadata.create_all(conn)
-                migrations.create_extras(conn)
-            else:
-                migrations.upgrade(conn, version)
-            conn.exec_driver_sql(f"PRAGMA user_version={migrations.SCHEMA_VERSION}")
-            ensure_local_user(conn)
+        with engine.connect() as conn:
+            # Off for the steps (a no-op inside a transaction, hence on the driver connection
+            # before SQLAlchemy begins one): a step may rebuild a table others refer to.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    _create_or_migrate(conn, path)
+            finally:
+                driver.execute("PRAGMA foreign_keys=ON")
     except Exception:
         engine.dispose()
         raise
     if path.exists():
         path.chmod(0o600)
     return engine
+
+
+def _create_or_migrate(conn: Connection, path: Path) -> None:
+    version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+    if version == 0:
+        _check_empty(conn, path)
+        Base.metadata.create_all(conn)
+        migrations.create_extras(conn)
+    else:
+        migrations.upgrade(conn, version)
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise DatabaseOpenError(
+                f"migrating {path} would break {len(broken)} references between rows "
+                f"(first: {tuple(broken[0])}); nothing was changed"
+            )
+    conn.exec_driver_sql(f"PRAGMA user_version={migrations.SCHEMA_VERSION}")
+    ensure_local_user(conn)
 
 
 def _check_empty(conn: Connection, path: Path) -> None:

@@ -56,7 +56,7 @@ _TEXT = {
         "a trace entry's parent must be an entry of the same command"
     ),
     "ck_trace_entries_not_own_parent": "a trace entry cannot be its own parent",
-    "uq_agents_name": "an agent with that name already exists",
+    "uq_agents_device_id_name": "an agent with that name already exists",
     "uq_users_email": "a user with that email already exists",
 }
 

@@ -12,6 +12,11 @@ Version history:
      search (``store.search``); retention bookkeeping; the preset agent-types rule as a trigger.
   3. terminal_outputs.raw (the CLI's own lines); nullable JSON columns hold SQL NULL for None
      (they held the JSON text 'null').
+  4. sync (``store.outbox``): the device id, the outbox and its triggers; agents.device_id, with
+     agent names unique per device.
+
+Steps run with foreign keys off (``db.open_database``), so a rebuild may replace a table other
+tables refer to; the result is checked with ``PRAGMA foreign_key_check`` before it commits.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..protocol.enums import AgentType
-from .models import AuditLog, TerminalOutput, table_of
+from .models import Agent, AuditLog, TerminalOutput, table_of
+from .outbox import create_v4_extras
 from .search import index_outputs
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _AGENT_TYPES = ", ".join(f"'{t.value}'" for t in AgentType)
 # A JSON array of agent-type strings, or NULL (PostgreSQL checks the TEXT[] with a CHECK).
@@ -106,6 +112,7 @@ def _extras_v2(conn: Connection) -> None:
 def create_extras(conn: Connection) -> None:
     """Objects beyond the models, created with a new database."""
     _extras_v2(conn)
+    create_v4_extras(conn)
 
 
 # --- steps ---------------------------------------------------------------------------------------
@@ -138,11 +145,26 @@ def _step_2_to_3(conn: Connection) -> None:
             conn.exec_driver_sql(f"UPDATE {table} SET {column} = NULL WHERE {column} = 'null'")
 
 
+def _step_3_to_4(conn: Connection) -> None:
+    # Agent names become unique per device: a new constraint, so a rebuild (children keep
+    # referring to "agents" by name: legacy renaming leaves their foreign keys alone).
+    conn.exec_driver_sql("PRAGMA legacy_alter_table = ON")
+    try:
+        _rebuild(conn, table_of(Agent), keep_rowid=True)
+    finally:
+        conn.exec_driver_sql("PRAGMA legacy_alter_table = OFF")
+    create_v4_extras(conn)
+    conn.exec_driver_sql(
+        "UPDATE agents SET device_id = (SELECT value FROM sync_state WHERE key = 'device_id')"
+    )
+
+
 def _rebuild(conn: Connection, table: Any, *, keep_rowid: bool = False) -> None:
     """Recreate ``table`` from the models, keeping its rows (SQLite cannot alter constraints).
 
-    Columns the old table lacks start out NULL (or their default). Only for tables no foreign
-    key refers to: dropping a parent would cascade to its children.
+    Columns the old table lacks start out NULL (or their default). A table other tables refer
+    to needs ``legacy_alter_table`` on (and foreign keys off, as steps run), or the rename would
+    move their references to the old table.
     """
     old = f"_old_{table.name}"
     conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
@@ -177,6 +199,7 @@ _STEPS: dict[int, Callable[[Connection], None]] = {
     # version N -> function taking a version-N database to N+1
     1: _step_1_to_2,
     2: _step_2_to_3,
+    3: _step_3_to_4,
 }
 
 

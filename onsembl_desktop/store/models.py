@@ -125,8 +125,9 @@ class Agent(Base):
     __tablename__ = "agents"
 
     id: Mapped[uuid.UUID] = _id()
-    # (addition) unique: agents reconnect by name, so a name identifies one agent.
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # (addition) unique per device (below): agents reconnect by name to their app, so a name
+    # identifies one agent of one app; two synced apps may each have their own "claude".
+    name: Mapped[str] = mapped_column(String(64))
     type: Mapped[AgentType] = mapped_column(enum_column(AgentType, "agent_type"))
     status: Mapped[AgentStatus] = mapped_column(
         enum_column(AgentStatus, "agent_status"), default=AgentStatus.OFFLINE
@@ -143,8 +144,12 @@ class Agent(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+    # (addition, schema 4) the app (data dir) the agent connects to: ``sync_state.device_id``,
+    # filled in locally by a trigger when an insert leaves it out. Last, as on PostgreSQL.
+    device_id: Mapped[uuid.UUID | None] = mapped_column()
 
     __table_args__ = (
+        UniqueConstraint("device_id", "name"),
         Index(None, "type", "status"),
         _gin("agents", "health_metrics"),
         _gin("agents", "config"),

@@ -5,6 +5,7 @@ naive-UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` text, 0/1), so they are identical to wh
 ``insert`` writes (a test checks this), by driver-level INSERTs of up to 1,000 rows each, at a
 fraction of the cost. Then each stream's complete lines are added to the search index
 (``store.search``) in the same transaction; a failure there is logged and never costs the output.
+While sync records changes, the rows' rowid range goes into its outbox, also in the transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from uuid import UUID
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
+from .archive import existing_ids
 from .models import TerminalOutput
+from .outbox import record_output_range
 from .search import blocks, split_complete, strip_ansi, strip_partial
 from .types import sqlite_datetime, utcnow, uuid7
 
@@ -73,7 +76,13 @@ class OutputSink:
             return
         now = utcnow()
         stamp = sqlite_datetime(now)
+        recording = conn.exec_driver_sql("SELECT recording FROM sync_flags WHERE id = 1").scalar()
+        if recording:  # sync's outbox: one range of rowids per insert, not an entry per row
+            before = conn.exec_driver_sql("SELECT max(rowid) FROM terminal_outputs").scalar()
         stored = _insert_sqlite(conn, [_as_tuple(r, stamp) for r in rows])
+        if recording and stored:
+            last = conn.exec_driver_sql("SELECT max(rowid) FROM terminal_outputs").scalar_one()
+            record_output_range(conn, (before or 0) + 1, last)
         try:
             with conn.begin_nested():
                 self._index(conn, stored, stamp)
@@ -247,3 +256,22 @@ def _as_tuple(values: dict[str, Any], now: str) -> tuple[Any, ...]:
 
 def _uuid_hex(value: Any) -> str:
     return value.hex if isinstance(value, UUID) else UUID(str(value)).hex
+
+
+def insert_pulled(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Rows another app stored (in OUTPUT_COLUMNS order, as SQLite keeps them, each stream in
+    sequence order): those not here yet, whose command and agent are, are inserted and indexed
+    for search as the writer indexes its own. Not recorded for sync (they came from it).
+    Returns how many were inserted."""
+    present = existing_ids(conn, "terminal_outputs", "id", [r[0] for r in rows])
+    commands = existing_ids(conn, "commands", "id", [r[1] for r in rows])
+    agents = existing_ids(conn, "agents", "id", [r[2] for r in rows])
+    fresh = [r for r in rows if r[0] not in present and r[1] in commands and r[2] in agents]
+    if len(fresh) < len(rows) - sum(r[0] in present for r in rows):
+        log.warning("skipped pulled output rows whose command or agent is not here")
+    if not fresh:
+        return 0
+    insert_rows(conn, _OUTPUT_SQL, len(OUTPUT_COLUMNS), fresh)
+    # A sink of its own: it reads each stream's unfinished line from the index, and forgets.
+    OutputSink()._index(conn, fresh, min(r[6] for r in fresh))
+    return len(fresh)

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, and_, delete, insert, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    delete,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
 
 from ..protocol.enums import AgentStatus, AuditEventType, CommandStatus, QueueStatus
 from .models import (
@@ -33,9 +44,21 @@ from .types import utcnow, uuid7
 
 # --- agents --------------------------------------------------------------------------------------
 
+# This data dir's agents: others are another app's, pulled by sync (``store.outbox``), shown in
+# history but never connected, queued for, or marked offline here.
+LOCAL_DEVICE: ColumnElement[Any] = literal_column(
+    "(SELECT value FROM sync_state WHERE key = 'device_id')"
+)
+
+
+def local_agents() -> Any:
+    return select(Agent.id).where(Agent.device_id == LOCAL_DEVICE)
+
 
 def load_agents(conn: Connection) -> Sequence[Row[Any]]:
-    return conn.execute(select(Agent).order_by(Agent.name)).all()
+    return conn.execute(
+        select(Agent).where(Agent.device_id == LOCAL_DEVICE).order_by(Agent.name)
+    ).all()
 
 
 def upsert_agent(conn: Connection, agent_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -53,7 +76,7 @@ def mark_all_agents_offline(conn: Connection) -> int:
     now = utcnow()
     return conn.execute(
         update(Agent)
-        .where(Agent.status != AgentStatus.OFFLINE)
+        .where(Agent.status != AgentStatus.OFFLINE, Agent.device_id == LOCAL_DEVICE)
         .values(status=AgentStatus.OFFLINE, disconnected_at=now, updated_at=now)
     ).rowcount
 
@@ -106,9 +129,14 @@ class OpenWork:
 
 
 def load_open_work(conn: Connection) -> OpenWork:
+    """This app's unfinished commands: another app's (pulled by sync) run on its own agents."""
     final = [CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED]
+    runs_of = select(CommandRun.id).where(CommandRun.command_id == Command.id)
+    ours = runs_of.where(CommandRun.agent_id.in_(local_agents())).exists()
     commands = conn.execute(
-        select(Command).where(Command.status.not_in(final)).order_by(Command.created_at)
+        select(Command)
+        .where(Command.status.not_in(final), ours | ~runs_of.exists())
+        .order_by(Command.created_at)
     ).all()
     ids = [c.id for c in commands]
     runs: list[Row[Any]] = []

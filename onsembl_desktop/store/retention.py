@@ -276,6 +276,7 @@ def _mark_silent_agents(conn: Connection, now: datetime, keep: frozenset[uuid.UU
     rows = conn.execute(
         select(Agent.id, Agent.name, Agent.last_seen_at, Agent.updated_at).where(
             Agent.status != AgentStatus.OFFLINE,
+            Agent.device_id == queries.LOCAL_DEVICE,  # another app's agents are its business
             ((Agent.last_seen_at.is_(None)) & (Agent.updated_at < silent_since))
             | (Agent.last_seen_at < silent_since),
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, insert
 
+from onsembl_desktop.store import queries
 from onsembl_desktop.store.db import DB_FILENAME, local_user_id, open_database
 from onsembl_desktop.store.models import Agent, Command
 from onsembl_desktop.store.types import utcnow
+from onsembl_desktop.store.writer import OutputRow, StoreWriter
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 API_ROLES = ("anon", "authenticated")
@@ -162,3 +165,42 @@ def seeded_sqlite(sqlite_engine: Engine) -> tuple[Engine, Seed]:
     with sqlite_engine.begin() as conn:
         seed = seed_rows(conn, local_user_id(sqlite_engine))
     return sqlite_engine, seed
+
+
+# --- the writer ----------------------------------------------------------------------------------
+
+
+class Writer:
+    """The real StoreWriter; ``commit()`` waits until everything submitted is stored."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.writer = StoreWriter(engine, lambda fn, *args: fn(*args))
+        self.writer.start()
+        self.seq = 0
+
+    def output(self, seed: Seed, data: str, agent_id: uuid.UUID | None = None) -> None:
+        self.seq += 1
+        row = queries.output_row(
+            command_id=seed.command_id,
+            agent_id=agent_id or seed.agent_id,
+            seq=self.seq,
+            stream="STDOUT",
+            data=data,
+            timestamp=utcnow(),
+        )
+        self.writer.submit(OutputRow(row))
+
+    def commit(self) -> None:
+        done = threading.Event()
+        self.writer.barrier(lambda _v, _e: done.set())
+        assert done.wait(10)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@pytest.fixture
+def writer(sqlite_engine: Engine) -> Iterator[Writer]:
+    w = Writer(sqlite_engine)
+    yield w
+    w.close()

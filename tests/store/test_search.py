@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,44 +14,8 @@ from onsembl_desktop.store.db import local_user_id
 from onsembl_desktop.store.models import Agent, Command, CommandRun, TerminalOutput
 from onsembl_desktop.store.search import Query, strip_ansi, strip_partial
 from onsembl_desktop.store.types import utcnow
-from onsembl_desktop.store.writer import Cursor, OutputRow, StoreWriter
-from tests.store.conftest import Seed, seed_rows
-
-
-class Writer:
-    """The real StoreWriter; ``commit()`` waits until everything submitted is stored."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.writer = StoreWriter(engine, lambda fn, *args: fn(*args))
-        self.writer.start()
-        self.seq = 0
-
-    def output(self, seed: Seed, data: str, agent_id: uuid.UUID | None = None) -> None:
-        self.seq += 1
-        row = queries.output_row(
-            command_id=seed.command_id,
-            agent_id=agent_id or seed.agent_id,
-            seq=self.seq,
-            stream="STDOUT",
-            data=data,
-            timestamp=utcnow(),
-        )
-        self.writer.submit(OutputRow(row))
-
-    def commit(self) -> None:
-        done = threading.Event()
-        self.writer.barrier(lambda _v, _e: done.set())
-        assert done.wait(10)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-@pytest.fixture
-def writer(sqlite_engine: Engine) -> Iterator[Writer]:
-    w = Writer(sqlite_engine)
-    yield w
-    w.close()
+from onsembl_desktop.store.writer import Cursor, OutputRow
+from tests.store.conftest import Seed, Writer, seed_rows
 
 
 def lines(engine: Engine, text: str, **kw: Any) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -58,6 +58,7 @@ class DemoAgents:
     url: str
     token: str
     folder: Path  # the demo data dir
+    fingerprint: str | None = None  # the app's certificate, when it serves TLS
     delay_s: float = 0.35  # between replayed lines
     pause_s: tuple[float, float] = (6.0, 14.0)  # between an agent's commands
     procs: list[asyncio.subprocess.Process] = field(default_factory=list)
@@ -90,6 +91,8 @@ class DemoAgents:
                 "--cli", str(launcher),
                 "--cwd", str(work),
             ]  # fmt: skip
+            if self.fingerprint:
+                argv += ["--fingerprint", self.fingerprint]
             fd = os.open(logs / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             plans.append((argv, fd))
         return env, plans

@@ -122,6 +122,8 @@ class AgentCardDelegate(QStyledItemDelegate):
         y += line + 2
         painter.setPen(type_text_color(agent.type))
         kind = agent.type.value.title() + (" · interactive" if agent.interactive else "")
+        if stats.local:
+            kind += f" · {stats.local}"
         painter.drawText(QRect(x, y, width, line), Qt.AlignmentFlag.AlignVCenter, kind)
         kind_w = fm.horizontalAdvance(kind)
         painter.setPen(muted)

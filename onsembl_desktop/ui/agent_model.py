@@ -24,7 +24,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QFont
 
-from ..core.events import AgentChanged, CommandChanged, EventBus
+from ..core.events import AgentChanged, CommandChanged, EventBus, LocalAgentChanged
+from ..core.records import LocalAgentInfo, LocalAgentState
 from ..core.state import AgentInfo, CommandInfo, Tokens
 from ..protocol.enums import AgentStatus, AgentType
 from .theme import status_color, type_color, type_text_color
@@ -45,6 +46,7 @@ class AgentStats:
     stored: Tokens  # finished runs in the database when the window opened
     live: dict[uuid.UUID, Tokens]  # per command, runs seen since
     command_text: str = ""
+    local: str = ""  # for an agent the app launches: its process state, in words
 
     @property
     def tokens(self) -> Tokens:
@@ -70,12 +72,14 @@ class AgentTableModel(QAbstractTableModel):
         self._rows: list[AgentInfo] = sorted(agents, key=lambda a: a.name)
         self._stats: dict[uuid.UUID, AgentStats] = {a.id: _stats() for a in agents}
         self._counted: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        self._local_states: dict[str, str] = {}
         self._command_text = command_text or (lambda _id: "")
         self._bold = QFont()
         self._bold.setBold(True)
         self._unsubscribe = [
             bus.subscribe(AgentChanged, self._changed),
             bus.subscribe(CommandChanged, self._command),
+            bus.subscribe(LocalAgentChanged, self._local),
         ]
 
     def close(self) -> None:
@@ -138,10 +142,28 @@ class AgentTableModel(QAbstractTableModel):
             self._rows[row] = agent
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
             return
+        stats.local = self._local_states.get(agent.name, "")
         row = sum(1 for a in self._rows if a.name < agent.name)
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.insert(row, agent)
         self.endInsertRows()
+
+    def set_local(self, infos: list[LocalAgentInfo]) -> None:
+        for info in infos:
+            self._local(LocalAgentChanged(info))
+
+    def _local(self, ev: LocalAgentChanged) -> None:
+        info = ev.agent
+        text = "local"
+        if info.state != LocalAgentState.RUNNING:
+            text += f" · {info.state.lower()}"
+        if info.next_restart_in_s is not None:
+            text += f", restarts in {info.next_restart_in_s:.0f} s"
+        self._local_states[info.spec.name] = text  # also for an agent not connected yet
+        for row, agent in enumerate(self._rows):
+            if agent.name == info.spec.name:
+                self.stats(agent.id).local = text
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def _command(self, ev: CommandChanged) -> None:
         command: CommandInfo = ev.command

@@ -28,12 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("onsembl.ui")
 
 
-def agent_command_line(url: str, data_dir: Path) -> str:
-    from ..gateway.auth import agent_token
-
-    return f"onsembl-agent --server {url} --token={agent_token(data_dir)} --type shell --name sh1"
-
-
 def ui_settings(data_dir: Path) -> QSettings:
     return QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
 
@@ -96,10 +90,12 @@ async def _main(
         window = MainWindow(
             onsembl.core,
             onsembl.url,
-            agent_command_line(onsembl.url, config.data_dir),
+            onsembl.agent_command_line(),
             settings,
             demo=demo,
         )
+        for notice in onsembl.warnings:  # said before the window listened; they still hold
+            window.show_warning(notice.message)
         await window.hub.rebuild_all()
         window.show()
         if demo:
@@ -131,7 +127,9 @@ async def _start_demo(onsembl: OnsemblApp, data_dir: Path) -> DemoAgents:
     from ..gateway.auth import agent_token
 
     assert onsembl.core is not None
-    demo = DemoAgents(onsembl.core, onsembl.url, agent_token(data_dir), data_dir)
+    demo = DemoAgents(
+        onsembl.core, onsembl.url, agent_token(data_dir), data_dir, fingerprint=onsembl.fingerprint
+    )
     await demo.start()
     return demo
 
@@ -146,6 +144,6 @@ async def _screenshot(app: QApplication, window: MainWindow, path: Path, delay: 
     window.clock.tick()  # paint any pending terminal frames now
     await asyncio.sleep(0.1)
     image = window.grab()
-    if not image.save(str(path)):
+    if not image.save(str(path), "PNG", 0):  # quality 0: the strongest PNG compression
         raise KnownError(f"cannot save the screenshot to {path}")
     print(f"saved {path} ({image.width()}x{image.height()})", flush=True)

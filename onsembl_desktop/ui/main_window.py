@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
             self.terminals.update_agent(agent)
         self._refresh_agents()
         self._refresh_choices()
+        if core.control.local is not None:
+            self.model.set_local(core.control.local.all())
         self._restore_layout()
         spawn(self._load_from_store())
 
@@ -188,14 +190,24 @@ class MainWindow(QMainWindow):
         self.agents_label.setAccessibleName("Agents online")
         self.storage_label = QLabel("Database OK")
         self.storage_label.setAccessibleName("Database state")
+        # Permanent widgets stay while a message shows (messages take the left side).
         bar = self.statusBar()
-        bar.addWidget(self.gateway_label)
         if self.demo:
             demo = QLabel("  DEMO — agents replay recorded sessions  ")
             demo.setStyleSheet("background:#5B3EA4;color:white;border-radius:3px;")
-            bar.addWidget(demo)
+            bar.addPermanentWidget(demo)
+        bar.addPermanentWidget(self.gateway_label)
         bar.addPermanentWidget(self.agents_label)
         bar.addPermanentWidget(self.storage_label)
+
+    def show_warning(self, text: str) -> None:
+        """A warning that holds for as long as the app runs (e.g. no TLS on a network address)."""
+        label = QLabel(f"⚠ {text}")
+        label.setWordWrap(True)
+        label.setAccessibleName("Warning")
+        color = status_color(CommandStatus.QUEUED).name()
+        label.setStyleSheet(f"color: {color}; font-weight: bold; padding: 4px 8px;")
+        self.centralWidget().layout().insertWidget(0, label)  # type: ignore[union-attr]
 
     def open_dialog(self, dialog: QDialog, on_accept: Callable[[], object] | None = None) -> None:
         """Show a dialog without a nested event loop (the asyncio loop keeps running)."""

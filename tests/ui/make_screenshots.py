@@ -36,9 +36,20 @@ async def until(predicate: object, within: float = 60.0) -> None:
         await asyncio.sleep(0.1)
 
 
+def _interesting_row(title: str, table: object) -> int:
+    """A row worth showing: a claude command in Traces/History (tool calls, a long answer)."""
+    model = table.model()  # type: ignore[attr-defined]
+    if title in ("Traces", "History"):
+        for row in range(model.rowCount()):
+            texts = [str(model.index(row, c).data()) for c in range(model.columnCount())]
+            if any("demo-claude" in t for t in texts) and any("Count" in t for t in texts):
+                return row
+    return 0
+
+
 def save(widget: QWidget, path: Path) -> None:
     image = widget.grab()
-    image.save(str(path))
+    image.save(str(path), "PNG", 0)  # quality 0: the strongest PNG compression
     print(f"saved {path} ({image.width()}x{image.height()}, {path.stat().st_size // 1024} KB)")
 
 
@@ -82,15 +93,47 @@ async def shoot(out: Path, theme: str) -> None:
             window.clock.tick()
             save(window, out / f"split{suffix}.png")
             window.set_split(False)
+            codex = core.agents.by_name("demo-codex")
+            assert codex is not None
+            for text, priority in (
+                ("Explain what this repository does", 50),
+                ("What does test.js do?", 70),
+                ("What is in sample.txt?", 30),
+            ):
+                core.commands.submit(text, agent_ids=[codex.id], priority=priority)
             for title in ("Queue", "Traces", "Reports", "History", "Audit"):
                 page = window.page(title)
                 window.show_page(page)
                 await asyncio.sleep(1.5)
                 table = getattr(page, "table", None) or getattr(page, "commands_table", None)
                 if table is not None and table.model().rowCount():
-                    table.selectRow(0)
+                    table.selectRow(_interesting_row(title, table))
                     await asyncio.sleep(1.5)
+                if title == "Reports" and page.editor.doc and page.editor.doc.sections:
+                    page.editor.tabs.setCurrentIndex(1)
+                if title == "Traces":
+                    calls = [n for n in page.nodes if n.type == "TOOL_CALL"]
+                    if calls:
+                        page.select_node(calls[0].id)
+                        await asyncio.sleep(0.3)
+                window.clock.tick()
                 save(window, out / f"{title.lower()}{suffix}.png")
+            window.show_page(window.terminal_stack)
+            for agent in core.agents.all():
+                core.commands.submit(
+                    demo.prompts(agent.type.value.lower())[0], agent_ids=[agent.id]
+                )
+            await until(lambda: all(a.current_command_id for a in core.agents.all()), 10)
+            await asyncio.sleep(0.3)
+            window.emergency.stop()
+            await asyncio.sleep(1.0)
+            window.clock.tick()
+            save(window, out / f"emergency{suffix}.png")
+            dialog = window.emergency.dialog
+            if dialog is not None:
+                save(dialog, out / f"emergency-dialog{suffix}.png")
+                dialog.reject()
+            window.emergency.resume()
         finally:
             await demo.stop()
             window.close()

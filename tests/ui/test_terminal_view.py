@@ -102,3 +102,35 @@ def test_typing_into_a_running_shell_command(ui_run: UiRun) -> None:
         await until(lambda: not view.input_enabled)  # done: keys scroll again
 
     ui_run(body)
+
+
+def test_interactive_agent_gets_keys_and_the_view_size(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("tty", "shell", "--interactive", SHELL="/bin/sh")
+        (agent,) = await ui.online("tty")
+        assert agent.interactive
+        w.open_terminal(agent.id)
+        panel = w.terminals.panels[agent.id]
+        view = panel.view
+        assert view.input_enabled  # an interactive agent always takes keys
+        w.send(w.command_bar.request("echo session-open"))  # opens the session
+        term = w.hub.get(agent.id).terminal
+
+        def screen() -> str:
+            return "\n".join(term.history_text() + term.display())
+
+        await until(lambda: "session-open" in screen().replace("echo session-open", ""))
+        # The view's size went to the agent (TERMINAL_RESIZE) and to the engine.
+        await until(lambda: (term.cols, term.rows) == view.grid_size())
+        view.setFocus()
+        QTest.keyClicks(view, "stty size; echo typed-$((2+3))")
+        QTest.keyClick(view, Qt.Key.Key_Return)
+        cols, rows = view.grid_size()
+        await until(lambda: "typed-5" in screen().replace("$((2+3))", ""))
+        assert f"{rows} {cols}" in screen()
+        QTest.keyClicks(view, "exit")
+        QTest.keyClick(view, Qt.Key.Key_Return)
+        await until(lambda: w.core.agents.get(agent.id).current_command_id is None)  # type: ignore[union-attr]
+
+    ui_run(body)

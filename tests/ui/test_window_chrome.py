@@ -144,9 +144,11 @@ def test_add_a_local_agent_the_app_launches(ui_run: UiRun) -> None:
         assert agent.status is AgentStatus.ONLINE
         local = w.core.control.local
         assert local is not None and local.is_local("local1")
+        await until(lambda: w.model.stats(agent.id).local == "local")  # shown on its card
         # Stop it from the menu's action: the supervisor does not restart it.
         w.agent_actions.each_async([agent], w.core.control.stop)
         await until(lambda: w.core.agents.get(agent.id).status is AgentStatus.OFFLINE, within=20)  # type: ignore[union-attr]
         await until(lambda: local.get("local1").state == "STOPPED")
+        await until(lambda: w.model.stats(agent.id).local == "local · stopped")
 
     ui_run(body, supervise=True)

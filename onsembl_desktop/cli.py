@@ -82,10 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_dir_arg(token)
 
-    from . import ctl, dbcli
+    from . import ctl, dbcli, synccli
 
     ctl.add_parser(sub)
     dbcli.add_parser(sub)
+    synccli.add_parser(sub)
     for name, action in sub.choices.items():
         if name != "token":
             _data_dir_arg(action)
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import dbcli
 
         return dbcli.run(args)
+    if args.command == "sync":
+        from . import synccli
+
+        return synccli.run(args)
     if args.demo:
         data_dir = data_dir / "demo"  # the demo's agents and history stay out of the user's
     try:

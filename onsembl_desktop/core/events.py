@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..protocol.enums import AuditEventType, StreamType
+from ..sync.status import SyncStatus
 from .records import EmergencyStopSummary, LocalAgentInfo
 from .state import AgentInfo, CommandInfo
 
@@ -162,6 +163,7 @@ Event = (
     | LocalAgentChanged
     | LocalAgentRemoved
     | TokensChanged
+    | SyncStatus  # the sync engine's state (sync.status): published as it changes
 )
 E = TypeVar("E")
 

@@ -24,6 +24,7 @@ from ..store.retention import RetentionScheduler
 from ..store.store import Store
 from ..store.types import utcnow
 from ..store.writer import Cursor, OutputRow
+from ..sync.engine import SyncEngine
 from .agents import AgentRegistry, AgentSession
 from .audit import Audit
 from .commands import CommandService, Timing
@@ -34,6 +35,8 @@ from .events import (
     EventBus,
     Notice,
     OutputReceived,
+    PresetsChanged,
+    ProfilesChanged,
     ReportChanged,
     SessionOutput,
     StorageStatus,
@@ -81,6 +84,13 @@ class Core:
             store, lambda: [s.agent_id for s in self.agents.sessions()]
         )
         store.on_status(self._storage_status)
+        # Sync with PostgreSQL when configured (sync.engine); idle otherwise.
+        self.sync = SyncEngine(
+            store,
+            on_status=self.bus.publish,
+            on_applied=self._sync_applied,
+            version=server_version,
+        )
 
     async def start(self) -> None:
         await self.agents.load()
@@ -90,8 +100,10 @@ class Core:
         await self.presets.load()
         self._monitor = asyncio.create_task(self._watch_heartbeats(), name="heartbeat-monitor")
         self.retention.start()
+        self.sync.start()
 
     async def stop(self) -> None:
+        await self.sync.stop()
         await self.retention.stop()
         if self._monitor is not None:
             self._monitor.cancel()
@@ -338,6 +350,15 @@ class Core:
                 self.agent_disconnected(session, "missed 3 heartbeats")
             for session in self.agents.sessions():
                 session.link.send(beat)
+
+    async def _sync_applied(self, tables: set[str]) -> None:
+        """Other devices' presets and profiles (or the person they belong to) arrived."""
+        if tables & {"command_presets", "users"}:
+            await self.presets.load()
+            self.bus.publish(PresetsChanged())
+        if "execution_constraints" in tables:
+            await self.profiles.load()
+            self.bus.publish(ProfilesChanged())
 
     def _storage_status(self, error: str | None) -> None:
         self.bus.publish(StorageStatus(error))

@@ -1,0 +1,235 @@
+"""``onsembl sync``: configure, inspect, force and turn off sync with a PostgreSQL (Supabase)
+database.
+
+Each works with the app stopped (directly on ``--data-dir``'s database, holding the app's
+instance lock meanwhile) or running (through its control endpoint, so its writer stays the only
+one writing and its engine picks the change up at once). The URL's password goes to the OS
+keyring (``secrets``), never into a file, unless there is no keyring and the user agrees (asked
+on a terminal, or ``--allow-file-secret`` for scripts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeAlias, TypeVar
+
+from .errors import KnownError
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+T = TypeVar("T")
+
+
+def add_parser(sub: Subparsers) -> None:
+    sync = sub.add_parser("sync", help="sync with a PostgreSQL (Supabase) database")
+    sync_sub = sync.add_subparsers(dest="sync_command", required=True)
+
+    configure = sync_sub.add_parser(
+        "configure", help="sync this data dir with a database (the password goes to the keyring)"
+    )
+    configure.add_argument("--url", required=True, help="postgresql://USER[:PASSWORD]@HOST/DB")
+    configure.add_argument(
+        "--allow-file-secret",
+        action="store_true",
+        help="where no keyring exists, keep the password in DATA_DIR/secrets.json (mode 0600)",
+    )
+    configure.set_defaults(sync_handler=_configure)
+
+    status = sync_sub.add_parser("status", help="state, lag and changes waiting")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(sync_handler=_status)
+
+    now = sync_sub.add_parser("now", help="push everything waiting and pull, now")
+    now.add_argument("--json", action="store_true")
+    now.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
+    now.set_defaults(sync_handler=_now)
+
+    disable = sync_sub.add_parser("disable", help="stop syncing (and forget the password)")
+    disable.set_defaults(sync_handler=_disable)
+    for parser in (configure, status, now, disable):
+        parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="data folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    handler: Callable[[argparse.Namespace], int] = args.sync_handler
+    try:
+        return handler(args)
+    except KnownError as exc:
+        print(f"onsembl sync: {exc}", file=sys.stderr)
+        return 1
+
+
+# --- configure / disable -------------------------------------------------------------------------
+
+
+def _configure(args: argparse.Namespace) -> int:
+    from .paths import ensure_data_dir
+    from .secrets import NoKeyringError
+    from .store.pg_migrate import SchemaError, status
+    from .sync.credentials import keep_password, password_of
+
+    url: str = args.url
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise KnownError(f"not a PostgreSQL URL: {url!r} (postgresql://USER@HOST/DB)")
+    data_dir = ensure_data_dir(args.data_dir)
+    try:
+        bare, where = keep_password(data_dir, url, allow_file=args.allow_file_secret)
+    except NoKeyringError as exc:
+        if not (sys.stdin.isatty() and _ask(f"{exc}\nKeep the password in that file? [y/N] ")):
+            raise KnownError(f"{exc} (or pass --allow-file-secret)") from None
+        bare, where = keep_password(data_dir, url, allow_file=True)
+    try:
+        state = status(password_of(data_dir, bare))
+        check = f"connected; {len(state.pending)} schema migration(s) to apply on first sync"
+        if state.unknown:
+            check = "connected, but the database's schema is newer than this Onsembl Desktop"
+    except SchemaError as exc:
+        check = f"cannot connect now ({exc}); saved anyway, and retried in the background"
+    _here_or_app(
+        data_dir,
+        lambda: _locally(data_dir, lambda conn: _enable(conn, bare)),
+        ("sync.configure", {"url": bare}),
+    )
+    print(f"sync configured: {bare}")
+    print(f"  password: {where}")
+    print(f"  {check}")
+    return 0
+
+
+def _enable(conn: Any, url: str) -> None:
+    from .sync import local
+
+    local.enable(conn, url)
+
+
+def _disable(args: argparse.Namespace) -> int:
+    from .sync import local
+    from .sync.credentials import forget_password
+
+    _here_or_app(
+        args.data_dir,
+        lambda: _locally(args.data_dir, local.disable),
+        ("sync.disable", {}),
+    )
+    forget_password(args.data_dir)
+    print("sync disabled: nothing more is pushed or pulled; the password is forgotten")
+    return 0
+
+
+# --- status / now --------------------------------------------------------------------------------
+
+
+def _status(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir
+    view = _here_or_app(data_dir, lambda: _stopped_status(data_dir), ("sync.status", {}))
+    _show(view, args.json)
+    return 1 if view.get("state") == "error" else 0
+
+
+def _stopped_status(data_dir: Path) -> dict[str, Any]:
+    from .sync import local
+
+    def read(conn: Any) -> dict[str, Any]:
+        config = local.load_config(conn)
+        count, oldest = local.backlog(conn)
+        return {
+            "state": "disabled" if not config.enabled else "stopped",
+            "summary": "the app is not running" if config.enabled else "not configured",
+            "url": config.url,
+            "backlog": count,
+            "lag_s": 0.0 if oldest is None else round(max(0.0, time.time() - oldest), 3),
+            "device_id": config.device_id,
+        }
+
+    return _locally(data_dir, read)
+
+
+def _now(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir
+    view = _here_or_app(
+        data_dir,
+        lambda: asyncio.run(_now_direct(data_dir)),
+        ("sync.now", {"timeout": args.timeout}),
+    )
+    _show(view, args.json)
+    return 0
+
+
+async def _now_direct(data_dir: Path) -> dict[str, Any]:
+    from . import __version__
+    from .store.store import Store
+    from .sync.engine import SyncEngine
+
+    store = await Store.open(data_dir)
+    try:
+        status = await SyncEngine(store, version=__version__).run_once()
+        await store.flush()
+        return status.as_dict()
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, store.close)
+
+
+def _show(view: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(view, indent=2))
+        return
+    print(f"sync: {view.get('summary') or view.get('state')}")
+    for label, key in (("database", "url"), ("device", "device_id"), ("error", "error")):
+        if view.get(key):
+            print(f"  {label + ':':<10}{view[key]}")
+    print(f"  {'waiting:':<10}{view.get('backlog', 0):,} changes, oldest {view.get('lag_s', 0)} s")
+    for label, key in (("pushed", "last_push"), ("pulled", "last_pull")):
+        if view.get(key):
+            print(f"  {label + ':':<10}{time.strftime('%H:%M:%S', time.localtime(view[key]))}")
+    if view.get("retry_in_s"):
+        print(f"  {'retry in:':<10}{view['retry_in_s']:.0f} s")
+
+
+# --- the app running or not ---------------------------------------------------------------------
+
+
+def _here_or_app(data_dir: Path, here: Callable[[], T], app: tuple[str, dict[str, Any]]) -> T:
+    """``here()`` with the app's instance lock held; if the app runs, the ``app`` call to it."""
+    from .app import AlreadyRunningError, InstanceLock
+    from .paths import ensure_data_dir
+
+    lock = InstanceLock(ensure_data_dir(data_dir) / "onsembl.lock")
+    try:
+        lock.acquire()
+    except AlreadyRunningError:
+        result: T = asyncio.run(_call_app(data_dir, *app))
+        return result
+    try:
+        return here()
+    finally:
+        lock.release()
+
+
+def _locally(data_dir: Path, fn: Callable[[Any], T]) -> T:
+    from .store.db import DB_FILENAME, open_database
+
+    engine = open_database(data_dir / DB_FILENAME)
+    try:
+        with engine.begin() as conn:
+            return fn(conn)
+    finally:
+        engine.dispose()
+
+
+async def _call_app(data_dir: Path, method: str, params: dict[str, Any]) -> Any:
+    from .ctl import ControlClient
+
+    async with ControlClient(data_dir) as client:
+        return await client.call(method, **params)
+
+
+def _ask(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False

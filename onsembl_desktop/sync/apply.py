@@ -294,6 +294,7 @@ def take_push(
     lost: dict[str, list[dict[str, Any]]],
     gone: dict[str, list[str]],
     collisions: dict[str, list[str]],
+    overwritten: dict[str, list[dict[str, Any]]] | None = None,
     device: str,
 ) -> Applied:
     """The remote committed a batch: its outbox entries go; rows it did not take because its
@@ -302,6 +303,11 @@ def take_push(
     local.mark_pushed(conn, last_seq, partial)
     done = Applied()
     conflicts: list[_Conflict] = []
+    for name, records in (overwritten or {}).items():
+        tbl = codec.table(name)
+        for record in records:
+            values = codec.from_remote(tbl, record)
+            conflicts.append(_Conflict(name, record["id"], "local", values, record["_device"]))
     newer: dict[str, list[dict[str, Any]]] = {}
     for name, records in lost.items():
         tbl = codec.table(name)

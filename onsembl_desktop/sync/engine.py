@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
+import psycopg
+
 from ..errors import KnownError
 from ..store import pg_migrate
 from ..store.store import Store
@@ -152,6 +154,7 @@ class SyncEngine:
             self._restart = False
             config = await self._store.read(local.load_config)
             self.device_id = config.device_id
+            self.status = dataclasses.replace(self.status, device_id=config.device_id)
             if not config.enabled or not config.url:
                 self._set(state=SyncState.DISABLED, url=None, error=None, retry_in_s=None)
                 self._fail_waiters(KnownError("sync is not configured"))
@@ -214,9 +217,9 @@ class SyncEngine:
         assert config.url is not None
         loop = asyncio.get_running_loop()
         url = await loop.run_in_executor(None, password_of, self._data_dir, config.url)
-        await self._timed(loop.run_in_executor(None, pg_migrate.upgrade, url))
-        conn = await remote.connect(url)
+        conn = await remote.connect(url)  # first: it tells a wrong URL from a network away
         self._remote = remote.Remote(conn, config.device_id)
+        await self._timed(loop.run_in_executor(None, pg_migrate.upgrade, url))
         await self._timed(self._remote.register(self._label, self._version))
         database_id = await self._timed(self._remote.meta("database_id"))
         if database_id is None:
@@ -315,7 +318,7 @@ class SyncEngine:
         if batch.empty:
             self._pushed_through = max(self._pushed_through, batch.high)
             return 0
-        result = await self._timed(self._remote.push(batch))
+        result = await self._timed(self._remote.push(batch, self._cursor))
         done = await self._store.write_wait(
             partial(
                 apply.take_push,
@@ -324,6 +327,7 @@ class SyncEngine:
                 lost=result.lost,
                 gone=result.gone,
                 collisions=result.collisions,
+                overwritten=result.overwritten,
                 device=self.device_id,
             )
         )
@@ -445,6 +449,8 @@ class SyncEngine:
 
 
 def _user_error(exc: BaseException) -> Exception:
+    if isinstance(exc, pg_migrate.SchemaError) and str(exc).startswith("cannot connect"):
+        return remote.classify(psycopg.OperationalError(str(exc)))
     if isinstance(exc, KnownError | remote.Offline | remote.SyncConfigError):
         return exc
     return remote.classify(exc)

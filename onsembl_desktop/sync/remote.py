@@ -94,6 +94,8 @@ class PushResult:
     gone: dict[str, list[str]] = field(default_factory=dict)  # lost to a delete
     collisions: dict[str, list[str]] = field(default_factory=dict)  # ids to rename locally
     refused: list[str] = field(default_factory=list)  # rows the remote would not take: why
+    # Remote versions our rows replaced that we had not pulled yet: concurrent edits, lost.
+    overwritten: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -134,6 +136,7 @@ class Remote:
         self.conn = conn
         self.device = str(uuid.UUID(device_id))
         self._temp_ready = False
+        self._pulled: tuple[str, int] | None = None
 
     async def close(self) -> None:
         await self.conn.close()
@@ -185,9 +188,11 @@ class Remote:
 
     # --- push ------------------------------------------------------------------------------------
 
-    async def push(self, batch: OutboxBatch) -> PushResult:
-        """One batch in one transaction; a bad row is refused alone (the batch is redone)."""
+    async def push(self, batch: OutboxBatch, pulled: tuple[str, int] | None = None) -> PushResult:
+        """One batch in one transaction; a bad row is refused alone (the batch is redone).
+        ``pulled``: our pull cursor; a remote version logged after it is one we never saw."""
         result = PushResult()
+        self._pulled = pulled
         try:
             async with self.conn.transaction():
                 await self._push(batch, result, careful=False)
@@ -256,8 +261,12 @@ class Remote:
                         "WHERE is_default AND id <> %s",
                         (row["id"],),
                     )
+        unseen = await self._unseen(name, rows) if name in LWW_TABLES else {}
         cursor = await self.conn.execute(_UPSERT[name], {"rows": codec.rows_json(rows)})
         written = {str(r[0]) for r in await cursor.fetchall()}
+        replaced = [unseen[i] for i in written if i in unseen]
+        if replaced:
+            result.overwritten.setdefault(name, []).extend(replaced)
         result.applied += len(written)
         missed = [r["id"] for r in rows if r["id"] not in written]
         if missed and name in LWW_TABLES:
@@ -269,6 +278,26 @@ class Remote:
             gone = [i for i in missed if i not in present]
             if gone:
                 result.gone.setdefault(name, []).extend(gone)
+
+    async def _unseen(self, name: str, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The remote versions of ``rows`` another device wrote after our pull cursor."""
+        if self._pulled is None:
+            return {}
+        query = sql.SQL(
+            "SELECT t.*, l.device AS _device FROM {t} t JOIN LATERAL (SELECT device, xid, seq "
+            "FROM onsembl_sync_log WHERE tbl = {n} AND row_id = t.id AND op <> 'R' "
+            "ORDER BY xid DESC, seq DESC LIMIT 1) l ON true "
+            "WHERE t.id = ANY(%s::uuid[]) AND l.device IS DISTINCT FROM %s "
+            "AND (l.xid, l.seq) > (%s::xid8, %s)"
+        ).format(t=sql.Identifier(name), n=sql.Literal(name))
+        ids = [r["id"] for r in rows]
+        async with self.conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query, (ids, self.device, self._pulled[0], self._pulled[1]))
+            found = await cur.fetchall()
+        for record in found:
+            device = record["_device"]
+            record["_device"] = None if device is None else device.hex
+        return {str(r["id"]): r for r in found}
 
     async def _last_device(self, name: str, row_id: Any) -> str | None:
         row = await (

@@ -123,4 +123,4 @@ async def devices(tmp_path: Path, remote_url: str) -> AsyncIterator[Callable[...
 
 def remote_rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
-        return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+        return [tuple(r) for r in conn.execute(sql, params or None).fetchall()]

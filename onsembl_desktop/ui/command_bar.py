@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -182,9 +183,25 @@ class CommandBar(QWidget):
 
         self.edit.submitted.connect(self._submit)
         self.button.clicked.connect(self._submit)
-        self.setTabOrder(self.edit, self.button)
-        self.setTabOrder(self.button, self.target)
+        self.set_tab_order()
         self._update_target_text()
+
+    def set_tab_order(self) -> None:
+        """The text first, then Send, then the options left to right (call again once the bar is
+        in its window: reparenting rebuilds the focus chain)."""
+        chain = [
+            self.edit,
+            self.button,
+            self.target,
+            self.kind,
+            self.priority,
+            self.limits,
+            self.time_limit,
+            self.token_budget,
+            self.preset,
+        ]
+        for a, b in itertools.pairwise(chain):
+            QWidget.setTabOrder(a, b)
 
     # --- limits -----------------------------------------------------------------------------------
 

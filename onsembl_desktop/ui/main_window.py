@@ -34,30 +34,32 @@ from ..core.service import Core
 from ..core.state import CommandInfo
 from ..errors import KnownError
 from ..protocol.enums import AgentStatus, CommandStatus
+from ..sync.status import SyncState, SyncStatus
 from . import reads
 from .actions import ActionRegistry
 from .agent_actions import AgentActions
 from .agent_model import AgentTableModel
 from .agents_panel import AgentsPanel
 from .command_bar import CommandBar
-from .dialogs import AboutDialog, ShortcutsDialog
 from .emergency import EmergencyControl
 from .frame_clock import FrameClock
 from .notifications import Notifier
 from .pages import Page
 from .preset_dialog import PresetDialog
 from .settings import UiSettings
+from .sync_settings import sync_color, sync_text
 from .tasks import spawn
 from .terminals import TerminalHub
 from .terminals_page import TerminalsPage
 from .theme import monospace_font, status_color, terminal_scheme
 from .welcome import WelcomePanel
+from .window_dialogs import WindowDialogs
 from .window_menus import build_menus
 
 TITLE = "Onsembl Desktop"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDialogs, QMainWindow):
     closed = Signal()  # after the window saved its layout and let go of the core
     # Set by window_menus.build_menus:
     toolbar: QToolBar
@@ -141,12 +143,14 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         build_menus(self)
+        self.command_bar.set_tab_order()
         self.notifier = Notifier(self, core.bus, self.settings)
 
         self._unsubscribe = [
             core.bus.subscribe(AgentChanged, self._on_agent),
             core.bus.subscribe(Notice, self._on_notice),
             core.bus.subscribe(StorageStatus, self._on_storage),
+            core.bus.subscribe(SyncStatus, self._on_sync),
             core.bus.subscribe(ProfilesChanged, lambda _e: self._refresh_choices()),
             core.bus.subscribe(PresetsChanged, lambda _e: self._refresh_choices()),
         ]
@@ -190,6 +194,9 @@ class MainWindow(QMainWindow):
         self.agents_label.setAccessibleName("Agents online")
         self.storage_label = QLabel("Database OK")
         self.storage_label.setAccessibleName("Database state")
+        self.sync_label = QLabel("")
+        self.sync_label.setAccessibleName("Sync state")
+        self._on_sync(self.core.sync.status)
         # Permanent widgets stay while a message shows (messages take the left side).
         bar = self.statusBar()
         if self.demo:
@@ -198,6 +205,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(demo)
         bar.addPermanentWidget(self.gateway_label)
         bar.addPermanentWidget(self.agents_label)
+        bar.addPermanentWidget(self.sync_label)
         bar.addPermanentWidget(self.storage_label)
 
     def show_warning(self, text: str) -> None:
@@ -391,6 +399,13 @@ class MainWindow(QMainWindow):
     def _on_notice(self, ev: Notice) -> None:
         self.statusBar().showMessage(ev.message, 10_000 if ev.level == "info" else 30_000)
 
+    def _on_sync(self, status: SyncStatus) -> None:
+        """Shown once sync is configured: its state and what waits to be pushed."""
+        self.sync_label.setVisible(status.state is not SyncState.DISABLED)
+        self.sync_label.setText(sync_text(status))
+        self.sync_label.setStyleSheet(f"color: {sync_color(status)};")
+        self.sync_label.setToolTip(status.error or status.url or "")
+
     def _on_storage(self, ev: StorageStatus) -> None:
         if ev.error:
             self.storage_label.setText("Database error — see message")
@@ -401,50 +416,6 @@ class MainWindow(QMainWindow):
             self.storage_label.setText("Database OK")
             self.storage_label.setStyleSheet("")
             self.storage_label.setToolTip("")
-
-    # --- dialogs ----------------------------------------------------------------------------------
-
-    def show_shortcuts(self) -> None:
-        self.open_dialog(ShortcutsDialog(self.registry.shortcuts(), self))
-
-    def show_about(self) -> None:
-        self.open_dialog(AboutDialog(self))
-
-    def open_settings(self) -> None:
-        from .settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self.gateway_url, self.agent_command, self)
-        self.open_dialog(dialog, self.apply_settings)
-
-    def open_presets(self) -> None:
-        from .presets_manager import PresetsManager
-
-        self.open_dialog(PresetsManager(self.core, self))
-
-    def open_profiles(self) -> None:
-        from .profiles_manager import ProfilesManager
-
-        self.open_dialog(ProfilesManager(self.core, self))
-
-    def open_archives(self) -> None:
-        from .archives_dialog import ArchivesDialog
-
-        self.open_dialog(ArchivesDialog(self.core, self))
-
-    def apply_settings(self) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        from .theme import apply_theme
-
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, self.settings.theme)
-        font = monospace_font(self.settings.font_size, self.settings.font_family or None)
-        self.terminals.apply_appearance(font, terminal_scheme())
-        self.model.refresh_theme()
-        for _title, widget in self.page_list:
-            if isinstance(widget, Page):
-                widget.refresh_theme()
 
     # --- start-up reads ---------------------------------------------------------------------------
 

@@ -20,7 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.service import Core
+from ..sync.status import SyncStatus
 from .settings import UiSettings
+from .sync_settings import SyncSettings
 from .theme import monospace_font
 
 
@@ -41,6 +44,7 @@ class SettingsDialog(QDialog):
         gateway_url: str,
         agent_command: str,
         parent: QWidget | None = None,
+        core: Core | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
@@ -50,6 +54,13 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._gateway_tab(gateway_url, agent_command), "Gateway")
         tabs.addTab(self._appearance_tab(), "Appearance")
         tabs.addTab(self._notifications_tab(), "Notifications")
+        self.sync: SyncSettings | None = None
+        if core is not None:
+            self.sync = SyncSettings(core)
+            tabs.addTab(self.sync, "Sync")
+            unsubscribe = core.bus.subscribe(SyncStatus, self.sync.show_status)
+            self.finished.connect(lambda _r: unsubscribe())
+        self.tabs = tabs
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -182,7 +182,13 @@ class TerminalsPage(QWidget):
         if panel is None and agent.id not in self.closed:
             panel = self.panels[agent.id] = self._panel_for(agent.id, split=False)
             names = [self.tabs.tabText(i).lstrip("●○ ") for i in range(1, self.tabs.count())]
-            self.tabs.insertTab(1 + sum(1 for n in names if n < agent.name), panel, agent.name)
+            index = self.tabs.insertTab(
+                1 + sum(1 for n in names if n < agent.name), panel, agent.name
+            )
+            close = self.tabs.tabBar().tabButton(index, self.tabs.tabBar().ButtonPosition.RightSide)
+            if close is not None:
+                close.setAccessibleName(f"Close the terminal of {agent.name}")
+                close.setToolTip(f"Close this tab (select {agent.name} to open it again)")
         for p in (panel, self.split_panels.get(agent.id)):
             if p is not None:
                 p.view.input_enabled = accepts_input(agent)

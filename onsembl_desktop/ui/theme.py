@@ -39,7 +39,7 @@ AGENT_TYPE_COLORS_LIGHT: dict[AgentType, str] = {
 _OK, _OFF, _WAIT, _BUSY, _BAD = "OK", "OFF", "WAIT", "BUSY", "BAD"
 _SHADES = {
     "dark": {_OK: "#4CC26B", _OFF: "#9AA0A6", _WAIT: "#F9AB00", _BUSY: "#6EA2F7", _BAD: "#F26B5E"},
-    "light": {_OK: "#1E7E34", _OFF: "#5F6368", _WAIT: "#A05A00", _BUSY: "#1A5FD0", _BAD: "#C5221F"},
+    "light": {_OK: "#19732F", _OFF: "#5F6368", _WAIT: "#A05A00", _BUSY: "#1A5FD0", _BAD: "#C5221F"},
 }
 _STATUS_KIND: dict[str, str] = {
     AgentStatus.ONLINE: _OK,
@@ -202,7 +202,7 @@ def apply_light_palette(app: QApplication) -> None:
     p = app.style().standardPalette()
     p.setColor(QPalette.ColorRole.Highlight, QColor("#1A5FD0"))
     p.setColor(QPalette.ColorRole.HighlightedText, QColor("#FFFFFF"))
-    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#6B6F76"))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#62666D"))
     p.setColor(QPalette.ColorRole.Link, QColor("#1A5FD0"))
     app.setPalette(p)
 

@@ -52,7 +52,8 @@ async def run_with_progress(
     loop = asyncio.get_running_loop()
     dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
     dialog.setWindowTitle(title)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    # Not modal: a modal progress dialog runs processEvents in setValue, re-entering the loop.
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
     dialog.setMinimumDuration(10**9)  # shown by our timer, not by setValue

@@ -8,7 +8,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QMarginsF
+from PySide6.QtCore import QItemSelection, QMarginsF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QToolButton,
@@ -297,11 +298,19 @@ class ReportsPage(Page):
             targets.append((doc, folder / (name + FORMATS[fmt])))
         if fmt == "PDF":
             # Qt lays out text on the UI thread: one report per loop turn keeps the window alive.
+            dialog = QProgressDialog("Exporting reports as PDF", "Cancel", 0, len(targets), self)
+            dialog.setWindowModality(Qt.WindowModality.NonModal)  # see progress.py
+            dialog.setMinimumDuration(300)
+            done: int | None = len(targets)
             for i, (doc, path) in enumerate(targets):
-                self.info.setText(f"Exporting {i + 1} of {len(targets)}…")
+                if dialog.wasCanceled():
+                    done = None
+                    break
+                dialog.setValue(i)
                 export(doc, path, fmt)
                 await asyncio.sleep(0)
-            done: int | None = len(targets)
+            dialog.close()
+            dialog.deleteLater()
         else:
 
             def work(progress: Progress) -> int:

@@ -54,6 +54,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._gateway_tab(gateway_url, agent_command), "Gateway")
         tabs.addTab(self._appearance_tab(), "Appearance")
         tabs.addTab(self._notifications_tab(), "Notifications")
+        tabs.addTab(self._data_tab(), "Data")
         self.sync: SyncSettings | None = None
         if core is not None:
             self.sync = SyncSettings(core)
@@ -173,6 +174,23 @@ class SettingsDialog(QDialog):
         )
         self.notify.setChecked(self.settings.notifications)
         layout.addWidget(self.notify)
+        layout.addStretch(1)
+        return page
+
+    def _data_tab(self) -> QWidget:
+        from ..store.retention import AUDIT_RETENTION, OUTPUT_ARCHIVE_AFTER, OUTPUT_DELETE_AFTER
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        text = QLabel(
+            f"<b>Retention</b> (the app's clean-up, every hour): the audit log keeps "
+            f"{AUDIT_RETENTION.days} days; terminal output older than {OUTPUT_ARCHIVE_AFTER.days} "
+            f"days is archived to compressed files in the data folder and leaves the database "
+            f"after {OUTPUT_DELETE_AFTER.days} days. Archived output can be put back from "
+            "File → Archived output."
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
         layout.addStretch(1)
         return page
 

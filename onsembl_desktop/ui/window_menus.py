@@ -79,7 +79,7 @@ def build_menus(w: MainWindow) -> None:
         tip="Stop every running command on every agent and pause all queues",
     )
     w.emergency_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-    w.resume_action = r.add("Agents", "&Resume all queues", None, w.emergency.resume)
+    w.resume_action = r.add("Agents", "&Resume all queues", "Ctrl+Shift+U", w.emergency.resume)
 
     def fill_agents_menu() -> None:
         agents_menu.clear()
@@ -100,7 +100,7 @@ def build_menus(w: MainWindow) -> None:
 
     tools_menu = bar.addMenu("&Tools")
     tools_menu.addAction(r.add("Tools", "&Presets…", "Ctrl+Shift+P", w.open_presets))
-    tools_menu.addAction(r.add("Tools", "Constraint &profiles…", None, w.open_profiles))
+    tools_menu.addAction(r.add("Tools", "Constraint &profiles…", "Ctrl+Shift+L", w.open_profiles))
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(r.add("Help", "&Keyboard shortcuts", "F1", w.show_shortcuts))

@@ -37,11 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--fingerprint",
-        default=os.environ.get("ONSEMBL_FINGERPRINT"),
+        default=None,
         metavar="HEX",
         help="for a wss:// server: the SHA-256 fingerprint of its certificate, as "
         "`onsembl token --fingerprint` prints it; the connection is refused (and the token "
-        "never sent) if the server presents another (default: $ONSEMBL_FINGERPRINT)",
+        "never sent) if the server presents another (default for wss://: "
+        "$ONSEMBL_FINGERPRINT)",
     )
     p.add_argument(
         "--data-dir",
@@ -121,6 +122,8 @@ def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:
 def _check_transport(server: str, args: argparse.Namespace) -> None:
     """A pin needs TLS; a token sent over the network in clear text deserves a warning."""
     parsed = urlsplit(server)
+    if not args.fingerprint and parsed.scheme == "wss":
+        args.fingerprint = os.environ.get("ONSEMBL_FINGERPRINT") or None
     if args.fingerprint:
         if parsed.scheme != "wss":
             raise SystemExit("onsembl-agent: --fingerprint needs a wss:// server")

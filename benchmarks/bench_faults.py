@@ -137,7 +137,7 @@ def main() -> int:
             app.stop()
     expected_bytes = args.lines * 90
     print()
-    print(f"{'':<32}{'baseline':>14}{'with faults':>14}")
+    print(f"{'':<32}{'baseline':>18}{'with faults':>18}")
     for label, key in (
         ("forced disconnects", "cuts"),
         ("command status", "status"),
@@ -145,13 +145,13 @@ def main() -> int:
         ("lines duplicated", "duplicated"),
         ("lines out of order", "out_of_order"),
     ):
-        print(f"{label:<32}{base[key]!s:>14}{hit[key]!s:>14}")
+        print(f"{label:<32}{base[key]!s:>18}{hit[key]!s:>18}")
     stored_vs = [f"{r['bytes']}/{expected_bytes}" for r in (base, hit)]
-    print(f"{'bytes stored / printed':<32}{stored_vs[0]:>14}{stored_vs[1]:>14}")
-    print(f"{'time to complete (s)':<32}{base['seconds']:>14.1f}{hit['seconds']:>14.1f}")
+    print(f"{'bytes stored / printed':<32}{stored_vs[0]:>18}{stored_vs[1]:>18}")
+    print(f"{'time to complete (s)':<32}{base['seconds']:>18.1f}{hit['seconds']:>18.1f}")
     rc = hit["reconnect_ms"]
     both = f"{pct(rc, 0.5)} / {pct(rc, 0.99)}"
-    print(f"{'reconnect after a cut p50/p99 ms':<32}{'-':>14}{both:>14}")
+    print(f"{'reconnect after a cut p50/p99 ms':<32}{'-':>18}{both:>18}")
     ok = all(
         r["status"] == "COMPLETED"
         and r["missing"] == r["duplicated"] == r["out_of_order"] == 0

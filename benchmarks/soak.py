@@ -14,6 +14,7 @@ app's memory before the load, and the memory at the end of warm-up.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -58,9 +59,9 @@ def main() -> int:
                     str(seconds),
                     "--prefix",
                     "soak",
+                    "--out",
+                    str(Path(tmp) / "soak.json"),
                 ],
-                stdout=subprocess.PIPE,
-                text=True,
             )
             samples: list[tuple[float, float]] = []
             started = time.monotonic()
@@ -72,7 +73,8 @@ def main() -> int:
                 cpu.append(app.ps.cpu_percent(None))
                 if len(samples) % 12 == 0:
                     print(f"{samples[-1][0]:6.0f} s  {samples[-1][1]:7.1f} MB", flush=True)
-            gen.communicate()
+            gen.wait()
+            result = json.loads((Path(tmp) / "soak.json").read_text())
             db_mb = sum(p.stat().st_size for p in app.data_dir.glob("onsembl.db*")) / 1e6
         finally:
             app.stop()
@@ -89,6 +91,10 @@ def main() -> int:
     print(f"{'growth after warm-up':<34}{100 * growth:8.1f} %   (target < {100 * TARGET:.0f} %)")
     print(f"{'app CPU (mean, % of one core)':<34}{statistics.mean(cpu):8.1f}")
     print(f"{'database on disk at the end':<34}{db_mb:8.0f} MB")
+    print(
+        f"{'agents ONLINE at the end':<34}{result['online_at_end']:>8}/{args.agents}"
+        f"   (connections dropped: {result['closed']})"
+    )
     return 0 if growth < TARGET else 1
 
 

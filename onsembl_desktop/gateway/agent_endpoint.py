@@ -133,10 +133,11 @@ class AgentConnection:
     def _take(self, raw: str | bytes) -> None:
         session = self.session
         try:
-            if len(raw) > MAX_MESSAGE_BYTES:
+            size = _size(raw)
+            if size > MAX_MESSAGE_BYTES:
                 raise ProtocolError(
                     ErrorCode.INVALID_MESSAGE,
-                    f"a message of {len(raw)} bytes is over the {MAX_MESSAGE_BYTES} byte limit",
+                    f"a message of {size} bytes is over the {MAX_MESSAGE_BYTES} byte limit",
                 )
             version = session.protocol_version if session else PROTOCOL_VERSION
             env = codec.decode(raw, expect=Direction.AGENT_TO_SERVER, negotiated_version=version)
@@ -145,7 +146,7 @@ class AgentConnection:
             else:
                 self.core.agent_message(session, env.id, env.payload)
                 if isinstance(env.payload, m.Sequenced):
-                    self.unstored.taken(env.payload.seq, len(raw))
+                    self.unstored.taken(env.payload.seq, size)
             self.errors_in_row = 0
         except ProtocolError as exc:
             self._refused(exc)
@@ -242,3 +243,10 @@ class AgentConnection:
 
     def _who(self) -> str:
         return self.link.name or self.link.remote
+
+
+def _size(raw: str | bytes) -> int:
+    """The frame's size in bytes (text frames arrive decoded; only long ones are measured)."""
+    if isinstance(raw, bytes) or len(raw) * 4 <= MAX_MESSAGE_BYTES:
+        return len(raw)
+    return len(raw.encode("utf-8", "surrogatepass"))

@@ -88,6 +88,15 @@ async def test_oversized_message_is_refused_and_the_connection_carries_on(live: 
     assert (await agent.ack_reaching(seq)).seq == seq
 
 
+async def test_the_size_limit_counts_bytes_not_characters(live: Live) -> None:
+    agent = await live.agent("wide")
+    command_id = await _command_for(live, agent)
+    body = "\u00e9" * (limits.MAX_MESSAGE_BYTES // 2 + 100)  # fewer characters than bytes
+    await agent.send(m.TerminalOutput(seq=agent.next_seq(), command_id=command_id, data=body))
+    error = await agent.expect(m.Error)
+    assert error.code == "INVALID_MESSAGE" and "byte limit" in error.message
+
+
 async def test_a_frame_beyond_the_hard_cap_closes_the_connection(live: Live) -> None:
     agent = await live.agent("huge")
     bystander = await live.agent("calm")

@@ -83,6 +83,7 @@ class SyncEngine:
         self._last_pull = 0.0
         self._last_lease = 0.0
         self._cursor: tuple[str, int] | None = None
+        self._ahead: local.OutboxBatch | None = None  # read while the last one was pushed
         self._pushed_through = 0
         self._waiters: list[tuple[int, float, asyncio.Future[SyncStatus]]] = []
         self._published = 0.0
@@ -300,6 +301,7 @@ class SyncEngine:
                 await asyncio.wait_for(self._listen_conn.close(), 5)
             self._listen_conn = None
         self._listening = False
+        self._ahead = None
         if self._remote is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._remote.close(), 5)
@@ -307,18 +309,36 @@ class SyncEngine:
 
     # --- push and pull ---------------------------------------------------------------------------
 
-    async def _push(self) -> int:
-        """Push one batch; returns how many entries it covered (0: nothing was waiting)."""
-        assert self._remote is not None
-        batch = await self._store.read(
+    async def _read(self, after: local.OutboxBatch | None) -> local.OutboxBatch:
+        return await self._store.read(
             partial(
-                local.read_batch, max_entries=self.BATCH_ENTRIES, max_outputs=self.BATCH_OUTPUTS
+                local.read_batch,
+                max_entries=self.BATCH_ENTRIES,
+                max_outputs=self.BATCH_OUTPUTS,
+                after=after,
             )
         )
+
+    async def _push(self) -> int:
+        """Push one batch; returns how many entries it covered (0: nothing was waiting).
+
+        While a full batch goes to the remote, the next one is read (the local read and the
+        remote write take about as long each). The next one starts behind this one, so
+        marking this one pushed cannot disturb it."""
+        assert self._remote is not None
+        batch, self._ahead = self._ahead or await self._read(None), None
         if batch.empty:
             self._pushed_through = max(self._pushed_through, batch.high)
             return 0
-        result = await self._timed(self._remote.push(batch, self._cursor))
+        ahead = asyncio.ensure_future(self._read(batch)) if batch.more else None
+        try:
+            result = await self._timed(self._remote.push(batch, self._cursor))
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
+            raise
         done = await self._store.write_wait(
             partial(
                 apply.take_push,
@@ -340,6 +360,8 @@ class SyncEngine:
         if done.tables:
             await self._applied(done.tables)
         self.pushed(batch, now)
+        if ahead is not None:
+            self._ahead = await ahead
         return batch.entries
 
     def pushed(self, batch: local.OutboxBatch, committed_at: float) -> None:

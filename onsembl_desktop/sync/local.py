@@ -137,10 +137,11 @@ class OutboxBatch:
     deletes: dict[str, list[str]] = field(default_factory=dict)
     outputs: bytes = b""  # COPY text
     output_count: int = 0
-    output_stamps: list[float] = field(default_factory=list)  # the rows' Unix times (lag)
+    output_times: list[str] = field(default_factory=list)  # the rows' timestamps, as stored
     entries: int = 0
     oldest: float | None = None
     high: int = 0  # the highest entry ever made, as of before the entries were read
+    more: bool = False  # it stopped at a limit: more is waiting
 
     @property
     def empty(self) -> bool:
@@ -153,17 +154,27 @@ class OutboxBatch:
 
 
 def read_batch(
-    conn: Connection, max_entries: int = 2_000, max_outputs: int = 10_000, after_seq: int = 0
+    conn: Connection,
+    max_entries: int = 2_000,
+    max_outputs: int = 10_000,
+    after: OutboxBatch | None = None,
 ) -> OutboxBatch:
-    """The next entries (after ``after_seq``) and the rows they name, ready to send."""
+    """The next entries and the rows they name, ready to send; ``after``: a batch not yet
+    marked pushed, to continue behind (the engine reads one ahead while it pushes one)."""
     batch = OutboxBatch(high=high_seq(conn))
     wanted: dict[str, list[str]] = defaultdict(list)
     outputs: list[tuple[Any, ...]] = []
+    first, resume = 0, None
+    if after is not None:
+        first = after.partial[0] - 1 if after.partial else after.last_seq
+        resume = after.partial
     entries = conn.exec_driver_sql(
         "SELECT seq, tbl, row_id, lo, hi, at FROM sync_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-        (after_seq, max_entries),
+        (first, max_entries),
     ).all()
     for seq, tbl, row_id, lo, hi, at in entries:
+        if resume is not None and seq == resume[0]:
+            lo = resume[1]
         batch.entries += 1
         batch.last_seq = seq
         if batch.oldest is None:
@@ -180,16 +191,18 @@ def read_batch(
         outputs.extend(tuple(r[1:]) for r in got)
         if len(got) == budget and got[-1][0] < hi:
             batch.partial = (seq, got[-1][0] + 1)
+            batch.more = True
             break
         if len(outputs) >= max_outputs:
+            batch.more = True
             break
+    batch.more = batch.more or len(entries) >= max_entries
     for tbl, ids in wanted.items():
         _current_rows(conn, batch, tbl, list(dict.fromkeys(ids)))
     if outputs:
         batch.outputs = codec.copy_text(outputs)
         batch.output_count = len(outputs)
-        stamp_at = OUTPUT_COLUMNS.index("timestamp")
-        batch.output_stamps = [_unix(r[stamp_at]) for r in outputs]
+        batch.output_times = [r[6] for r in outputs]
     return batch
 
 
@@ -239,5 +252,6 @@ def _uuid(value: str) -> uuid.UUID:
     return uuid.UUID(value)
 
 
-def _unix(stamp: str) -> float:
+def unix_time(stamp: str) -> float:
+    """A timestamp as SQLite stores it, in Unix seconds."""
     return datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp()

@@ -306,6 +306,16 @@ class Remote:
         return None if row is None or row[0] is None else uuid.UUID(str(row[0])).hex
 
     async def _outputs(self, batch: OutboxBatch, result: PushResult) -> None:
+        # Straight in (the fast path); rows already there (a batch pushed again after the remote
+        # committed but before we heard) or orphans make it fail: then through a temporary table.
+        try:
+            async with self.conn.transaction(), self.conn.cursor() as cur:
+                async with cur.copy("COPY terminal_outputs FROM STDIN") as copy:
+                    await copy.write(batch.outputs)
+            result.applied += batch.output_count
+            return
+        except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation):
+            pass
         if not self._temp_ready:
             await self.conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS onsembl_push_outputs "

@@ -400,6 +400,8 @@ class SyncEngine:
                 break
         self._last_pull = time.monotonic()
         self._set(last_pull=time.time())
+        if self._waiters:
+            await self._publish(force=True)  # they are answered with the current backlog
         self._resolve_waiters(started)
 
     async def _maintain(self) -> None:

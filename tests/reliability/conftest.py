@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.gateway.conftest import live
-from tests.support import AppProcess
+from tests.support import AppProcess, wait_for
 
 __all__ = ["live"]
 
@@ -68,6 +68,22 @@ def stored(data_dir: Path, command_id: str | uuid.UUID) -> list[tuple[int, str]]
         return [(int(s), str(c)) for s, c in rows]
     finally:
         con.close()
+
+
+def wait_final(data_dir: Path, command_id: str, timeout: float = 60) -> str:
+    """The command's final status, read from the database (``ctl show`` would load all output)."""
+    key = uuid.UUID(str(command_id)).hex
+
+    def status() -> str | None:
+        con = sqlite3.connect(f"file:{data_dir / 'onsembl.db'}?mode=ro", uri=True, timeout=10)
+        try:
+            row = con.execute("SELECT status FROM commands WHERE id = ?", (key,)).fetchone()
+        finally:
+            con.close()
+        return row[0] if row and row[0] in ("COMPLETED", "FAILED", "CANCELLED") else None
+
+    result: str = wait_for(status, timeout, 0.2)
+    return result
 
 
 def lines_of(rows: list[tuple[int, str]]) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.support import AgentProcess, AppProcess, wait_for
 
-from .conftest import FAST_RECONNECT, Restarts, lines_of, stored
+from .conftest import FAST_RECONNECT, Restarts, lines_of, stored, wait_final
 
 # ~200-byte lines as fast as the pipe takes them: MB/s of output.
 FLOOD = (
@@ -86,8 +86,7 @@ def run_kills(
         checked = max(checked, check_database(app.data_dir, ack_log))
         restarts.kill_and_restart()  # (already dead: starts the next one)
     assert checked > 0, "nothing was acknowledged before the kills"
-    final = restarts.current.wait_status(command_id, timeout=120)
-    assert final["status"] == "COMPLETED", final
+    assert wait_final(app.data_dir, command_id, timeout=180) == "COMPLETED"
     got = lines_of(stored(app.data_dir, command_id))
     assert [line.split()[1] for line in got] == [str(i) for i in range(1, lines + 1)]
     restarts.current.stop()

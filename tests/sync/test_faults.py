@@ -164,6 +164,7 @@ def test_twenty_cuts_and_two_kills_lose_and_double_nothing(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_a_hundred_cuts_and_five_kills_lose_and_double_nothing(
     tmp_path: Path, remote_url: str, proxy: Proxy
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..launcher import agent_command
 from ..paths import AGENT_TOKEN_FILE, default_data_dir, read_endpoint
 from ..protocol.enums import AgentType, ControlAction
 from ..tls import is_loopback, normalize_fingerprint
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if action is ControlAction.RESTART:
         log.info("restarting")
-        os.execv(sys.executable, [sys.executable, "-m", "onsembl_desktop.agent", *sys.argv[1:]])
+        # The launcher's argv, not sys.executable: in a frozen bundle that is no interpreter.
+        cmd = agent_command()
+        os.execv(cmd[0], [*cmd, *sys.argv[1:]])
     return 0
 
 

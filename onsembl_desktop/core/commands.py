@@ -195,16 +195,20 @@ class CommandService:
                 for r in command.runs.values()
             ],
         )
-        self._audit.record(
-            AuditEventType.COMMAND_SENT,
-            command_id=command.id,
-            agents=[a.name for a in agents],
-            broadcast=broadcast,
-            type=command_type.value,
-            priority=priority,
-            content=content[:500],
-            constraints=command.constraints,
-        )
+        # One row per target, with its agent id, so the audit filtered by agent shows the sends.
+        for info in agents:
+            self._audit.record(
+                AuditEventType.COMMAND_SENT,
+                agent_id=info.id,
+                command_id=command.id,
+                agent=info.name,
+                targets=len(agents),
+                broadcast=broadcast,
+                type=command_type.value,
+                priority=priority,
+                content=content[:500],
+                constraints=command.constraints,
+            )
         for info in agents:
             run = command.runs[info.id]
             if fail_if_offline and info.status is not AgentStatus.ONLINE:

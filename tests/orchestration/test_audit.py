@@ -20,11 +20,14 @@ def test_ctl_audit_filters_and_user_sessions(orch: Orch) -> None:
     assert sent.returncode == 0, sent.stderr
     [entry] = json.loads(sent.stdout)
     assert entry["type"] == "COMMAND_SENT" and entry["commandId"] == first
-    assert entry["userId"] is not None and details(entry)["agents"] == ["au1"]
+    assert entry["userId"] is not None and details(entry)["agent"] == "au1"
+    au1 = orch.agent_view("au1")
+    assert au1 is not None and entry["agentId"] == au1["id"] and details(entry)["targets"] == 1
 
     text = ctl("audit", "--agent", "au2")
     assert text.returncode == 0, text.stderr
     assert "AGENT_CONNECT" in text.stdout and "COMMAND_SENT" not in text.stdout
+    assert "COMMAND_SENT" in ctl("audit", "--agent", "au1").stdout  # the send, by its target
 
     later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     assert json.loads(ctl("audit", "--since", later, "--json").stdout) == []

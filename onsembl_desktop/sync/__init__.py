@@ -1,4 +1,8 @@
-"""The sync engine (future): pushes the local store's outbox to PostgreSQL (Supabase) and pulls
-changes back, with psycopg. Empty for now; it holds its place in the layers (below ``core``, above
-``store``) so the import contracts in pyproject.toml check it from the start.
+"""Sync with a PostgreSQL (Supabase) database: the local store's outbox pushed, other devices'
+changes pulled from the remote change log, conflicts settled by last writer (docs/ARCHITECTURE.md,
+"Sync"). Qt-free; below ``core`` (which owns the engine), above ``store``.
+
+``engine`` runs it; ``local`` / ``apply`` are the SQLite side, ``remote`` / ``maintenance`` /
+``fullcopy`` the PostgreSQL side, ``codec`` converts rows between them, ``credentials`` keeps the
+password in the keyring, ``status`` is what the UI shows.
 """

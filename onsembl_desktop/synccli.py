@@ -182,7 +182,9 @@ def _show(view: dict[str, Any], as_json: bool) -> None:
     for label, key in (("database", "url"), ("device", "device_id"), ("error", "error")):
         if view.get(key):
             print(f"  {label + ':':<10}{view[key]}")
-    print(f"  {'waiting:':<10}{view.get('backlog', 0):,} changes, oldest {view.get('lag_s', 0)} s")
+    waiting = view.get("backlog", 0)
+    lag = f", the oldest {view.get('lag_s', 0):.1f} s old" if waiting else ""
+    print(f"  {'waiting:':<10}{waiting:,} change{'' if waiting == 1 else 's'}{lag}")
     for label, key in (("pushed", "last_push"), ("pulled", "last_pull")):
         if view.get(key):
             print(f"  {label + ':':<10}{time.strftime('%H:%M:%S', time.localtime(view[key]))}")

@@ -86,6 +86,7 @@ class SyncEngine:
         self._ahead: local.OutboxBatch | None = None  # read while the last one was pushed
         self._pushed_through = 0
         self._waiters: list[tuple[int, float, asyncio.Future[SyncStatus]]] = []
+        self._retried = False  # the waiters have had their one retry after a failure
         self._published = 0.0
         self.device_id = ""
 
@@ -113,6 +114,8 @@ class SyncEngine:
             raise KnownError("sync is not configured (onsembl sync configure --url ...)")
         target = await self._store.read(_last_seq)
         future: asyncio.Future[SyncStatus] = asyncio.get_running_loop().create_future()
+        if not self._waiters:
+            self._retried = False
         self._waiters.append((target, time.time(), future))
         self._notified = True
         self._wake.set()
@@ -184,9 +187,14 @@ class SyncEngine:
             log.exception("sync failed")
         else:
             log.warning("sync %s: %s (retrying in %.0f s)", state.value, problem, delay)
+        # ``sync now`` rides out one blip (a retry soon); a second failure, or a wrong
+        # configuration, is its answer.
+        if self._waiters and not wrong and not self._retried:
+            self._retried, delay = True, min(delay, 1.0)
+        else:
+            self._fail_waiters(KnownError(f"sync is {state.value}: {problem}"))
         self._set(state=state, error=str(problem), retry_in_s=delay)
         await self._publish(force=True)
-        self._fail_waiters(KnownError(f"sync is {state.value}: {problem}"))
         await self._sleep(delay)
 
     async def _session(self) -> None:
@@ -464,12 +472,14 @@ class SyncEngine:
             else:
                 keep.append((target, asked, future))
         self._waiters = keep
+        self._retried = self._retried and bool(keep)
 
     def _fail_waiters(self, exc: Exception) -> None:
         for _target, _asked, future in self._waiters:
             if not future.done():
                 future.set_exception(exc)
         self._waiters = []
+        self._retried = False
 
 
 def _user_error(exc: BaseException) -> Exception:

@@ -309,9 +309,12 @@ class Remote:
         # Straight in (the fast path); rows already there (a batch pushed again after the remote
         # committed but before we heard) or orphans make it fail: then through a temporary table.
         try:
-            async with self.conn.transaction(), self.conn.cursor() as cur:
-                async with cur.copy("COPY terminal_outputs FROM STDIN") as copy:
-                    await copy.write(batch.outputs)
+            async with (
+                self.conn.transaction(),
+                self.conn.cursor() as cur,
+                cur.copy("COPY terminal_outputs FROM STDIN") as copy,
+            ):
+                await copy.write(batch.outputs)
             result.applied += batch.output_count
             return
         except (psycopg.errors.UniqueViolation, psycopg.errors.ForeignKeyViolation):

@@ -121,6 +121,7 @@ def run_faults(
                 a.wait_online("sh1", "sh2", timeout=30)
         for command_id in commands:
             assert a.wait_status(command_id, timeout=90)["status"] == "COMPLETED"
+        wait_for(lambda: a.call("sync.status")["state"] == "online", 20, 0.05)
         assert a.call("sync.now", timeout=60)["state"] == "online"  # all stored before now
         with _control(b) as call:
             call("sync.now", timeout=60)

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, select
 
 from onsembl_desktop.store.db import DB_FILENAME
 from onsembl_desktop.store.models import Base
+from onsembl_desktop.store.types import utcnow
 from tests.agent_e2e.e2e import standin
 from tests.orchestration.conftest import Orch
 from tests.store.test_pg_schema import onsembl
@@ -158,12 +159,19 @@ def test_two_apps_see_each_others_work(apps: list[Orch], tmp_path: Path, remote_
     )
 
     # Quiet now: push and pull on both, then the tables match, here and in PostgreSQL.
+    before = utcnow()
     for orch in (a, b, a):
         synced(orch)
     for table in COMPARED:
         left, right = rows_of(a.app.data_dir, table), rows_of(b.app.data_dir, table)
         assert left == right, table
         assert remote_rows(remote_url, f"SELECT count(*) FROM {table}") == [(len(left),)], table
+    # The audit logs too (up to the final rounds: agents keep connecting meanwhile).
+    audit = [
+        {r["id"] for r in rows_of(orch.app.data_dir, "audit_logs") if r["created_at"] < before}
+        for orch in (a, b)
+    ]
+    assert audit[0] == audit[1] and len(audit[0]) > 10
     # Two agents named sh1, one per app; each app lists only its own.
     assert remote_rows(remote_url, "SELECT count(*) FROM agents WHERE name = 'sh1'") == [(2,)]
     assert [x["name"] for x in a.call("agents.list")].count("sh1") == 1

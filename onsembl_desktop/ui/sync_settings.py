@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 
 from ..core.service import Core
 from ..errors import KnownError
-from ..secrets import NoKeyringError
+from ..secrets import NoKeyringError, split_url_password, with_password
 from ..sync import local
 from ..sync.credentials import forget_password, keep_password
 from ..sync.status import SyncState, SyncStatus
+from .dialogs import ask
 from .tasks import spawn
 from .theme import status_color
 
@@ -125,20 +126,22 @@ class SyncSettings(QWidget):
             self._say("The URL starts with postgresql://", error=True)
             return False
         password = self.password.text()
-        if password:
-            scheme, rest = url.split("://", 1)
-            user_host = rest.split("@", 1)
-            if len(user_host) == 2 and ":" not in user_host[0]:
-                url = f"{scheme}://{user_host[0]}:{password}@{user_host[1]}"
+        if password and split_url_password(url)[1] is None:
+            url = with_password(url, password)  # percent-encoded: '@', ':' or '/' are fine
         loop = asyncio.get_running_loop()
+        keep = partial(keep_password, self.data_dir, url)  # a SecretStore(data_dir, allow_file=…)
         try:
             bare, where = await loop.run_in_executor(
-                None,
-                partial(keep_password, self.data_dir, url, allow_file=self.allow_file.isChecked()),
+                None, partial(keep, allow_file=self.allow_file.isChecked())
             )
         except NoKeyringError as exc:
-            self._say(f"{exc} Tick the box to keep it in a file instead.", error=True)
-            return False
+            # The file is a weaker place than a keyring: only with the user's say-so, asked here.
+            self._say(str(exc), error=True)
+            question = f"{exc}\n\nKeep the password in that file, readable only by you?"
+            if not await ask(self, "No keyring", question, "Keep it in a file"):
+                return False
+            self.allow_file.setChecked(True)
+            bare, where = await loop.run_in_executor(None, partial(keep, allow_file=True))
         await self.core.store.write_wait(partial(local.enable, url=bare))
         self.core.sync.reconfigure()
         self.password.clear()

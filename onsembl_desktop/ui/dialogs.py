@@ -1,7 +1,10 @@
-"""Help → Keyboard shortcuts and Help → About."""
+"""Help → Keyboard shortcuts and Help → About; :func:`ask`, a question awaited without a nested
+event loop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import platform
 
 from PySide6 import __version__ as pyside_version
@@ -11,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -93,3 +97,30 @@ def _licences_table() -> QTableWidget | None:
             table.setItem(row, col, QTableWidgetItem(value))
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return table
+
+
+async def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:
+    """Ask a yes-or-cancel question and wait for the answer with ``open()``: ``exec()`` would
+    run a nested loop inside the running asyncio task. The box is a child of ``parent`` (tests
+    find it there). True only when the ``yes`` button was chosen."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent
+    )
+    accept = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def answered(value: bool) -> None:
+        if not answer.done():
+            answer.set_result(value)
+
+    box.finished.connect(lambda _r: answered(box.clickedButton() is accept))
+    # A parent closed meanwhile takes the box with it, unanswered: that is a no. (Nothing of the
+    # box may be touched here: its destructor is running.)
+    box.destroyed.connect(lambda: answered(False))
+    box.open()
+    try:
+        return await answer
+    finally:
+        with contextlib.suppress(RuntimeError):  # already gone with its parent
+            box.deleteLater()

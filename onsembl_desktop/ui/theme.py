@@ -61,6 +61,7 @@ _STATUS_KIND: dict[str, str] = {
 }
 
 EMERGENCY_RED = "#C5221F"  # white text on it: 5.6:1
+WARNING_AMBER = "#A05A00"  # white text on it: 5.3:1
 
 
 @dataclass(frozen=True, slots=True)

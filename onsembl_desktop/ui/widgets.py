@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QAbstractItemModel, QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -13,7 +14,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QTableView,
     QToolButton,
     QWidget,
@@ -63,6 +66,53 @@ def text_pane(name: str) -> QPlainTextEdit:
     pane.setAccessibleName(name)
     pane.setTabChangesFocus(True)
     return pane
+
+
+class CopyField(QWidget):
+    """A read-only, selectable value (a token, a fingerprint, a command) with a Copy button.
+
+    ``wrap``: shown over several lines (a long command) rather than in a scrolling field.
+    """
+
+    def __init__(
+        self, text: str, name: str, parent: QWidget | None = None, *, wrap: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self.view: QLineEdit | QLabel
+        if wrap:
+            self.view = QLabel(text)
+            self.view.setWordWrap(True)
+            self.view.setTextFormat(Qt.TextFormat.PlainText)
+            self.view.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        else:
+            self.view = QLineEdit(text)
+            self.view.setReadOnly(True)
+            self.view.setCursorPosition(0)  # the start of a long value, not its end
+        self.view.setFont(monospace_font())
+        if not wrap and len(text) <= 100:  # a fingerprint is checked by eye: show all of it
+            margin = 4 * self.view.fontMetrics().averageCharWidth()
+            self.view.setMinimumWidth(self.view.fontMetrics().horizontalAdvance(text) + margin)
+        self.view.setAccessibleName(name)
+        self.copy = QPushButton("Copy")
+        self.copy.setAccessibleName(f"Copy the {name[:1].lower()}{name[1:]}")
+        self.copy.clicked.connect(self._copy)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.copy, 0, Qt.AlignmentFlag.AlignTop)
+
+    def text(self) -> str:
+        return self.view.text()
+
+    def set_text(self, text: str) -> None:
+        self.view.setText(text)
+        if isinstance(self.view, QLineEdit):
+            self.view.setCursorPosition(0)
+        self.copy.setText("Copy")
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.view.text())
+        self.copy.setText("Copied")
 
 
 def labelled(text: str, widget: QWidget) -> QLabel:

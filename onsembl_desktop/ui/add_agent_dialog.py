@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ..core.records import LocalAgentSpec
 from ..protocol.enums import AgentType
 from .theme import monospace_font, status_color
+from .widgets import CopyField
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -41,6 +42,7 @@ class AddAgentDialog(QDialog):
         *,
         can_launch: bool = True,
         parent: QWidget | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add agent")
@@ -101,6 +103,16 @@ class AddAgentDialog(QDialog):
         rl.addWidget(explain)
         rl.addWidget(command)
         rl.addWidget(copy)
+        self.fingerprint: CopyField | None = None
+        if fingerprint:
+            pin = QLabel(
+                "The command pins the gateway's TLS certificate by its fingerprint (check it "
+                "on the other machine, or give it as <code>$ONSEMBL_FINGERPRINT</code>):"
+            )
+            pin.setWordWrap(True)
+            self.fingerprint = CopyField(fingerprint, "TLS certificate fingerprint")
+            rl.addWidget(pin)
+            rl.addWidget(self.fingerprint)
         rl.addStretch(1)
 
         if can_launch:

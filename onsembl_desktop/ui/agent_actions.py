@@ -127,7 +127,13 @@ class AgentActions(QObject):
         taken = {a.name for a in self.core.agents.all()}
         if self.local is not None:
             taken |= {a.spec.name for a in self.local.all()}
-        dialog = AddAgentDialog(w.agent_command, taken, can_launch=self.local is not None, parent=w)
+        dialog = AddAgentDialog(
+            w.agent_command,
+            taken,
+            can_launch=self.local is not None,
+            parent=w,
+            fingerprint=w.onsembl.fingerprint if w.onsembl is not None else None,
+        )
 
         def accepted() -> None:
             spec = dialog.spec()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -13,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import qasync
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .. import __version__
+from .. import __version__, about, tls
 from ..app import AppConfig, OnsemblApp
 from ..errors import KnownError
 from .main_window import MainWindow
@@ -27,9 +29,44 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("onsembl.ui")
 
+UI_FILE = "ui.ini"
+DESKTOP_FILE = "dev.onsembl.Desktop"  # resources/linux/dev.onsembl.Desktop.desktop
+
 
 def ui_settings(data_dir: Path) -> QSettings:
-    return QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
+    """``DATA_DIR/ui.ini``, private like every file there. Qt would create it 0644 but keeps the
+    mode of a file that exists, so it is created 0600 first (and one left by an older version
+    tightened)."""
+    path = data_dir / UI_FILE
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    with contextlib.suppress(OSError):
+        path.chmod(0o600)
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def setup_application(app: QApplication) -> None:
+    """Names, icon and desktop entry: the window manager matches the window to the installed
+    ``.desktop`` file by its id (Wayland's app id), so the taskbar shows our icon and name."""
+    app.setApplicationName(about.APP_NAME)
+    app.setOrganizationName("Onsembl")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(QIcon(str(about.app_icon_path())))
+
+
+def gateway_config(
+    config: AppConfig, settings: UiSettings, *, host_given: bool, port_given: bool, demo: bool
+) -> AppConfig:
+    """The Settings dialog's gateway (host, port, security) where the command line says nothing."""
+    if not host_given and settings.gateway_host:
+        config = replace(config, host=settings.gateway_host)
+    if not port_given and settings.gateway_port is not None and not demo:
+        config = replace(config, port=settings.gateway_port)
+    chosen = config.tls or config.insecure  # --tls / --insecure on the command line
+    if not chosen and settings.gateway_insecure and not tls.is_loopback(config.host):
+        config = replace(config, insecure=True)  # still warned about on every start
+    return config
 
 
 def run_gui(
@@ -43,19 +80,14 @@ def run_gui(
 ) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    app.setApplicationName("Onsembl Desktop")
-    app.setOrganizationName("Onsembl")
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("onsembl-desktop")
+    setup_application(app)
     app.setQuitOnLastWindowClosed(False)  # we stop the app ourselves, then quit
     config.data_dir.mkdir(parents=True, exist_ok=True)
     settings = UiSettings(ui_settings(config.data_dir))
     apply_theme(app, settings.theme)
-    # The Settings dialog's gateway address applies when the command line does not give one.
-    if not host_given and settings.gateway_host:
-        config = replace(config, host=settings.gateway_host)
-    if not port_given and settings.gateway_port is not None and not demo:
-        config = replace(config, port=settings.gateway_port)
+    config = gateway_config(
+        config, settings, host_given=host_given, port_given=port_given, demo=demo
+    )
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
@@ -93,9 +125,8 @@ async def _main(
             onsembl.agent_command_line(),
             settings,
             demo=demo,
+            onsembl=onsembl,  # tokens, fingerprint, standing warnings
         )
-        for notice in onsembl.warnings:  # said before the window listened; they still hold
-            window.show_warning(notice.message)
         await window.hub.rebuild_all()
         window.show()
         if demo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
@@ -40,6 +40,7 @@ from .actions import ActionRegistry
 from .agent_actions import AgentActions
 from .agent_model import AgentTableModel
 from .agents_panel import AgentsPanel
+from .banners import STANDING, WarningBanner
 from .command_bar import CommandBar
 from .emergency import EmergencyControl
 from .frame_clock import FrameClock
@@ -55,6 +56,9 @@ from .theme import monospace_font, status_color, terminal_scheme
 from .welcome import WelcomePanel
 from .window_dialogs import WindowDialogs
 from .window_menus import build_menus
+
+if TYPE_CHECKING:
+    from ..app import OnsemblApp
 
 TITLE = "Onsembl Desktop"
 
@@ -79,9 +83,11 @@ class MainWindow(WindowDialogs, QMainWindow):
         settings: QSettings | UiSettings,
         *,
         demo: bool = False,
+        onsembl: OnsemblApp | None = None,
     ) -> None:
         super().__init__()
         self.core = core
+        self.onsembl = onsembl  # the running app: agent tokens, TLS fingerprint, warnings
         self.settings = settings if isinstance(settings, UiSettings) else UiSettings(settings, self)
         self.gateway_url = gateway_url
         self.agent_command = agent_command
@@ -107,7 +113,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             core, self.hub, self.clock, self.settings, font, terminal_scheme()
         )
         self.terminals.agentActivated.connect(self._terminal_activated)
-        self.welcome = WelcomePanel(agent_command)
+        self.welcome = WelcomePanel(agent_command, onsembl.fingerprint if onsembl else None)
         self.terminal_stack = QStackedWidget()
         self.terminal_stack.addWidget(self.welcome)
         self.terminal_stack.addWidget(self.terminals)
@@ -132,10 +138,13 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.command_bar.send.connect(self.send)
         self.command_bar.presetChosen.connect(self.use_preset)
         self.emergency = EmergencyControl(self, core)
+        self.warnings = WarningBanner()
+        self.warnings.actionRequested.connect(lambda _key: self.open_settings())
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.warnings)
         layout.addWidget(self.emergency.banner)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.command_bar)
@@ -160,6 +169,8 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._refresh_choices()
         if core.control.local is not None:
             self.model.set_local(core.control.local.all())
+        for notice in onsembl.warnings if onsembl else ():  # said before the window existed
+            self.show_warning(notice.message, notice.key)
         self._restore_layout()
         spawn(self._load_from_store())
 
@@ -208,14 +219,10 @@ class MainWindow(WindowDialogs, QMainWindow):
         bar.addPermanentWidget(self.sync_label)
         bar.addPermanentWidget(self.storage_label)
 
-    def show_warning(self, text: str) -> None:
-        """A warning that holds for as long as the app runs (e.g. no TLS on a network address)."""
-        label = QLabel(f"⚠ {text}")
-        label.setWordWrap(True)
-        label.setAccessibleName("Warning")
-        color = status_color(CommandStatus.QUEUED).name()
-        label.setStyleSheet(f"color: {color}; font-weight: bold; padding: 4px 8px;")
-        self.centralWidget().layout().insertWidget(0, label)  # type: ignore[union-attr]
+    def show_warning(self, text: str, key: str | None = None) -> QLabel:
+        """A warning that holds for as long as the app runs (e.g. no TLS on a network address):
+        a banner above everything, not a status-bar message that goes away."""
+        return self.warnings.show_warning(text, key)
 
     def open_dialog(self, dialog: QDialog, on_accept: Callable[[], object] | None = None) -> None:
         """Show a dialog without a nested event loop (the asyncio loop keeps running)."""
@@ -397,6 +404,9 @@ class MainWindow(WindowDialogs, QMainWindow):
     # --- notices ----------------------------------------------------------------------------------
 
     def _on_notice(self, ev: Notice) -> None:
+        if ev.key in STANDING:
+            self.show_warning(ev.message, ev.key)
+            return
         self.statusBar().showMessage(ev.message, 10_000 if ev.level == "info" else 30_000)
 
     def _on_sync(self, status: SyncStatus) -> None:

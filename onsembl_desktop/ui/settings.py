@@ -86,6 +86,11 @@ class UiSettings(QObject):
             return None
         return self._int("gateway/port", 8765, 0, 65535)
 
+    @property
+    def gateway_insecure(self) -> bool:
+        """Plain ws:// on a non-loopback host (``--insecure``), chosen in Settings → Gateway."""
+        return self._str("gateway/security", "tls") == "insecure"
+
     # --- layout -----------------------------------------------------------------------------------
 
     def state(self, key: str) -> QByteArray | None:

@@ -1,6 +1,9 @@
-"""File → Settings: gateway, agent token and command line, appearance, terminal, notifications."""
+"""File → Settings: gateway (address, security, agent token and command line, certificate
+fingerprint), agent tokens, appearance, terminal, notifications."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -20,11 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import tls
 from ..core.service import Core
 from ..sync.status import SyncStatus
 from .settings import UiSettings
 from .sync_settings import SyncSettings
-from .theme import monospace_font
+from .theme import monospace_font, status_color
+from .tokens_settings import TokensSettings
+from .widgets import CopyField, labelled
+
+if TYPE_CHECKING:
+    from ..app import OnsemblApp
 
 
 def _token_of(agent_command: str) -> str:
@@ -45,13 +54,24 @@ class SettingsDialog(QDialog):
         agent_command: str,
         parent: QWidget | None = None,
         core: Core | None = None,
+        onsembl: OnsemblApp | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.onsembl = onsembl
         self.setWindowTitle("Settings")
-        self.resize(620, 420)
+        self.resize(680, 520)
         tabs = QTabWidget()
         tabs.addTab(self._gateway_tab(gateway_url, agent_command), "Gateway")
+        self.tokens: TokensSettings | None = None
+        if onsembl is not None and onsembl.tokens is not None and onsembl.core is not None:
+            self.tokens = TokensSettings(
+                onsembl.tokens,
+                onsembl.core.bus,
+                lambda name, token: onsembl.agent_command_line(name, token=token),
+            )
+            tabs.addTab(self.tokens, "Agent tokens")
+            self.finished.connect(self.tokens.close_section)
         tabs.addTab(self._appearance_tab(), "Appearance")
         tabs.addTab(self._notifications_tab(), "Notifications")
         tabs.addTab(self._data_tab(), "Data")
@@ -91,10 +111,22 @@ class SettingsDialog(QDialog):
         self.port.setAccessibleName("Gateway port")
         form.addRow("&Host", self.host)
         form.addRow("&Port", self.port)
+        self.security = QComboBox()
+        self.security.setAccessibleName("Gateway security")
+        self.security.addItem("TLS: wss://, agents pin the certificate's fingerprint", "tls")
+        self.security.addItem("No TLS (insecure): tokens and output in clear text", "insecure")
+        self.security.setCurrentIndex(1 if self.settings.gateway_insecure else 0)
+        form.addRow("&Security", self.security)
+        self.security_note = QLabel("")
+        self.security_note.setWordWrap(True)
+        form.addRow(self.security_note)
+        self.host.textChanged.connect(self._host_changed)
+        self.security.currentIndexChanged.connect(self._host_changed)
+        self._host_changed()
         note = QLabel(
-            "Host and port apply the next time Onsembl starts (command-line options win). "
-            "Listening on an address other than 127.0.0.1 lets other machines' agents connect "
-            "with the token."
+            "Host, port and security apply the next time Onsembl starts (command-line options "
+            "win). Listening on an address other than 127.0.0.1 lets other machines' agents "
+            "connect with a token."
         )
         note.setWordWrap(True)
         form.addRow(note)
@@ -119,7 +151,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.token, 1)
         row.addWidget(show)
         row.addWidget(copy_token)
-        form.addRow("Agent &token", row)
+        form.addRow(labelled("Agent &token", self.token), row)  # (a layout gets no buddy)
         command = QLabel(agent_command.replace(token, "•" * 8) if token else agent_command)
         command.setWordWrap(True)
         command.setFont(monospace_font())
@@ -129,7 +161,54 @@ class SettingsDialog(QDialog):
         )
         form.addRow("Agent command", command)
         form.addRow("", self.copy_command)
+        self._fingerprint_row(form)
         return page
+
+    def _fingerprint_row(self, form: QFormLayout) -> None:
+        """The certificate's SHA-256, which agents on other machines pin (``--fingerprint``)."""
+        app = self.onsembl
+        serving = app.fingerprint if app is not None else None
+        # A certificate made earlier (quick: one small file) is what agents pin once TLS is on.
+        known = serving or (tls.fingerprint(app.config.data_dir) if app is not None else None)
+        self.fingerprint: CopyField | None = None
+        if known:
+            self.fingerprint = CopyField(known, "TLS certificate fingerprint")
+            form.addRow("TLS &fingerprint", self.fingerprint)
+        if serving:
+            text = "Agents pin it with --fingerprint (in the command line above)."
+        elif known:
+            text = "Not in use now (plain ws://); agents pin it once the gateway serves TLS."
+        else:
+            text = "None yet: the certificate is made on the first start with TLS."
+        if not known:
+            form.addRow("TLS fingerprint", QLabel(text))
+        else:
+            hint = QLabel(text)
+            hint.setWordWrap(True)
+            form.addRow("", hint)
+
+    def _host_changed(self, *_args: object) -> None:
+        """Security is a choice only off this machine: on loopback nothing leaves it."""
+        host = self.host.text().strip() or "127.0.0.1"
+        remote = not tls.is_loopback(host)
+        self.security.setEnabled(remote)
+        if not remote:
+            self.security_note.setText(
+                "On this machine only: plain ws:// (unless started with --tls); nothing leaves it."
+            )
+            self.security_note.setStyleSheet("")
+        elif self.security.currentData() == "insecure":
+            self.security_note.setText(
+                "Anyone on the network can read the agents' tokens and output, and connect as "
+                "one of your agents. Use this only on a network you trust completely."
+            )
+            self.security_note.setStyleSheet(f"color: {status_color('FAILED').name()};")
+        else:
+            self.security_note.setText(
+                "A self-signed certificate is made on first use; agents check its fingerprint "
+                "before they send their token."
+            )
+            self.security_note.setStyleSheet("")
 
     def _appearance_tab(self) -> QWidget:
         page = QWidget()
@@ -200,6 +279,7 @@ class SettingsDialog(QDialog):
         s = self.settings
         s.set("gateway/host", self.host.text().strip())
         s.set("gateway/port", self.port.value())
+        s.set("gateway/security", self.security.currentData())
         s.set("appearance/theme", self.theme.currentData())
         s.set("terminal/font_family", self.font_family.currentFont().family())
         s.set("terminal/font_size", self.font_size.value())

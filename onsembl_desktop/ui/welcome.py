@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .theme import monospace_font
+from .widgets import CopyField
 
 
 class WelcomePanel(QWidget):
     """Shown until the first agent connects."""
 
-    def __init__(self, agent_command: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, agent_command: str, fingerprint: str | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.agent_command = agent_command
         title = QLabel("<h2>Welcome to Onsembl Desktop</h2>")
@@ -47,15 +50,30 @@ class WelcomePanel(QWidget):
             "replaying recorded sessions."
         )
         demo.setWordWrap(True)
+        # With TLS the command pins the certificate; the fingerprint alone is for checking it
+        # (or for an agent started by other means, e.g. $ONSEMBL_FINGERPRINT).
+        pinned: list[QWidget] = []
+        self.fingerprint: CopyField | None = None
+        if fingerprint:
+            pin = QLabel("The gateway serves TLS; agents pin its certificate's fingerprint:")
+            pin.setWordWrap(True)
+            self.fingerprint = CopyField(fingerprint, "TLS certificate fingerprint")
+            pinned = [pin, self.fingerprint]
         box = QWidget()
-        box.setMaximumWidth(720)
+        box.setMaximumWidth(880)  # a TLS command's fingerprint (95 characters) fits a line
         inner = QVBoxLayout(box)
-        for w in (title, intro, step, self.command, self.copy, kinds, step2, demo):
+        for w in (title, intro, step, self.command, self.copy, *pinned, kinds, step2, demo):
             inner.addWidget(w)
         inner.setAlignment(self.copy, Qt.AlignmentFlag.AlignLeft)
+        # Centred by stretches, not by alignment: an aligned widget gets only its size hint,
+        # which for wrapped labels is narrow, and its text was cut off.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(box, 100)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(2)
 
     def _copy(self) -> None:

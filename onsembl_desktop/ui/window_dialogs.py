@@ -15,6 +15,7 @@ from .pages import Page
 from .theme import monospace_font, terminal_scheme
 
 if TYPE_CHECKING:
+    from ..app import OnsemblApp
     from ..core.service import Core
     from .actions import ActionRegistry
     from .agent_model import AgentTableModel
@@ -28,6 +29,7 @@ class WindowDialogs:
     registry: ActionRegistry
     gateway_url: str
     agent_command: str
+    onsembl: OnsemblApp | None
     terminals: TerminalsPage
     model: AgentTableModel
     page_list: list[tuple[str, Any]]
@@ -49,7 +51,12 @@ class WindowDialogs:
         from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(
-            self.settings, self.gateway_url, self.agent_command, self.widget(), core=self.core
+            self.settings,
+            self.gateway_url,
+            self.agent_command,
+            self.widget(),
+            core=self.core,
+            onsembl=self.onsembl,
         )
         self.open_dialog(dialog, self.apply_settings)
 

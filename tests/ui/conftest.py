@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -19,6 +18,7 @@ from onsembl_desktop.app import AppConfig, OnsemblApp
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.core.state import AgentInfo
 from onsembl_desktop.protocol.enums import AgentStatus
+from onsembl_desktop.ui.launch import ui_settings
 from onsembl_desktop.ui.main_window import MainWindow
 from onsembl_desktop.ui.settings import UiSettings
 from onsembl_desktop.ui.theme import apply_theme
@@ -136,14 +136,16 @@ class Ui:
 
 def new_window(app: OnsemblApp, data_dir: Path, **kw: Any) -> MainWindow:
     assert app.core is not None
-    qs = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
-    return MainWindow(app.core, app.url, "onsembl-agent --server URL --token=T", qs, **kw)
+    qs = ui_settings(data_dir)
+    command = "onsembl-agent --server URL --token=T"
+    return MainWindow(app.core, app.url, command, qs, onsembl=app, **kw)
 
 
 @asynccontextmanager
 async def running_ui(
-    qtbot: QtBot, tmp: Path, *, show: bool = True, supervise: bool = False
+    qtbot: QtBot, tmp: Path, *, show: bool = True, supervise: bool = False, **config: Any
 ) -> AsyncIterator[Ui]:
+    """``config``: more AppConfig fields (``host``, ``tls``, ``insecure``)."""
     data_dir = tmp / "data"
     app = OnsemblApp(
         AppConfig(
@@ -152,6 +154,7 @@ async def running_ui(
             heartbeat_interval_s=1,
             grace_s=5,
             supervise_local_agents=supervise,
+            **config,
         )
     )
     await app.start()

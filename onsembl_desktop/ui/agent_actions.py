@@ -43,6 +43,9 @@ class AgentActions(QObject):
         w = self.window
         agents = self.agents(ids)
         if not agents:
+            pending = [n for n in map(w.model.pending_name, ids) if n is not None]
+            if len(pending) == 1 and len(ids) == 1:
+                self.fill_pending_menu(menu, pending[0])
             return
         several = len(agents) > 1
         if not several:
@@ -79,12 +82,25 @@ class AgentActions(QObject):
             name = local[0].name
             info = self.local.get(name)
             if info is not None and info.state == "STOPPED":
-                menu.addAction("Start agent", partial(self.run, self.local.start_agent(name)))
+                menu.addAction("Start agent", partial(self.call, self.local.start_agent, name))
             menu.addAction("Remove local agent…", partial(self.remove_local, name))
         menu.addSeparator()
         menu.addAction("Show queue", partial(w.show_queue, agents[0].id))
         menu.addAction("Show history", partial(w.history_for, agents[0].id))
         menu.addAction("Show traces", partial(w.traces_for, agents[0].id))
+
+    def fill_pending_menu(self, menu: QMenu, name: str) -> None:
+        """A local agent that has not connected yet: only its process can be acted on."""
+        info = self.local.get(name) if self.local is not None else None
+        if info is None:
+            return
+        if info.state in ("STOPPED", "CRASHED"):
+            menu.addAction("Start agent", partial(self.call, self.local.start_agent, name))
+        else:
+            menu.addAction("Stop agent", partial(self.call, self.local.stop_agent, name))
+            menu.addAction("Restart agent", partial(self.call, self.local.restart_agent, name))
+        menu.addSeparator()
+        menu.addAction("Remove local agent…", partial(self.remove_local, name))
 
     # --- actions ----------------------------------------------------------------------------------
 
@@ -112,6 +128,11 @@ class AgentActions(QObject):
                 self.report(exc)
 
         spawn(go())
+
+    def call(self, action: Callable[[str], Awaitable[Any]], name: str) -> None:
+        """Run ``action(name)`` when the menu item is chosen (a coroutine made when the menu is
+        filled would go unawaited if it is not)."""
+        self.run(action(name))
 
     def cancel_running(self, agents: list[AgentInfo]) -> None:
         for agent in agents:

@@ -150,7 +150,7 @@ class AgentCardDelegate(QStyledItemDelegate):
             cmd = fm.elidedText("❯ " + first, Qt.TextElideMode.ElideRight, width)
         else:
             painter.setPen(muted)
-            cmd = (
+            cmd = stats.pending or (
                 "no command running"
                 if agent.status is AgentStatus.ONLINE
                 else ("offline — commands sent now wait in its queue")

@@ -4,6 +4,11 @@ One row per agent. Besides the core's :class:`AgentInfo` snapshot it keeps what 
 and the core does not hold: a short CPU / memory history from heartbeats (for the sparklines),
 the text of the command being run, and tokens and cost so far (stored totals read once at start,
 plus live runs from ``CommandChanged``).
+
+A local agent the app launched but that has not connected yet is not in the core's registry; it
+gets a *pending* row (from ``LocalAgentChanged``) showing its process state, replaced by the real
+agent when it connects and dropped when it is removed. Pending rows are not targets:
+:meth:`AgentTableModel.agents` leaves them out.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QFont
 
-from ..core.events import AgentChanged, CommandChanged, EventBus, LocalAgentChanged
+from ..core.events import (
+    AgentChanged,
+    CommandChanged,
+    EventBus,
+    LocalAgentChanged,
+    LocalAgentRemoved,
+)
 from ..core.records import LocalAgentInfo, LocalAgentState
 from ..core.state import AgentInfo, CommandInfo, Tokens
 from ..protocol.enums import AgentStatus, AgentType
@@ -37,6 +48,7 @@ AGENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 AGENT_ROLE = Qt.ItemDataRole.UserRole + 2  # the AgentInfo
 STATS_ROLE = Qt.ItemDataRole.UserRole + 3  # the AgentStats
 HISTORY_POINTS = 60
+_PENDING = uuid.UUID("5a0f3c1e-8d4b-4c53-9a57-0d1f6f1c2b7e")  # namespace of pending rows' ids
 
 
 @dataclass(slots=True)
@@ -47,6 +59,7 @@ class AgentStats:
     live: dict[uuid.UUID, Tokens]  # per command, runs seen since
     command_text: str = ""
     local: str = ""  # for an agent the app launches: its process state, in words
+    pending: str = ""  # a local agent not connected yet: what its card says instead of a command
 
     @property
     def tokens(self) -> Tokens:
@@ -73,6 +86,7 @@ class AgentTableModel(QAbstractTableModel):
         self._stats: dict[uuid.UUID, AgentStats] = {a.id: _stats() for a in agents}
         self._counted: set[tuple[uuid.UUID, uuid.UUID]] = set()
         self._local_states: dict[str, str] = {}
+        self._pending: dict[str, uuid.UUID] = {}  # name -> the pending row's id
         self._command_text = command_text or (lambda _id: "")
         self._bold = QFont()
         self._bold.setBold(True)
@@ -80,6 +94,7 @@ class AgentTableModel(QAbstractTableModel):
             bus.subscribe(AgentChanged, self._changed),
             bus.subscribe(CommandChanged, self._command),
             bus.subscribe(LocalAgentChanged, self._local),
+            bus.subscribe(LocalAgentRemoved, self._local_removed),
         ]
 
     def close(self) -> None:
@@ -102,7 +117,13 @@ class AgentTableModel(QAbstractTableModel):
         return -1
 
     def agents(self) -> list[AgentInfo]:
-        return list(self._rows)
+        """The agents the core knows (not the pending local ones)."""
+        pending = set(self._pending.values())
+        return [a for a in self._rows if a.id not in pending]
+
+    def pending_name(self, agent_id: uuid.UUID) -> str | None:
+        """The local agent's name if ``agent_id`` is a pending row's, else None."""
+        return next((n for n, i in self._pending.items() if i == agent_id), None)
 
     def set_stored_tokens(
         self, totals: dict[uuid.UUID, Tokens], counted: set[tuple[uuid.UUID, uuid.UUID]]
@@ -138,11 +159,15 @@ class AgentTableModel(QAbstractTableModel):
             stats.command_text = ""
         elif old is None or old.current_command_id != agent.current_command_id:
             stats.command_text = self._command_text(agent.current_command_id)
+        stats.local = self._local_states.get(agent.name, stats.local)
+        pending = self._pending.pop(agent.name, None)
+        if row < 0 and pending is not None:
+            row = self.row_of(pending)  # the local agent connected: its real row takes over
+            self._stats.pop(pending, None)
         if row >= 0:
             self._rows[row] = agent
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
             return
-        stats.local = self._local_states.get(agent.name, "")
         row = sum(1 for a in self._rows if a.name < agent.name)
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.insert(row, agent)
@@ -159,10 +184,66 @@ class AgentTableModel(QAbstractTableModel):
             text += f" · {info.state.lower()}"
         if info.next_restart_in_s is not None:
             text += f", restarts in {info.next_restart_in_s:.0f} s"
-        self._local_states[info.spec.name] = text  # also for an agent not connected yet
-        for row, agent in enumerate(self._rows):
-            if agent.name == info.spec.name:
-                self.stats(agent.id).local = text
+        name = info.spec.name
+        self._local_states[name] = text
+        known = [r for r, a in enumerate(self._rows) if a.name == name]
+        if not known or name in self._pending:
+            self._show_pending(info, text)
+            return
+        for row in known:
+            self.stats(self._rows[row].id).local = text
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _show_pending(self, info: LocalAgentInfo, text: str) -> None:
+        """A local agent that never connected: a row from its spec and process state."""
+        name = info.spec.name
+        agent_id = self._pending.setdefault(name, uuid.uuid5(_PENDING, name))
+        state = info.state
+        status = {
+            LocalAgentState.STARTING: AgentStatus.CONNECTING,
+            LocalAgentState.RUNNING: AgentStatus.CONNECTING,
+            LocalAgentState.CRASHED: AgentStatus.ERROR,
+        }.get(state, AgentStatus.OFFLINE)
+        agent = AgentInfo(
+            id=agent_id,
+            name=name,
+            type=info.spec.type,
+            status=status,
+            interactive=info.spec.interactive,
+            cwd=info.spec.cwd,
+            error=f"exited with {info.last_exit}" if info.last_exit else None,
+        )
+        stats = self.stats(agent_id)
+        stats.local = text
+        stats.pending = {
+            LocalAgentState.STARTING: "starting — not connected yet",
+            LocalAgentState.RUNNING: "started — not connected yet",
+            LocalAgentState.CRASHED: "crashed before connecting — see its log",
+            LocalAgentState.STOPPING: "stopping",
+        }.get(state, "stopped — never connected; right-click to start it")
+        row = self.row_of(agent_id)
+        if row >= 0:
+            self._rows[row] = agent
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+            return
+        row = sum(1 for a in self._rows if a.name < name)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.insert(row, agent)
+        self.endInsertRows()
+
+    def _local_removed(self, ev: LocalAgentRemoved) -> None:
+        self._local_states.pop(ev.name, None)
+        pending = self._pending.pop(ev.name, None)
+        if pending is not None:
+            row = self.row_of(pending)
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            self.endRemoveRows()
+            self._stats.pop(pending, None)
+            return
+        for row, agent in enumerate(self._rows):  # connected once: its card stays, not "local"
+            if agent.name == ev.name:
+                self.stats(agent.id).local = ""
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def _command(self, ev: CommandChanged) -> None:
@@ -277,6 +358,8 @@ def _accessible(a: AgentInfo, stats: AgentStats) -> str:
         parts.append(f"running {stats.command_text[:80]}")
     if a.queue_length:
         parts.append(f"{a.queue_length} queued")
+    if stats.pending:
+        parts.append(f"local agent {stats.pending}")
     return ", ".join(parts)
 
 
@@ -284,6 +367,8 @@ def _tooltip(a: AgentInfo, stats: AgentStats) -> str:
     lines = [f"{a.name} — {a.type.value.title()} agent", f"Status: {a.status.value}"]
     if stats.command_text:
         lines.append(f"Running: {stats.command_text[:200]}")
+    if stats.pending:
+        lines.append(f"Local agent: {stats.pending}")
     if a.cwd:
         lines.append(f"Working directory: {a.cwd}")
     if a.host_machine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -18,7 +19,10 @@ LOG_DIR = "logs"
 
 
 def default_data_dir() -> Path:
-    """``$ONSEMBL_DATA_DIR`` if set, else the platform's per-user data dir (same for pip and frozen)."""
+    """``$ONSEMBL_DATA_DIR`` if set, else the platform's per-user data dir.
+
+    The same for the pip-installed and the frozen app, so a user can switch between them.
+    """
     env = os.environ.get("ONSEMBL_DATA_DIR")
     if env:
         return Path(env).expanduser()
@@ -27,10 +31,9 @@ def default_data_dir() -> Path:
 
 def ensure_data_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    try:
+    # Not ours to change on a shared folder; the files inside are still 0600.
+    with contextlib.suppress(OSError):
         path.chmod(0o700)
-    except OSError:
-        pass  # not ours to change (e.g. a shared folder); files inside are still 0600
     return path
 
 
@@ -43,8 +46,8 @@ def write_private(path: Path, text: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    tmp.chmod(0o600)
+    tmp.replace(path)
 
 
 def read_endpoint(data_dir: Path) -> dict[str, Any] | None:

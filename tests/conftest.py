@@ -9,7 +9,7 @@ import pytest
 # Qt renders offscreen in tests (no display on CI).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.support import AgentProcess, AppProcess  # noqa: E402
+from tests.support import AgentProcess, AppProcess
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-import onsembl_desktop.ui  # noqa: F401 - applies the PySide6 6.12.0 None-refcount guard first
 from onsembl_desktop.app import AppConfig, OnsemblApp
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.core.state import AgentInfo

@@ -21,6 +21,8 @@ from .state import AgentInfo, AgentLink
 
 log = logging.getLogger("onsembl.core.agents")
 
+HEALTH_WRITE_INTERVAL_S = 30.0
+
 
 @dataclass(eq=False, slots=True)
 class AgentSession:
@@ -36,6 +38,7 @@ class AgentSession:
     last_heard: float  # loop time
     new_instance: bool  # first connection of this agent process that this server has seen
     open: bool = True
+    health_written_at: float = float("-inf")  # loop time of the last health write
     ack_pending: bool = False
     stopping: bool = False  # told to STOP or RESTART: give it no new work on this connection
 
@@ -240,6 +243,11 @@ class AgentRegistry:
             "average_response_time": beat.health.average_response_time,
         }
         self.update(session.agent_id, health=health)
+        # The UI reads health from memory; the database only needs it (and last_seen_at, which
+        # the hour-long "silent agent" cleanup reads) now and then, not a write per beat per agent.
+        if session.last_heard - session.health_written_at < HEALTH_WRITE_INTERVAL_S:
+            return
+        session.health_written_at = session.last_heard
         self._store.call(
             queries.upsert_agent,
             session.agent_id,

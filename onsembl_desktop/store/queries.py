@@ -24,6 +24,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..protocol.enums import AgentStatus, AuditEventType, CommandStatus, QueueStatus
 from .models import (
@@ -284,11 +285,14 @@ def mark_interrupt(conn: Connection, entry_id: uuid.UUID, reason: str) -> None:
 
 
 def upsert_trace(conn: Connection, values: dict[str, Any]) -> None:
+    """Insert a trace node, or update it when the agent sends it again (e.g. on completion)."""
     table = table_of(TraceEntry)
-    entry_id = values["id"]
     changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
-    if not conn.execute(update(table).where(table.c.id == entry_id).values(**changes)).rowcount:
-        conn.execute(insert(table).values(**values))
+    conn.execute(
+        sqlite_insert(table)
+        .values(**values)
+        .on_conflict_do_update(index_elements=[table.c.id], set_=changes)
+    )
 
 
 def upsert_report(conn: Connection, values: dict[str, Any]) -> None:

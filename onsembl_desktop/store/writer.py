@@ -87,6 +87,7 @@ class WriterStats:
 
 class StoreWriter:
     MAX_BATCH_OPS = 20_000
+    MAX_APPLY_GROUP = 256  # bounds the redo after a failed group
     # After the first op arrives, wait this long for more before committing.
     LINGER_S = 0.004
 
@@ -209,10 +210,14 @@ class StoreWriter:
         results: list[tuple[Callback, Any, BaseException | None]] = []
         cursors: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
         rows: list[dict[str, Any]] = []
+        applies: list[Apply] = []
         try:
             with conn.begin():
                 for op in batch:
                     if isinstance(op, OutputRow):
+                        if applies:  # keep submission order between changes and output
+                            self._run_applies(conn, applies, results)
+                            applies = []
                         rows.append(op.values)
                         continue
                     if isinstance(op, Cursor):
@@ -227,28 +232,15 @@ class StoreWriter:
                         self._outputs.write(conn, rows)
                         rows = []
                     if isinstance(op, Apply):
-                        try:
-                            with conn.begin_nested():
-                                value = op.fn(conn)
-                        except OperationalError as exc:
-                            if is_environmental(exc):
-                                raise
-                            log.error("write failed: %s", exc)
-                            if op.done:
-                                results.append((op.done, None, exc))
-                            continue
-                        except Exception as exc:
-                            # Constraint violations, bad values, or a bug in ``fn``: this op
-                            # fails (its savepoint rolled back), its neighbours still commit.
-                            refused = explain(exc)
-                            log.warning("write refused: %s", refused)
-                            if op.done:
-                                results.append((op.done, None, refused))
-                            continue
-                        if op.done:
-                            results.append((op.done, value, None))
+                        applies.append(op)
+                        if len(applies) >= self.MAX_APPLY_GROUP:
+                            self._run_applies(conn, applies, results)
+                            applies = []
                     else:
+                        self._run_applies(conn, applies, results)
+                        applies = []
                         results.append((op.done, None, None))
+                self._run_applies(conn, applies, results)
                 if rows:
                     self._outputs.write(conn, rows)
                 for (agent_id, instance_id), seq in cursors.items():
@@ -269,6 +261,63 @@ class StoreWriter:
         self.stats.rows += sum(isinstance(op, OutputRow) for op in batch)
         self.stats.last_commit_ms = (time.perf_counter() - started) * 1000
         return results
+
+    def _run_applies(
+        self,
+        conn: Connection,
+        ops: list[Apply],
+        results: list[tuple[Callback, Any, BaseException | None]],
+    ) -> None:
+        """Run consecutive changes under one savepoint; if one fails, redo them one by one.
+
+        A savepoint per change costs more than most changes themselves, and nearly all succeed.
+        Functions given to ``Apply`` must therefore be safe to run again after a rollback.
+        """
+        if not ops:
+            return
+        if len(ops) > 1:
+            try:
+                with conn.begin_nested():
+                    values = [op.fn(conn) for op in ops]
+            except OperationalError as exc:
+                if is_environmental(exc):
+                    raise
+            except Exception:  # one of them failed: find which, below
+                pass
+            else:
+                results.extend(
+                    (op.done, v, None) for op, v in zip(ops, values, strict=True) if op.done
+                )
+                return
+        for op in ops:
+            self._run_apply(conn, op, results)
+
+    def _run_apply(
+        self,
+        conn: Connection,
+        op: Apply,
+        results: list[tuple[Callback, Any, BaseException | None]],
+    ) -> None:
+        try:
+            with conn.begin_nested():
+                value = op.fn(conn)
+        except OperationalError as exc:
+            if is_environmental(exc):
+                raise
+            log.error("write failed: %s", exc)
+            if op.done:
+                results.append((op.done, None, exc))
+            return
+        except Exception as exc:
+            # Constraint violations, bad values, or a bug in ``fn``: this op fails (its
+            # savepoint rolled back), its neighbours still commit.
+            refused = explain(exc)
+            log.warning("write refused: %s", refused)
+            if op.done:
+                results.append((op.done, None, refused))
+            return
+        if op.done:
+            results.append((op.done, value, None))
 
     def _deliver(self, results: list[tuple[Callback, Any, BaseException | None]]) -> None:
         if results:

@@ -464,3 +464,46 @@ def test_a_refused_write_leaves_nothing_behind_and_its_neighbours_commit(tmp_pat
             store.close()
 
     asyncio.run(scenario())
+
+
+def test_changes_share_a_savepoint_and_a_failure_is_redone_one_by_one(tmp_path: Path) -> None:
+    """Many changes in one batch: the bad ones fail alone, every good one commits exactly once."""
+
+    async def scenario() -> None:
+        store = await Store.open(tmp_path)
+        try:
+            seed = await store.write_wait(lambda conn: seed_rows(conn, store.user_id))
+            ids = [uuid.uuid4() for _ in range(600)]  # spans several groups of the writer
+            bad = {5, 290, 599}
+
+            def change(i: int) -> Callable[[Connection], int]:
+                def fn(conn: Connection) -> int:
+                    priority = 500 if i in bad else 50
+                    conn.execute(
+                        insert(Command).values(
+                            id=ids[i], user_id=seed.user_id, content=f"c{i}", priority=priority
+                        )
+                    )
+                    return i
+
+                return fn
+
+            # Submitted in one go, so they reach the writer as one batch.
+            futures = [asyncio.ensure_future(store.write_wait(change(i))) for i in range(600)]
+            outcomes = await asyncio.gather(*futures, return_exceptions=True)
+            for i, outcome in enumerate(outcomes):
+                if i in bad:
+                    assert isinstance(outcome, ConstraintViolation)
+                else:
+                    assert outcome == i
+
+            def stored(conn: Connection) -> list[uuid.UUID]:
+                return list(conn.execute(select(Command.id).where(Command.id.in_(ids))).scalars())
+
+            rows = await store.read(stored)
+            assert len(rows) == len(set(rows)) == 600 - len(bad)
+            assert not {ids[i] for i in bad} & set(rows)
+        finally:
+            store.close()
+
+    asyncio.run(scenario())

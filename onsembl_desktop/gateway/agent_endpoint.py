@@ -33,6 +33,10 @@ log = logging.getLogger("onsembl.gateway.agent")
 HELLO_TIMEOUT_S = 10.0
 # Bad messages tolerated in a row before the connection is closed as broken or hostile.
 MAX_CONSECUTIVE_ERRORS = 100
+# A connection with messages waiting is served this long before it lets the loop run others
+# (the socket's other messages are read without waiting, so otherwise one busy agent would hold
+# the loop, UI and heartbeats included, for as long as it keeps sending).
+TURN_S = 0.002
 # Refusals of AGENT_CONNECT that end the connection (retrying on it cannot help).
 _FATAL_AT_HELLO = (ErrorCode.UNSUPPORTED_VERSION, ErrorCode.NAME_IN_USE, ErrorCode.FORBIDDEN)
 
@@ -80,12 +84,17 @@ class AgentConnection:
     async def serve(self) -> None:
         reason = "connection closed"
         loop = asyncio.get_running_loop()
+        turn_ends = loop.time() + TURN_S
         try:
             while True:
                 raw = await self._receive()
-                await self._pace(loop.time())
+                now = loop.time()
+                await self._pace(now)
                 self._take(raw)
                 await self._hold_while_unstored()
+                if now >= turn_ends:
+                    await asyncio.sleep(0)
+                    turn_ends = loop.time() + TURN_S
         except _Closed as closed:
             reason = closed.reason
         except ConnectionClosed as exc:

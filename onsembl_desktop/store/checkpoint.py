@@ -8,9 +8,9 @@ wait for the writer nor block it.
 
 A passive checkpoint racing a writer that commits every few milliseconds never quite finishes,
 and the WAL only restarts (stops growing) after one that does. So when the WAL passes
-:attr:`Checkpointer.FINISH_FRAMES`, the writer runs one itself between two batches: by then this thread has
-copied nearly everything, the writer's own checkpoint copies the last few pages, and its next
-commit starts the WAL over.
+:attr:`Checkpointer.FINISH_FRAMES`, the writer runs one itself between two batches: by then
+this thread has copied nearly everything, the writer's own checkpoint copies the last few
+pages, and its next commit starts the WAL over.
 """
 
 from __future__ import annotations

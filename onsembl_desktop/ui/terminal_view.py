@@ -13,7 +13,10 @@ positions, painted as translucent overlays over the text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -38,6 +41,47 @@ from .theme import TerminalScheme, monospace_font, terminal_scheme
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
+_BOLD, _DIM, _ITALIC = int(Attr.BOLD), int(Attr.DIM), int(Attr.ITALIC)
+_UNDERLINE, _STRIKE, _INVERSE, _HIDDEN = (
+    int(Attr.UNDERLINE),
+    int(Attr.STRIKE),
+    int(Attr.INVERSE),
+    int(Attr.HIDDEN),
+)
+_PEN_KEY, _DIM_KEY = 1 << 25, 1 << 26  # painter state keys: "a pen of this colour", "...dimmed"
+
+
+@dataclass(slots=True)
+class PaintStats:
+    """Counters of a view's frames and paints, for the benchmark and tests (a few additions per
+    paint; nothing reads them in normal use)."""
+
+    frames: int = 0  # frames handed to the view (``apply_frame``)
+    changed: int = 0  # rows changed, summed over frames (capped at the visible rows)
+    paints: int = 0  # paint events
+    extra: int = 0  # paint events beyond the first between two frames
+    rows: int = 0  # rows painted, summed over paint events
+    max_rows: int = 0  # most rows painted by one paint event
+    seconds: float = 0.0  # time spent painting
+    last: float = 0.0  # seconds the last paint took (the frame clock's estimate of the next)
+    visible: int = 0  # rows the viewport shows (at the last paint)
+    _since_frame: int = 0
+
+    def reset(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+    def summary(self, seconds: float) -> dict[str, float]:
+        return {
+            "paints_per_s": self.paints / seconds if seconds else 0.0,
+            "frames_per_s": self.frames / seconds if seconds else 0.0,
+            "extra": self.extra,
+            "rows_per_paint": self.rows / self.paints if self.paints else 0.0,
+            "max_rows": self.max_rows,
+            "changed_per_frame": self.changed / self.frames if self.frames else 0.0,
+            "visible_rows": self.visible,
+            "ms_per_paint": 1000 * self.seconds / self.paints if self.paints else 0.0,
+        }
 
 
 class TerminalView(QAbstractScrollArea):
@@ -58,12 +102,16 @@ class TerminalView(QAbstractScrollArea):
         self.scheme = scheme or terminal_scheme()
         self.input_enabled = False
         self._colors: dict[int, QColor] = {}
+        self._pen_key = self._font_key = 0  # the painter's pen and font during a paint
+        self._origin: int | None = None  # view row of the screen's row 0 at the last frame
+        self._cursor_row = -1  # view row of the cursor at the last frame
         self._follow = True
         self._anchor: doc.Pos | None = None
         self._caret: doc.Pos | None = None
         self._dragging = False
         self._matches: list[doc.Match] = []
         self._current_match = -1
+        self.paint_stats = PaintStats()
         self._resize_timer = QTimer(self)
         self._resize_timer.setSingleShot(True)
         self._resize_timer.setInterval(150)  # one resize message when the user stops dragging
@@ -73,6 +121,8 @@ class TerminalView(QAbstractScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.viewport().setAutoFillBackground(False)
+        # paintEvent fills every pixel it is asked for: Qt may then scroll by blitting.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         self.verticalScrollBar().valueChanged.connect(self._scrolled_by_user)
         self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
@@ -180,13 +230,26 @@ class TerminalView(QAbstractScrollArea):
     # --- frames -----------------------------------------------------------------------------------
 
     def apply_frame(self, scrolled: int, dirty: set[int]) -> None:
-        """Once a frame (from the clock): repaint what changed since the last frame."""
+        """Once a frame (from the clock): repaint what changed since the last frame.
+
+        What was on screen moved up by the lines that scrolled, less what the document grew
+        below it (a document shorter than the viewport does not move): those pixels are shifted
+        (a blit; the viewport paints opaquely, so Qt can) and only the rows exposed, the dirty
+        rows and the cursor's old and new rows are repainted."""
         t = self.terminal
         old_max = self.verticalScrollBar().maximum()
         self._update_scrollbars()
+        origin, before = doc.history_lines(t) - self.top_line(), self._origin
+        self._origin = origin  # the view row of the screen's first row
         if not self.isVisible():
+            self._origin = None
             return  # painted in full when shown
         rows = self.visible_rows()
+        shift = rows if before is None else scrolled - (origin - before)
+        stats = self.paint_stats
+        stats.frames += 1
+        stats.changed += min(rows, max(0, shift) + len(dirty))
+        stats._since_frame = 0
         if self._anchor is not None or self._matches:
             self.viewport().update()  # overlays are in document lines: repaint all
             return
@@ -195,21 +258,17 @@ class TerminalView(QAbstractScrollArea):
             if self.verticalScrollBar().value() + rows >= old_max:
                 self.viewport().update()
             return
-        if scrolled and scrolled < rows:
-            self.viewport().scroll(0, -scrolled * self.cell_h)
-        elif scrolled:
+        if not 0 <= shift < rows:
             self.viewport().update()
             return
-        top = self.verticalScrollBar().value()
-        base = doc.history_lines(t)
         width = self.viewport().width()
-        for y in dirty:
-            row = base + y - top
+        if shift:
+            self.viewport().scroll(0, -shift * self.cell_h)
+        cursor = origin + t.cursor[1]
+        for row in (*(origin + y for y in dirty), cursor, self._cursor_row - shift):
             if 0 <= row < rows + 1:
                 self.viewport().update(QRect(0, row * self.cell_h, width, self.cell_h))
-        # The cursor row may have moved without a text change.
-        row = base + t.cursor[1] - top
-        self.viewport().update(QRect(0, row * self.cell_h, width, self.cell_h))
+        self._cursor_row = cursor
 
     # --- selection and find -----------------------------------------------------------------------
 
@@ -366,18 +425,28 @@ class TerminalView(QAbstractScrollArea):
         return self.scheme.palette[color & 0xFF]
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.perf_counter()
         painter = QPainter(self.viewport())
-        rect = event.rect()
-        painter.fillRect(rect, self._color(self.scheme.background))
+        background = self._color(self.scheme.background)
         t = self.terminal
         top = self.top_line()
         dx = -self.horizontalScrollBar().value()
-        first = rect.top() // self.cell_h
-        last = min(rect.bottom() // self.cell_h + 1, self.visible_rows() + 1)
-        for row in range(first, last):
+        # Only the rows in the region to paint: a frame's dirty rows may be far apart, and their
+        # bounding rectangle would repaint everything between them.
+        limit = self.visible_rows() + 1
+        rows: set[int] = set()
+        for rect in cast("Iterable[QRect]", event.region()):  # (PySide6 iterates; stubs lack it)
+            painter.fillRect(rect, background)
+            rows.update(
+                range(rect.top() // self.cell_h, min(rect.bottom() // self.cell_h + 1, limit))
+            )
+        painter.setFont(self.font())
+        self._pen_key = self._font_key = 0
+        for row in sorted(rows):
             runs = doc.line_runs(t, top + row)
             if runs:
                 self._paint_runs(painter, runs, dx, row * self.cell_h)
+        first, last = (min(rows), max(rows) + 1) if rows else (0, 0)
         self._paint_overlays(painter, top, first, last, dx)
         cx, cy = t.cursor
         cursor_row = doc.history_lines(t) + cy - top
@@ -392,6 +461,16 @@ class TerminalView(QAbstractScrollArea):
                 painter.setPen(color)
                 painter.drawRect(cursor.adjusted(0, 0, -1, -1))
         painter.end()
+        stats = self.paint_stats
+        stats.paints += 1
+        stats._since_frame += 1
+        if stats._since_frame > 1:
+            stats.extra += 1
+        stats.rows += len(rows)
+        stats.max_rows = max(stats.max_rows, len(rows))
+        stats.visible = self.visible_rows()
+        stats.last = time.perf_counter() - started
+        stats.seconds += stats.last
 
     def _paint_overlays(self, painter: QPainter, top: int, first: int, last: int, dx: int) -> None:
         if self._matches:
@@ -425,35 +504,56 @@ class TerminalView(QAbstractScrollArea):
             painter.fillRect(box, color)
 
     def _paint_runs(self, painter: QPainter, runs: list[Run], x0: int, y: int) -> None:
+        # The hot loop of painting: plain ints for flags (IntFlag's & is a Python call), and the
+        # painter's pen and font set only when they change (setFont makes the next drawText
+        # resolve the font again: twice its cost).
         scheme = self.scheme
+        fg0, bg0, palette = scheme.foreground, scheme.background, scheme.palette
+        cell_w, cell_h = self.cell_w, self.cell_h
         x = x0
         for run in runs:
-            fg = self._rgb(run.fg, scheme.foreground)
-            bg = self._rgb(run.bg, scheme.background)
-            attrs = run.attrs
-            if attrs & Attr.BOLD and 0 <= run.fg < 8:
-                fg = self._rgb(run.fg + 8, scheme.foreground)  # bold brightens the 8 basic colours
-            if attrs & Attr.INVERSE:
+            attrs = int(run.attrs)
+            color = run.fg
+            if color < 0:
+                fg = fg0
+            elif color >= 0x1000000:
+                fg = color & 0xFFFFFF
+            elif attrs & _BOLD and color < 8:
+                fg = palette[color + 8]  # bold brightens the 8 basic colours
+            else:
+                fg = palette[color & 0xFF]
+            color = run.bg
+            bg = bg0 if color < 0 else color & 0xFFFFFF if color >= 0x1000000 else palette[color]
+            if attrs & _INVERSE:
                 fg, bg = bg, fg
-            width = run.cells * self.cell_w
-            if bg != scheme.background:
-                painter.fillRect(x, y, width, self.cell_h, self._color(bg))
-            if run.text.strip() and not attrs & Attr.HIDDEN:
-                color = self._color(fg)
-                if attrs & Attr.DIM:
-                    color = QColor(color)
-                    color.setAlpha(150)
-                painter.setPen(color)
-                if attrs & Attr.BOLD:
-                    painter.setFont(self._bold)
-                elif attrs & Attr.ITALIC:
-                    painter.setFont(self._italic)
-                else:
-                    painter.setFont(self.font())
+            width = run.cells * cell_w
+            if bg != bg0:
+                painter.fillRect(x, y, width, cell_h, self._color(bg))
+            if not attrs & _HIDDEN and run.text.strip():
+                pen = fg | _DIM_KEY if attrs & _DIM else fg | _PEN_KEY
+                if pen != self._pen_key:
+                    self._pen_key = pen
+                    painter.setPen(self._pen(fg, bool(attrs & _DIM)))
+                font = 1 if attrs & _BOLD else 2 if attrs & _ITALIC else 0
+                if font != self._font_key:
+                    self._font_key = font
+                    painter.setFont(
+                        self._bold if font == 1 else self._italic if font else self.font()
+                    )
                 painter.drawText(x, y + self.ascent, run.text)
-                if attrs & Attr.UNDERLINE:
-                    painter.drawLine(x, y + self.cell_h - 2, x + width, y + self.cell_h - 2)
-                if attrs & Attr.STRIKE:
-                    mid = y + self.cell_h // 2
+                if attrs & _UNDERLINE:
+                    painter.drawLine(x, y + cell_h - 2, x + width, y + cell_h - 2)
+                if attrs & _STRIKE:
+                    mid = y + cell_h // 2
                     painter.drawLine(x, mid, x + width, mid)
             x += width
+
+    def _pen(self, rgb: int, dim: bool) -> QColor:
+        if not dim:
+            return self._color(rgb)
+        key = rgb | _DIM_KEY
+        color = self._colors.get(key)
+        if color is None:
+            color = self._colors[key] = QColor(self._color(rgb))
+            color.setAlpha(150)
+        return color

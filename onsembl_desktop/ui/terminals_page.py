@@ -78,6 +78,10 @@ class TerminalsPage(QWidget):
         self.all = AllOutput(core.agents.get, max_lines=settings.scrollback)
         hub.taps.append(self.all.tap)
         self.all.listeners.append(lambda: clock.mark(self.all.terminal))
+        # Output is queued as it arrives and fed by the frame clock within its budget.
+        hub.feed_lazily(clock.wake)
+        self.all.feed_lazily(clock.wake)
+        clock.feeders += [hub, self.all]
         all_view = self._new_view(self.all.terminal)
         all_view.setAccessibleName("Output of all agents")
         all_view.gridResized.connect(self._all_resized)
@@ -155,6 +159,7 @@ class TerminalsPage(QWidget):
         # The interleaved lines wrap at the view's width (the engine re-flows them).
         term = self.all.terminal
         if (cols, rows) != (term.cols, term.rows):
+            self.all.catch_up()
             term.resize(max(40, cols), max(5, rows))
             self.clock.mark(term)
 
@@ -169,8 +174,10 @@ class TerminalsPage(QWidget):
         panel = self.panels.get(agent_id)
         if agent is None or not agent.interactive or panel is None or not panel.isVisible():
             return  # headless commands keep the agent's own size; the tab's view decides
-        term = self.hub.get(agent_id).terminal
+        agent_term = self.hub.get(agent_id)
+        term = agent_term.terminal
         if (cols, rows) != (term.cols, term.rows):
+            agent_term.catch_up()  # what came before the resize, at the old size
             term.resize(cols, rows)
             self.clock.mark(term)
             self.core.terminal_resize(agent_id, cols, rows)

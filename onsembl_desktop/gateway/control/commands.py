@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Any
 
+from sqlalchemy import Connection, func, select
 from websockets.exceptions import ConnectionClosed
 
 from ...core.commands import CommandError
@@ -15,6 +17,7 @@ from ...core.sending import SendRequest
 from ...core.service import Core
 from ...protocol import control as c
 from ...store import queries
+from ...store.models import TerminalOutput
 from ..views import agent_view, command_view, iso
 from .endpoint import ControlSession, method
 
@@ -79,25 +82,40 @@ async def show_command(core: Core, command_id: uuid.UUID) -> dict[str, Any]:
         )
 
     row, runs, outputs = await core.store.read(load)
+    view = _view(core, command_id, row, runs)
+    names = {r.agent_id: r.agent_name for r in runs}
+    view["output"] = [_output_view(names.get(o.agent_id, str(o.agent_id)), o) for o in outputs]
+    return view
+
+
+async def _summary(core: Core, command_id: uuid.UUID) -> tuple[dict[str, Any], dict[Any, str]]:
+    """A command and its runs, without output; and its agents (id -> name)."""
+    await core.store.flush()
+
+    def load(conn: Any) -> tuple[Any, list[Any]]:
+        return queries.get_command(conn, command_id), queries.get_runs(conn, command_id)
+
+    row, runs = await core.store.read(load)
+    return _view(core, command_id, row, runs), {r.agent_id: r.agent_name for r in runs}
+
+
+def _view(core: Core, command_id: uuid.UUID, row: Any, runs: list[Any]) -> dict[str, Any]:
     live = core.commands.get(command_id)
     if live is not None:
-        view = command_view(live)
-    elif row is not None:
-        view = stored_command_view(row, runs)
-    else:
-        raise CommandError(f"no command {command_id}")
-    names = {r.agent_id: r.agent_name for r in runs}
-    view["output"] = [
-        {
-            "agent": names.get(o.agent_id, str(o.agent_id)),
-            "seq": o.sequence,
-            "stream": o.stream_type.value,
-            "data": o.content,
-            "timestamp": iso(o.timestamp),
-        }
-        for o in outputs
-    ]
-    return view
+        return command_view(live)
+    if row is not None:
+        return stored_command_view(row, runs)
+    raise CommandError(f"no command {command_id}")
+
+
+def _output_view(agent: str, o: Any) -> dict[str, Any]:
+    return {
+        "agent": agent,
+        "seq": o.sequence,
+        "stream": o.stream_type.value,
+        "data": o.content,
+        "timestamp": iso(o.timestamp),
+    }
 
 
 def stored_command_view(cmd: Any, runs: list[Any]) -> dict[str, Any]:
@@ -139,7 +157,12 @@ def stored_command_view(cmd: Any, runs: list[Any]) -> dict[str, Any]:
 
 @method("commands.watch", c.SubscribeParams)
 async def commands_watch(s: ControlSession, p: c.SubscribeParams) -> Any:
-    """Stream a command's output (stored first, then live) and end with a ``done`` event."""
+    """Stream a command's output (stored first, then live) and end with a ``done`` event.
+
+    The stored output is read a page at a time, and at the end only what came after the last
+    output sent is read again: never the whole output per event or per page (a long command's
+    output would be decoded over and over, holding the loop's GIL while agents wait for acks).
+    """
     core = s.core
     queue: asyncio.Queue[OutputReceived | CommandChanged] = asyncio.Queue()
 
@@ -158,29 +181,26 @@ async def commands_watch(s: ControlSession, p: c.SubscribeParams) -> Any:
 
     async def stream() -> None:
         try:
-            sent: dict[str, int] = {}  # agent -> highest seq sent
-            view = await show_command(core, p.command_id)
-            for o in view["output"]:
-                if p.from_start:
-                    await _emit_output(s, o["agent"], o["seq"], o["data"], o["stream"], sent)
-                else:  # only what comes from now on; what is stored already counts as seen
-                    sent[o["agent"]] = max(sent.get(o["agent"], 0), o["seq"])
+            sent: dict[uuid.UUID, int] = {}  # agent -> highest seq sent (or seen)
+            view, agents = await _summary(core, p.command_id)
+            if p.from_start:
+                await _replay_stored(s, core, p.command_id, agents, sent)
+            else:  # only what comes from now on; what is stored already counts as seen
+                sent.update(await core.store.read(partial(_last_seqs, command_id=p.command_id)))
             status = view["status"]
             while status not in ("COMPLETED", "FAILED", "CANCELLED"):
                 ev = await queue.get()
                 if isinstance(ev, OutputReceived):
-                    await _emit_output(s, ev.agent_name, ev.seq, ev.data, ev.stream.value, sent)
+                    await _emit_live(s, ev, sent)
                 else:
                     status = ev.command.status.value
-            # Output committed after the last event we saw is still delivered: read the rest.
-            final = await show_command(core, p.command_id)
             while not queue.empty():
                 ev = queue.get_nowait()
                 if isinstance(ev, OutputReceived):
-                    await _emit_output(s, ev.agent_name, ev.seq, ev.data, ev.stream.value, sent)
-            for o in final["output"]:
-                await _emit_output(s, o["agent"], o["seq"], o["data"], o["stream"], sent)
-            final.pop("output")
+                    await _emit_live(s, ev, sent)
+            # Output committed after the last event we saw is still delivered: read the rest.
+            final, agents = await _summary(core, p.command_id)
+            await _replay_stored(s, core, p.command_id, agents, sent)
             await s.send(c.ControlEvent(event="done", data=final))
         except ConnectionClosed:
             pass
@@ -195,12 +215,62 @@ async def commands_watch(s: ControlSession, p: c.SubscribeParams) -> Any:
     return {"watching": str(p.command_id), "status": view.status.value if view else None}
 
 
-async def _emit_output(
-    s: ControlSession, agent: str, seq: int, data: str, stream: str, sent: dict[str, int]
+WATCH_PAGE_ROWS = 500
+
+
+async def _replay_stored(
+    s: ControlSession,
+    core: Core,
+    command_id: uuid.UUID,
+    agents: dict[uuid.UUID, str],
+    sent: dict[uuid.UUID, int],
 ) -> None:
-    if seq <= sent.get(agent, 0):
+    """Each agent's stored output after what was sent, a page at a time."""
+    for agent_id, name in agents.items():
+        while True:
+            page = await core.store.read(
+                partial(
+                    queries.get_outputs,
+                    command_id=command_id,
+                    agent_id=agent_id,
+                    after_seq=sent.get(agent_id, 0),
+                    limit=WATCH_PAGE_ROWS,
+                )
+            )
+            for o in page:
+                await _emit_output(
+                    s, agent_id, name, o.sequence, o.content, o.stream_type.value, sent
+                )
+            if len(page) < WATCH_PAGE_ROWS:
+                break
+
+
+def _last_seqs(conn: Connection, command_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """The highest stored output seq of each of the command's agents."""
+    rows = conn.execute(
+        select(TerminalOutput.agent_id, func.max(TerminalOutput.sequence))
+        .where(TerminalOutput.command_id == command_id)
+        .group_by(TerminalOutput.agent_id)
+    )
+    return {agent_id: seq for agent_id, seq in rows}
+
+
+async def _emit_live(s: ControlSession, ev: OutputReceived, sent: dict[uuid.UUID, int]) -> None:
+    await _emit_output(s, ev.agent_id, ev.agent_name, ev.seq, ev.data, ev.stream.value, sent)
+
+
+async def _emit_output(
+    s: ControlSession,
+    agent_id: uuid.UUID,
+    agent: str,
+    seq: int,
+    data: str,
+    stream: str,
+    sent: dict[uuid.UUID, int],
+) -> None:
+    if seq <= sent.get(agent_id, 0):
         return
-    sent[agent] = seq
+    sent[agent_id] = seq
     await s.send(
         c.ControlEvent(
             event="output", data={"agent": agent, "seq": seq, "data": data, "stream": stream}

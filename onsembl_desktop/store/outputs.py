@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .archive import existing_ids
 from .models import TerminalOutput
 from .outbox import record_output_range
-from .search import blocks, split_complete, strip_ansi, strip_partial
+from .search import split_complete, strip_partial, stripped_blocks
 from .types import sqlite_datetime, utcnow, uuid7
 
 log = logging.getLogger("onsembl.store.writer")
@@ -113,7 +113,7 @@ class OutputSink:
         for key, parts in streams.items():
             tail = self._tail(conn, key)
             complete, rest = split_complete((tail.raw if tail else "") + "".join(parts))
-            pieces = list(blocks(strip_ansi(complete)))
+            pieces = stripped_blocks(complete)
             if tail is not None:
                 # The unfinished line's row is rewritten in place: finished, or grown.
                 done = bool(complete) or not rest
@@ -127,7 +127,7 @@ class OutputSink:
                 ).rowcount
                 if not updated:  # removed meanwhile (retention): start afresh
                     complete, rest = split_complete("".join(parts))
-                    pieces = list(blocks(strip_ansi(complete)))
+                    pieces = stripped_blocks(complete)
                 elif not done:
                     self._pending[key] = _Tail(tail.row_id, rest)
                     continue

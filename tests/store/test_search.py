@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 
 from onsembl_desktop.store import queries, search
@@ -33,6 +35,23 @@ def test_strip_ansi_keeps_what_a_reader_sees() -> None:
     assert strip_partial("half \x1b[3") == "half "
     assert strip_partial("title \x1b]0;half") == "title "
     assert strip_partial("done \x1b[32mgreen") == "done green"
+
+
+_PIECES = st.sampled_from(
+    [
+        *("\r", "\n", "\r\n", "a", "é", "█", " ", "\t", "\x1b", "[", "m", "\x07", "\x00", "\x7f"),
+        *("\x1b[31m", "\x1b[2K", "\x1b]0;t\x07", "\x1bP1$r\x1b\\", "\x1b(B", "\x1b[3"),
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_strip_ansi_is_each_line_as_left_after_its_last_cr(raw: str) -> None:
+    # The definition, one line at a time (what the fast whole-string passes must equal).
+    text = search._ESCAPES.sub("", raw)
+    text = "".join(ch for ch in text if ch in "\t\n\r" or not (ord(ch) < 32 or ord(ch) == 127))
+    expected = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+    assert strip_ansi(raw) == expected
 
 
 def test_queries_are_quoted_words_and_lines_match_like_fts() -> None:

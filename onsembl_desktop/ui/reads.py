@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from ..core.state import Tokens
 from ..protocol.enums import CommandStatus, ReportStatus
@@ -68,6 +68,17 @@ def startup(
 
 
 @dataclass(frozen=True, slots=True)
+class AgentShare:
+    """One agent's part of a traced command: its own entries, tokens and run time."""
+
+    agent_id: uuid.UUID
+    agent: str
+    entries: int
+    tokens: int
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class TracedCommand:
     id: uuid.UUID
     content: str
@@ -77,6 +88,7 @@ class TracedCommand:
     entries: int
     tokens: int
     duration_ms: int
+    shares: tuple[AgentShare, ...] = ()  # the agents that traced it (a broadcast's others did not)
 
 
 def traced_commands(
@@ -107,6 +119,7 @@ def traced_commands(
     out = []
     rows = list(conn.execute(query))
     names = _run_names(conn, [r.id for r in rows])
+    shares = _agent_shares(conn, [r.id for r in rows])
     for c in rows:
         duration = 0
         if c.started_at and c.completed_at:
@@ -121,8 +134,55 @@ def traced_commands(
                 int(c.entries),
                 _root_tokens(conn, c.id) or int(c.tokens or 0),
                 duration,
+                tuple(shares.get(c.id, ())),
             )
         )
+    return out
+
+
+def _agent_shares(
+    conn: Connection, command_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[AgentShare]]:
+    """Per command, each tracing agent's entries, tokens (its roots carry the roll-up) and the
+    time its own run took."""
+    out: dict[uuid.UUID, list[AgentShare]] = {}
+    root_tokens = func.sum(
+        case((TraceEntry.parent_id.is_(None), func.coalesce(TraceEntry.tokens_used, 0)), else_=0)
+    )
+    for i in range(0, len(command_ids), 500):
+        chunk = command_ids[i : i + 500]
+        runs = {
+            (r.command_id, r.agent_id): r
+            for r in conn.execute(
+                select(
+                    CommandRun.command_id,
+                    CommandRun.agent_id,
+                    CommandRun.started_at,
+                    CommandRun.completed_at,
+                ).where(CommandRun.command_id.in_(chunk))
+            )
+        }
+        query = (
+            select(
+                TraceEntry.command_id,
+                TraceEntry.agent_id,
+                Agent.name,
+                func.count(TraceEntry.id),
+                root_tokens,
+            )
+            .join(Agent, Agent.id == TraceEntry.agent_id)
+            .where(TraceEntry.command_id.in_(chunk))
+            .group_by(TraceEntry.command_id, TraceEntry.agent_id, Agent.name)
+            .order_by(Agent.name)
+        )
+        for command_id, agent_id, name, entries, tokens in conn.execute(query):
+            run = runs.get((command_id, agent_id))
+            duration = 0
+            if run is not None and run.started_at and run.completed_at:
+                duration = int((run.completed_at - run.started_at).total_seconds() * 1000)
+            out.setdefault(command_id, []).append(
+                AgentShare(agent_id, name, int(entries), int(tokens or 0), duration)
+            )
     return out
 
 

@@ -30,7 +30,7 @@ from ..core.events import AgentChanged, TraceChanged
 from ..core.service import Core
 from . import reads
 from .pages import Page
-from .reads import TracedCommand, TraceNode
+from .reads import AgentShare, TracedCommand, TraceNode
 from .rows_model import Column, RowsModel, first_line
 from .settings import UiSettings
 from .theme import status_color
@@ -47,16 +47,25 @@ class AgentTotal:
     duration_ms: int
 
 
-def agent_totals(nodes_by_agent: dict[str, list[TracedCommand]]) -> list[AgentTotal]:
+def agent_totals(
+    commands: list[TracedCommand], agent_id: uuid.UUID | None = None
+) -> list[AgentTotal]:
+    """Each agent's own share of the listed commands (a broadcast's agents that traced nothing
+    count nothing), only ``agent_id``'s when the page shows one agent."""
+    by_agent: dict[str, list[AgentShare]] = {}
+    for c in commands:
+        for share in c.shares:
+            if agent_id is None or share.agent_id == agent_id:
+                by_agent.setdefault(share.agent, []).append(share)
     return [
         AgentTotal(
             agent,
-            len(cs),
-            sum(c.entries for c in cs),
-            sum(c.tokens for c in cs),
-            sum(c.duration_ms for c in cs),
+            len(shares),
+            sum(s.entries for s in shares),
+            sum(s.tokens for s in shares),
+            sum(s.duration_ms for s in shares),
         )
-        for agent, cs in sorted(nodes_by_agent.items())
+        for agent, shares in sorted(by_agent.items())
     ]
 
 
@@ -186,11 +195,7 @@ class TracesPage(Page):
         text = self.search.text().strip().lower()
         rows = [c for c in self._all if not text or text in c.content.lower()]
         self.commands.set_rows(rows)
-        by_agent: dict[str, list[TracedCommand]] = {}
-        for c in rows:
-            for name in c.agents.split(", "):
-                by_agent.setdefault(name, []).append(c)
-        self.totals.set_rows(agent_totals(by_agent))
+        self.totals.set_rows(agent_totals(rows, self.agent.currentData()))
         for row, c in enumerate(rows):
             if c.id == self.current:
                 self.commands_table.selectRow(row)

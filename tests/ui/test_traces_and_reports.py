@@ -70,6 +70,38 @@ def test_traces_tree_details_timeline_and_totals(ui_run: UiRun) -> None:
     ui_run(body)
 
 
+def test_traces_totals_count_each_agents_own_share(ui_run: UiRun) -> None:
+    """A broadcast to a claude and a shell agent: only the claude agent traced anything, so the
+    shell agent has no entries and no tokens in the totals (they were counted for every target)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("cl1", "claude", ONSEMBL_STANDIN_SAMPLE=str(SAMPLE))
+        ui.start_agent("sh1")
+        cl1, _sh1 = await ui.online("cl1", "sh1")
+        req = w.command_bar.request("echo everyone", agents=(), broadcast=True)
+        info = w.send(req)  # type: ignore[arg-type]
+        assert info is not None and len(info.runs) == 2
+        await until(lambda: w.core.commands.get(info.id).status.is_final)  # type: ignore[union-attr]
+
+        page = w.page("Traces")
+        assert isinstance(page, TracesPage)
+        w.show_page(page)
+        await until(lambda: page.commands.rows)
+        assert page.commands.rows[0].agents == "cl1, sh1"
+        totals = {t.agent: t for t in page.totals.rows}
+        assert set(totals) == {"cl1"}
+        assert totals["cl1"].tokens == 78_392 and totals["cl1"].calls == 12
+        assert totals["cl1"].commands == 1
+
+        # Shown for one agent, the totals are that agent's only.
+        page.show_agent(cl1.id)
+        await until(lambda: page.agent.currentData() == cl1.id and page.commands.rows)
+        assert [t.agent for t in page.totals.rows] == ["cl1"]
+
+    ui_run(body)
+
+
 def _row(page: TracesPage, row: int) -> object:
     from PySide6.QtCore import QPoint
 

@@ -27,7 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.commands import CommandError
-from ..core.events import AgentChanged, Notice, PresetsChanged, ProfilesChanged, StorageStatus
+from ..core.events import (
+    AgentChanged,
+    CommandChanged,
+    Notice,
+    PresetsChanged,
+    ProfilesChanged,
+    StorageStatus,
+)
 from ..core.records import PresetInfo
 from ..core.sending import SendRequest
 from ..core.service import Core
@@ -92,6 +99,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.gateway_url = gateway_url
         self.agent_command = agent_command
         self.demo = demo
+        self._queued_feedback: uuid.UUID | None = None  # the command the bar says is queued
         self.dialog: QDialog | None = None  # the last dialog opened (non-blocking)
         self.setWindowTitle(TITLE)
         self.resize(1400, 860)
@@ -157,6 +165,7 @@ class MainWindow(WindowDialogs, QMainWindow):
 
         self._unsubscribe = [
             core.bus.subscribe(AgentChanged, self._on_agent),
+            core.bus.subscribe(CommandChanged, self._on_command),
             core.bus.subscribe(Notice, self._on_notice),
             core.bus.subscribe(StorageStatus, self._on_storage),
             core.bus.subscribe(SyncStatus, self._on_sync),
@@ -363,14 +372,34 @@ class MainWindow(WindowDialogs, QMainWindow):
         if req.preset is None:
             self.command_bar.sent()
         self.command_bar.show_feedback(self._sent_text(info))
+        self._queued_feedback = info.id if self._queued(info) else None
         return info
+
+    @staticmethod
+    def _queued(info: CommandInfo) -> bool:
+        return any(r.status is CommandStatus.QUEUED for r in info.runs)
+
+    def _on_command(self, ev: CommandChanged) -> None:
+        """The bar said the last command was queued: say so only while it is (once it starts,
+        "Queued for sh1 (busy, #1)" would be stale)."""
+        if ev.command.id != self._queued_feedback:
+            return
+        self.command_bar.show_feedback(self._sent_text(ev.command))
+        if not self._queued(ev.command):
+            self._queued_feedback = None
 
     def _sent_text(self, info: CommandInfo) -> str:
         queued = [r for r in info.runs if r.status is CommandStatus.QUEUED]
-        started = [r.agent_name for r in info.runs if r.status is not CommandStatus.QUEUED]
+        # Ended without starting: cancelled in the queue (or failed at once, e.g. offline).
+        dropped = [r for r in info.runs if r.status.is_final and r.started_at is None]
+        started = [r.agent_name for r in info.runs if r not in queued and r not in dropped]
         parts = []
         if started:
             parts.append("Sent to " + ", ".join(started))
+        for status in (CommandStatus.CANCELLED, CommandStatus.FAILED):
+            names = [r.agent_name for r in dropped if r.status is status]
+            if names:
+                parts.append(f"{status.value.title()} before it ran on " + ", ".join(names))
         if queued:
             why = []
             for r in queued:

@@ -134,3 +134,35 @@ def test_profiles_and_presets_managers_then_send_a_preset(ui_run: UiRun) -> None
         await until(lambda: w.core.presets.get("greet").usage_count == 1)  # type: ignore[union-attr]
 
     ui_run(body)
+
+
+def test_queued_feedback_follows_the_command(ui_run: UiRun) -> None:
+    """"Queued for sh1 (busy, #1)" is true only while it waits: once it starts the bar says it
+    was sent, and cancelled in the queue it says so (it used to keep saying queued)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        bar = w.command_bar
+        ui.start_agent("sh1")
+        await ui.online("sh1")
+
+        def send(text: str) -> None:
+            bar.edit.setPlainText(text)
+            QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+
+        send("sleep 30")
+        sleeper = w.core.agents.by_name("sh1").current_command_id  # type: ignore[union-attr]
+        send("echo later")
+        assert bar.feedback.text() == "Queued for sh1 (busy, #1)"
+        assert sleeper is not None
+        w.core.queues.cancel(sleeper)
+        await until(lambda: bar.feedback.text() == "Sent to sh1")
+
+        send("sleep 30")
+        send("echo never")
+        assert bar.feedback.text() == "Queued for sh1 (busy, #1)"
+        (waiting,) = w.core.queues.get(w.core.agents.by_name("sh1").id).waiting  # type: ignore[union-attr]
+        w.core.queues.cancel(waiting.command.id)
+        await until(lambda: bar.feedback.text() == "Cancelled before it ran on sh1")
+
+    ui_run(body)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -57,10 +58,12 @@ class CommandDetailView(QWidget):
         self.tree.setAccessibleName("Trace tree of the command")
         self.tree.selectionModel().selectionChanged.connect(self._node_selected)
         self.node_text = text_pane("Trace entry details")
+        self.node_text.setPlaceholderText("Select an entry to see its prompt, arguments or result.")
         traces = QSplitter()
         traces.addWidget(self.tree)
         traces.addWidget(self.node_text)
-        open_traces = QPushButton("Open in Traces")
+        traces.setSizes([600, 400])
+        self.open_traces = open_traces = QPushButton("Open in Traces")
         open_traces.clicked.connect(self._open_traces)
         traces_box = QWidget()
         tl = QVBoxLayout(traces_box)
@@ -71,7 +74,7 @@ class CommandDetailView(QWidget):
         self.report = QTextBrowser()
         self.report.setAccessibleName("Report of the command")
         self.report_id: uuid.UUID | None = None
-        edit_report = QPushButton("Edit in Reports")
+        self.edit_report = edit_report = QPushButton("Edit in Reports")
         edit_report.clicked.connect(self._open_report)
         report_box = QWidget()
         rl = QVBoxLayout(report_box)
@@ -90,6 +93,24 @@ class CommandDetailView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
         layout.addWidget(self.tabs, 1)
+        self.clear()
+
+    def clear(self) -> None:
+        """Nothing open: say how to open something, and offer nothing to act on."""
+        self.detail = None
+        self.heading.setText("Select a command to see its output, traces and report.")
+        self.agent.blockSignals(True)
+        self.agent.clear()
+        self.agent.blockSignals(False)
+        self.view.set_terminal(Terminal(cols=120, rows=40, scrollback=100_000))
+        self.tree_model.clear()
+        self.node_text.setPlainText("")
+        self.tabs.setTabText(1, "Traces")
+        self.open_traces.setEnabled(False)
+        self.report_id = None
+        self.tabs.setTabText(2, "Report")
+        self.report.setHtml("")
+        self.edit_report.setEnabled(False)
 
     def _open_traces(self) -> None:
         if self.detail is not None:
@@ -124,7 +145,13 @@ class CommandDetailView(QWidget):
         self._show_output()
         build_tree(self.tree_model, detail.nodes)
         self.tree.expandAll()
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, header.count()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
         self.tabs.setTabText(1, f"Traces ({len(detail.nodes)})")
+        self.open_traces.setEnabled(bool(detail.nodes))
         self.node_text.setPlainText("")
         self._show_report(detail.reports[0] if detail.reports else None)
 
@@ -152,6 +179,7 @@ class CommandDetailView(QWidget):
     def _show_report(self, row: ReportRow | None) -> None:
         self.report_id = row.id if row else None
         self.tabs.setTabText(2, "Report" if row else "Report (none)")
+        self.edit_report.setEnabled(row is not None)
         if row is None:
             self.report.setHtml("<p>This command has no report.</p>")
             return

@@ -107,7 +107,7 @@ class HistoryPage(Page):
         self.search.setPlaceholderText("Search command text and output (words; word* for prefixes)")
         self.search.setAccessibleName("Search history")
         self.search.setClearButtonEnabled(True)
-        self.search.returnPressed.connect(self.reload)
+        self.search.returnPressed.connect(self.refine)
         self.agent = agent_combo("Filter history by agent")
         self.kind = QComboBox()
         self.kind.setAccessibleName("Filter history by type")
@@ -120,11 +120,11 @@ class HistoryPage(Page):
         for s in CommandStatus:
             self.status.addItem(s.value.title(), s)
         self.period = PeriodFilter("Filter history by date")
-        self.period.changed.connect(self.reload)
+        self.period.changed.connect(self.refine)
         for combo in (self.agent, self.kind, self.status):
-            combo.currentIndexChanged.connect(lambda _i: self.reload())
+            combo.currentIndexChanged.connect(lambda _i: self.refine())
         self.go = QPushButton("Search")
-        self.go.clicked.connect(self.reload)
+        self.go.clicked.connect(self.refine)
         self.busy = QLabel("")
         self.busy.setAccessibleName("Search state")
         self.cancel = QPushButton("Cancel")
@@ -187,6 +187,7 @@ class HistoryPage(Page):
         self.subscribe(CommandChanged, self._command_changed)
         self._search_task: asyncio.Task[Any] | None = None
         self._selected_id: uuid.UUID | None = None
+        self._refining = False  # the user changed the search: close a command it leaves out
 
     # --- query ------------------------------------------------------------------------------------
 
@@ -205,6 +206,12 @@ class HistoryPage(Page):
         fill_agent_combo(self.agent, self.core.agents.all())
         self.agent.setCurrentIndex(max(0, self.agent.findData(agent_id)))
         self.loaded = True
+
+    def refine(self) -> None:
+        """The user searched or changed a filter: the open command stays open only if it is
+        still listed (its output beside a list it is not in reads as a match)."""
+        self._refining = True
+        self.reload()
 
     def reload(self) -> None:
         fill_agent_combo(self.agent, self.core.agents.all())
@@ -227,11 +234,21 @@ class HistoryPage(Page):
         self.cancel.setVisible(False)
         self.model.set_rows(rows)
         more = " (newest shown)" if len(rows) >= SHOW else ""
-        self.count.setText(f"{len(rows)} command{'s' if len(rows) != 1 else ''}{more}")
+        narrowed = q.text or any(v is not None for v in (q.agent_id, q.type, q.status, q.since))
+        if rows:
+            self.count.setText(f"{len(rows)} command{'s' if len(rows) != 1 else ''}{more}")
+        else:
+            self.count.setText("No command matches" if narrowed else "No command sent yet")
+        refining, self._refining = self._refining, False
         for i, r in enumerate(rows):
             if r.id == self._selected_id:
                 self.table.selectRow(i)
                 break
+        else:
+            if refining and self._selected_id is not None:
+                self._selected_id = None
+                self.matches.setVisible(False)
+                self.detail.clear()
 
     def cancel_search(self) -> None:
         if self._search_task is not None and not self._search_task.done():

@@ -69,6 +69,30 @@ def test_history_search_filters_and_detail(ui_run: UiRun) -> None:
         await until(lambda: "zebra-crossing" in "\n".join(detail.view.terminal.display()))
         assert detail.tabs.tabText(1) == "Traces (0)"
         assert detail.tabs.tabText(2) == "Report (none)"
+        # Nothing to open: the buttons that would open it are off.
+        assert not detail.open_traces.isEnabled() and not detail.edit_report.isEnabled()
+
+        # A search that leaves the open command out closes it (its output beside a list it is
+        # not in read as a match), and an empty result says so.
+        page.search.setText("nothing-special")
+        QTest.keyClick(page.search, Qt.Key.Key_Return)
+        await until(lambda: [r.content for r in page.model.rows] == ["echo nothing-special"])
+        assert detail.detail is None
+        assert detail.heading.text().startswith("Select a command")
+        page.search.setText("no-such-word-anywhere")
+        QTest.keyClick(page.search, Qt.Key.Key_Return)
+        await until(lambda: not page.model.rows)
+        assert page.count.text() == "No command matches"
+        # A search that keeps it keeps it open.
+        page.search.clear()
+        QTest.keyClick(page.search, Qt.Key.Key_Return)
+        await until(lambda: len(page.model.rows) == 3)
+        page.table.selectRow(row)
+        await until(lambda: detail.detail is not None and detail.detail.command.id == ids[0])
+        page.search.setText("zebra")
+        QTest.keyClick(page.search, Qt.Key.Key_Return)
+        await until(lambda: len(page.model.rows) == 1)
+        assert detail.detail is not None and detail.detail.command.id == ids[0]
 
     ui_run(body)
 

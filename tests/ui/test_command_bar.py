@@ -137,8 +137,8 @@ def test_profiles_and_presets_managers_then_send_a_preset(ui_run: UiRun) -> None
 
 
 def test_queued_feedback_follows_the_command(ui_run: UiRun) -> None:
-    """"Queued for sh1 (busy, #1)" is true only while it waits: once it starts the bar says it
-    was sent, and cancelled in the queue it says so (it used to keep saying queued)."""
+    """The bar's "Queued for sh1 (busy, #1)" holds only while it waits: once it starts the bar
+    says it was sent, cancelled in the queue it says so (it used to keep saying queued)."""
 
     async def body(ui: Ui) -> None:
         w = ui.window

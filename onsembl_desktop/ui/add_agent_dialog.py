@@ -134,6 +134,8 @@ class AddAgentDialog(QDialog):
         launch = self.launching and self.tabs.currentIndex() == 0
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText("Launch" if launch else "Close")
+        # Showing a command line there is nothing to cancel: "Close" beside "Cancel" asked which.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setVisible(launch)
 
     def _browse_cwd(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Working directory", self.cwd.text())

@@ -7,7 +7,7 @@ import asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 
 from onsembl_desktop import __version__
 from onsembl_desktop.protocol.enums import AgentStatus, AgentType
@@ -132,6 +132,13 @@ def test_add_a_local_agent_the_app_launches(ui_run: UiRun) -> None:
         QTest.mouseClick(w.agents_panel.add_button, Qt.MouseButton.LeftButton)
         dialog = w.dialog
         assert isinstance(dialog, AddAgentDialog)
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        cancel = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        # The connect tab only shows a command line: one Close, no Cancel beside it.
+        dialog.tabs.setCurrentIndex(1)
+        assert ok.text() == "Close" and cancel.isHidden()
+        dialog.tabs.setCurrentIndex(0)
+        assert ok.text() == "Launch" and not cancel.isHidden()
         QTest.keyClicks(dialog.name, "bad name!")
         dialog.accept()
         assert "1–64 letters" in dialog.problem.text()

@@ -118,7 +118,7 @@ class ReportEditor(QWidget):
         self.section_body.textChanged.connect(self._section_edited)
         self.findings.itemChanged.connect(lambda _i: self._edited())
         self.recommendations.itemChanged.connect(lambda _i: self._edited())
-        self.setEnabled(False)
+        self.load(None)
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -166,6 +166,11 @@ class ReportEditor(QWidget):
         self.flush()
         self.doc = doc
         self.setEnabled(doc is not None)
+        self.summary.setPlaceholderText(
+            "Select a report on the left to read and edit it."
+            if doc is None
+            else "No summary yet: write one here (saved as you type)."
+        )
         blockers = [
             QSignalBlocker(w)
             for w in (

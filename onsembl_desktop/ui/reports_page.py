@@ -140,9 +140,10 @@ class ReportsPage(Page):
         for fmt in FORMATS:
             menu.addAction(f"All listed reports as {fmt}…", partial(self.export_all, fmt))
         self.export_button.setMenu(menu)
-        open_command = QPushButton("Open command")
+        self.open_command = open_command = QPushButton("Open command")
         open_command.setAccessibleName("Open the report's command in History")
         open_command.clicked.connect(self._open_command)
+        open_command.setEnabled(False)  # until a report is selected
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -193,6 +194,7 @@ class ReportsPage(Page):
         if self.current is not None:
             self.current = None
             self.editor.load(None)
+        self.open_command.setEnabled(False)
 
     def _report_changed(self, ev: ReportChanged) -> None:
         if ev.report_id in self._own_saves:
@@ -211,6 +213,7 @@ class ReportsPage(Page):
             self._reload_current = False
             self.current = row.id
             self.editor.load(doc_of(row))
+        self.open_command.setEnabled(True)
 
     def select_report(self, report_id: uuid.UUID) -> None:
         self.current = report_id

@@ -124,9 +124,13 @@ def test_report_edit_saves_as_you_type_and_exports(ui_run: UiRun) -> None:
         await until(lambda: page.model.rows)
         report = page.model.rows[0]
         assert report.command_id == info.id
-        page.table.selectRow(0)
         editor = page.editor
+        # Nothing selected: the empty editor says what to do, and there is no command to open.
+        assert editor.summary.placeholderText().startswith("Select a report")
+        assert not page.open_command.isEnabled()
+        page.table.selectRow(0)
         await until(lambda: editor.doc is not None)
+        assert page.open_command.isEnabled()
 
         # Type a new title and a finding: the editor saves once the user pauses.
         editor.title.setFocus()

@@ -94,12 +94,15 @@ def build_tree(model: QStandardItemModel, nodes: list[TraceNode]) -> dict[uuid.U
     return items
 
 
+RULE = 40  # the separators' width: the detail pane is often narrow, a longer rule wrapped
+
+
 def detail_text(node: TraceNode) -> str:
     """The node as readable text: a header, then each content field (strings as text, the rest as
     indented JSON)."""
     lines = [
         node.name,
-        "=" * min(len(node.name), 80),
+        "=" * min(len(node.name), RULE),
         f"type      {TYPE_LABELS.get(node.type, node.type)} ({node.type})",
         f"agent     {node.agent_name}",
         f"started   {node.started_at.astimezone().strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}",
@@ -112,9 +115,9 @@ def detail_text(node: TraceNode) -> str:
     if node.error:
         lines.append(f"error     {node.error}")
     for key, value in node.content.items():
-        lines += ["", f"── {key} " + "─" * max(0, 60 - len(key)), _format_value(value)]
+        lines += ["", f"── {key} " + "─" * max(0, RULE - 4 - len(key)), _format_value(value)]
     if node.metadata:
-        lines += ["", "── metadata " + "─" * 52, _format_value(node.metadata)]
+        lines += ["", "── metadata " + "─" * (RULE - 12), _format_value(node.metadata)]
     return "\n".join(lines)
 
 

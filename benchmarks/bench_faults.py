@@ -4,7 +4,7 @@ arrive exactly once.
     python benchmarks/bench_faults.py [--disconnects 100] [--lines 20000]
 
 The app (``onsembl --headless``) and a real ``onsembl-agent`` run as processes; the agent reaches
-the app through a TCP proxy (``tests/reliability/proxy.py``) that aborts every connection through
+the app through a TCP proxy (``tests/fault_proxy.py``) that aborts every connection through
 it on command — an RST both ways, as a NAT timeout or a Wi-Fi drop does. The agent's command
 prints numbered 100-byte lines at ~50 KB/s. During the stream the proxy cuts the connection
 ``--disconnects`` times at random intervals. Then the stored output is compared line by line with
@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reliability.proxy import DropProxy
+from tests.fault_proxy import FaultProxy
 from tests.support import AgentProcess, AppProcess, wait_for
 
 FAST_RECONNECT = ["--reconnect-initial", "0.05", "--reconnect-max", "0.5"]
@@ -68,10 +68,10 @@ def final_status(app: AppProcess, command_id: str, timeout: float) -> str:
     return str(view["status"])
 
 
-def run(app: AppProcess, proxy: DropProxy, name: str, lines: int, cuts: int, seed: int) -> dict:
+def run(app: AppProcess, proxy: FaultProxy, name: str, lines: int, cuts: int, seed: int) -> dict:
     rng = random.Random(seed)
     agent = AgentProcess(
-        proxy.url,
+        proxy.ws_url,
         app.agent_token,
         name,
         extra_args=FAST_RECONNECT,
@@ -126,7 +126,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         app = AppProcess(Path(tmp) / "data", ["--heartbeat", "1", "--grace", "30"]).start()
         host, port = app.url.removeprefix("ws://").rsplit(":", 1)
-        proxy = DropProxy(host, int(port)).start()
+        proxy = FaultProxy(host, int(port)).start()
         try:
             print("baseline: no disconnects ...", flush=True)
             base = run(app, proxy, "steady", args.lines, 0, seed=1)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from tests.fault_proxy import FaultProxy
 from tests.support import AgentProcess, AppProcess, wait_for
 
 from .conftest import FAST_RECONNECT, Restarts, lines_of, stored, ticker
-from .proxy import DropProxy
 
 
 def test_app_killed_twice_while_three_agents_stream(
@@ -41,10 +41,10 @@ def test_network_cut_between_agent_and_app(
     """Through a TCP proxy that aborts every connection (RST both ways) five times, and once
     refuses reconnection for a second; the app and agent both live on."""
     host, port = app.url.removeprefix("ws://").rsplit(":", 1)
-    proxy = DropProxy(host, int(port)).start()
+    proxy = FaultProxy(host, int(port)).start()
     try:
         agent = AgentProcess(
-            proxy.url,
+            proxy.ws_url,
             app.agent_token,
             "cut1",
             extra_args=FAST_RECONNECT,
@@ -55,9 +55,7 @@ def test_network_cut_between_agent_and_app(
             command_id = app.send("cut1", ticker(500, 0.01))
             for i in range(5):
                 wait_for(lambda n=i: len(stored(app.data_dir, command_id)) > 20 * (n + 1), 20)
-                assert proxy.drop() >= 1
-                if i == 2:
-                    proxy.refuse(1.0)
+                assert proxy.cut(refuse_s=1.0 if i == 2 else 0.0) >= 1
             view = app.wait_status(command_id, timeout=60)
             assert view["status"] == "COMPLETED", view
             assert lines_of(stored(app.data_dir, command_id)) == [

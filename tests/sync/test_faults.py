@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.fault_proxy import FaultProxy
 from tests.orchestration.conftest import FAST_RECONNECT, Orch
 from tests.store.test_pg_schema import onsembl
 from tests.support import AgentProcess, AppProcess, wait_for
 from tests.sync.conftest import remote_rows
-from tests.sync.proxy import Proxy
 
 pytestmark = pytest.mark.postgres
 
@@ -36,9 +36,9 @@ APP_ARGS = ["--heartbeat", "1", "--grace", "30"]
 
 
 @pytest.fixture
-def proxy(remote_url: str) -> Iterator[Proxy]:
+def proxy(remote_url: str) -> Iterator[FaultProxy]:
     parts = urlsplit(remote_url)
-    started = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432).start()
+    started = FaultProxy(parts.hostname or "127.0.0.1", parts.port or 5432).start()
     yield started
     started.stop()
 
@@ -89,9 +89,9 @@ def commands_there(url: str) -> list[tuple[Any, ...]]:
 
 
 def run_faults(
-    tmp_path: Path, remote_url: str, proxy: Proxy, *, cuts: int, kills: int, lines: int
+    tmp_path: Path, remote_url: str, proxy: FaultProxy, *, cuts: int, kills: int, lines: int
 ) -> None:
-    url = proxy.url(remote_url)
+    url = proxy.route(remote_url)
     a = Orch(configured(tmp_path / "a", url), tmp_path)
     b = configured(tmp_path / "b", url)  # pulls through the same faults
     agents = [
@@ -158,7 +158,7 @@ class _control:
 
 
 def test_twenty_cuts_and_two_kills_lose_and_double_nothing(
-    tmp_path: Path, remote_url: str, proxy: Proxy
+    tmp_path: Path, remote_url: str, proxy: FaultProxy
 ) -> None:
     run_faults(tmp_path, remote_url, proxy, cuts=20, kills=2, lines=6000)
     assert proxy.cuts == 20
@@ -167,6 +167,6 @@ def test_twenty_cuts_and_two_kills_lose_and_double_nothing(
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_hundred_cuts_and_five_kills_lose_and_double_nothing(
-    tmp_path: Path, remote_url: str, proxy: Proxy
+    tmp_path: Path, remote_url: str, proxy: FaultProxy
 ) -> None:
     run_faults(tmp_path, remote_url, proxy, cuts=100, kills=5, lines=30000)

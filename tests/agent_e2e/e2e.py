@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 import uuid
@@ -23,6 +24,51 @@ def standin(cli: str, **env: str) -> dict[str, Any]:
         "extra_args": ["--cli", str(STANDINS / cli)],
         "env": {f"ONSEMBL_STANDIN_{k.upper()}": v for k, v in env.items()},
     }
+
+
+def claude_run(text: str, sid: str, *, tool_call: bool = False) -> str:
+    """A minimal Claude stream-json run (for a stand-in to replay) answering ``text``; with
+    ``tool_call``, one tool call and its result come first (a trace tree)."""
+    usage = {"input_tokens": 20, "output_tokens": 10}
+    events: list[dict[str, Any]] = [
+        {"type": "system", "subtype": "init", "session_id": sid, "model": "m", "tools": []}
+    ]
+    if tool_call:
+        tool = {"type": "tool_use", "id": f"toolu_{sid[:8]}", "name": "Read", "input": {"p": "x"}}
+        result = {"type": "tool_result", "tool_use_id": tool["id"], "content": "ok"}
+        events += [
+            {
+                "type": "assistant",
+                "session_id": sid,
+                "parent_tool_use_id": None,
+                "message": {"id": "msg_1", "model": "m", "role": "assistant", "content": [tool]},
+            },
+            {"type": "user", "session_id": sid, "message": {"role": "user", "content": [result]}},
+        ]
+    events += [
+        {
+            "type": "assistant",
+            "session_id": sid,
+            "parent_tool_use_id": None,
+            "message": {
+                "id": f"msg_{2 if tool_call else 1}",
+                "model": "m",
+                "role": "assistant",
+                "content": [{"type": "text", "text": text}],
+                "usage": usage,
+            },
+        },
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": False,
+            "result": text,
+            "session_id": sid,
+            "usage": usage,
+            "total_cost_usd": 0.001,
+        },
+    ]
+    return "\n".join(json.dumps(e) for e in events) + "\n"
 
 
 def flat(text: str) -> str:

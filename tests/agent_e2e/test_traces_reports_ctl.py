@@ -15,7 +15,7 @@ from onsembl_desktop.core.reports import ReportDocument, to_markdown
 from tests.agent_adapters.samples import STREAMS, expect
 from tests.support import AgentProcess, AppProcess
 
-from .e2e import standin
+from .e2e import claude_run, standin
 
 SUBAGENT_SAMPLE = STREAMS / "claude" / "agentclisdk-1760716800040-1-research-extracted.jsonl"
 REPORT = {
@@ -36,35 +36,7 @@ REPORT = {
 }
 
 
-def _claude_run(text: str) -> str:
-    """A minimal Claude stream-json run answering ``text``."""
-    sid = "5e55105e-0000-4000-8000-000000000001"
-    usage = {"input_tokens": 20, "output_tokens": 10}
-    events = [
-        {"type": "system", "subtype": "init", "session_id": sid, "model": "m", "tools": []},
-        {
-            "type": "assistant",
-            "session_id": sid,
-            "parent_tool_use_id": None,
-            "message": {
-                "id": "msg_1",
-                "model": "m",
-                "role": "assistant",
-                "content": [{"type": "text", "text": text}],
-                "usage": usage,
-            },
-        },
-        {
-            "type": "result",
-            "subtype": "success",
-            "is_error": False,
-            "result": text,
-            "session_id": sid,
-            "usage": usage,
-            "total_cost_usd": 0.001,
-        },
-    ]
-    return "\n".join(json.dumps(e) for e in events) + "\n"
+CLAUDE_SID = "5e55105e-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -112,7 +84,7 @@ def test_traces_prints_the_tree(claude: AppProcess) -> None:
 def test_reports_list_and_render(claude: AppProcess, tmp_path: Path) -> None:
     answer = "Here is what I found.\n\n```json\n" + json.dumps(REPORT) + "\n```"
     sample = tmp_path / "report.jsonl"
-    sample.write_text(_claude_run(answer))
+    sample.write_text(claude_run(answer, CLAUDE_SID))
     command_id = _run(claude, "--type", "investigate", str(sample))
 
     (listed,) = claude.ctl_json("reports")

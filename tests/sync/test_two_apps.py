@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 from onsembl_desktop.store.db import DB_FILENAME
 from onsembl_desktop.store.models import Base
 from onsembl_desktop.store.types import utcnow
-from tests.agent_e2e.e2e import standin
+from tests.agent_e2e.e2e import claude_run, standin
 from tests.orchestration.conftest import Orch
 from tests.store.test_pg_schema import onsembl
 from tests.support import AppProcess, wait_for
@@ -40,45 +40,6 @@ COMPARED = (
     "command_presets",
     "execution_constraints",
 )
-
-
-def claude_run(text: str, sid: str) -> str:
-    """A Claude stream-json run answering ``text``, with one tool call (a trace tree)."""
-    usage = {"input_tokens": 20, "output_tokens": 10}
-    tool = {"type": "tool_use", "id": f"toolu_{sid[:8]}", "name": "Read", "input": {"p": "x"}}
-    result = {"type": "tool_result", "tool_use_id": tool["id"], "content": "ok"}
-    events = [
-        {"type": "system", "subtype": "init", "session_id": sid, "model": "m", "tools": []},
-        {
-            "type": "assistant",
-            "session_id": sid,
-            "parent_tool_use_id": None,
-            "message": {"id": "msg_1", "model": "m", "role": "assistant", "content": [tool]},
-        },
-        {"type": "user", "session_id": sid, "message": {"role": "user", "content": [result]}},
-        {
-            "type": "assistant",
-            "session_id": sid,
-            "parent_tool_use_id": None,
-            "message": {
-                "id": "msg_2",
-                "model": "m",
-                "role": "assistant",
-                "content": [{"type": "text", "text": text}],
-                "usage": usage,
-            },
-        },
-        {
-            "type": "result",
-            "subtype": "success",
-            "is_error": False,
-            "result": text,
-            "session_id": sid,
-            "usage": usage,
-            "total_cost_usd": 0.001,
-        },
-    ]
-    return "\n".join(json.dumps(e) for e in events) + "\n"
 
 
 @pytest.fixture
@@ -130,7 +91,7 @@ def test_two_apps_see_each_others_work(apps: list[Orch], tmp_path: Path, remote_
     for orch, name in ((a, "a"), (b, "b")):
         commands[name].append(orch.send("sh1", f"echo from-{name}; seq 1 300"))
         sample = tmp_path / f"{name}-run.jsonl"  # the stand-in replays it: a trace and a report
-        sample.write_text(claude_run(answer, str(uuid.uuid4())))
+        sample.write_text(claude_run(answer, str(uuid.uuid4()), tool_call=True))
         commands[name].append(orch.send("claude-1", str(sample), type="INVESTIGATE"))
     for orch, name in ((a, "a"), (b, "b")):
         for command_id in commands[name]:

@@ -61,7 +61,7 @@ class ControlClient:
             self._ws = await connect(
                 url,
                 additional_headers={"Authorization": f"Bearer {token}"},
-                max_size=16 * 1024 * 1024,
+                max_size=c.MAX_REPLY_BYTES,
                 compression=None,
                 open_timeout=10,
                 **pinned,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
+from collections.abc import AsyncIterator
+from typing import Any
 
 from .client import ControlClient, CtlError
 from .registry import Subparsers
@@ -62,8 +65,13 @@ def add_parsers(sub: Subparsers) -> None:
     send.add_argument("text", nargs="?", default="")
     send.set_defaults(ctl_handler=_send)
 
-    show = sub.add_parser("show", help="a command's status and stored output")
-    show.add_argument("id")
+    show = sub.add_parser(
+        "show",
+        help="a command's status and stored output",
+        description="Print a command's status and all its stored output. The output is fetched "
+        "and printed a page at a time, so any amount of it is shown in bounded memory.",
+    )
+    show.add_argument("id", help="command id (or a unique prefix of an open one)")
     show.add_argument("--json", action="store_true")
     show.set_defaults(ctl_handler=_show)
 
@@ -146,9 +154,13 @@ async def _watch(client: ControlClient, command_id: str) -> int:
 
 
 async def _show(client: ControlClient, args: argparse.Namespace) -> int:
-    view = await client.call("commands.show", commandId=args.id)
+    from .queue import resolve_command_id
+
+    command_id = await resolve_command_id(client, args.id)
+    view = await client.call("commands.show", commandId=command_id)
+    pages = _pages(client, command_id, view)
     if args.json:
-        print(json.dumps(view, indent=2))
+        await _print_json_view(view, pages)
         return 0
     print(f"command {view['id']}  {view['status']}  ({view['type']}, priority {view['priority']})")
     print(f"  {view['content']}")
@@ -157,10 +169,40 @@ async def _show(client: ControlClient, args: argparse.Namespace) -> int:
         error = f" — {run['error']}" if run["error"] else ""
         print(f"  {run['agent']}: {run['status']}{extra}{error}")
     print()
-    for chunk in view["output"]:
-        sys.stdout.write(chunk["data"])
-    sys.stdout.flush()
+    async for page in pages:
+        for chunk in page["output"]:
+            sys.stdout.write(chunk["data"])
+        sys.stdout.flush()
     return 0
+
+
+async def _pages(
+    client: ControlClient, command_id: str, first: dict[str, Any]
+) -> AsyncIterator[dict[str, Any]]:
+    """``first`` (the reply to ``commands.show``) and the pages of output that follow it, each
+    fetched once the one before was used: one page in memory at a time."""
+    page = first
+    while True:
+        yield page
+        if page["next"] is None:
+            return
+        page = await client.call("commands.show", commandId=command_id, **page["next"])
+
+
+async def _print_json_view(view: dict[str, Any], pages: AsyncIterator[dict[str, Any]]) -> None:
+    """What ``json.dumps`` with ``indent=2`` prints for the command with all its output (one
+    ``output`` list), written a page at a time."""
+    out = sys.stdout
+    head = json.dumps({k: v for k, v in view.items() if k not in ("output", "next")}, indent=2)
+    out.write(head[: -len("\n}")] + ',\n  "output": [')
+    empty = True
+    async for page in pages:
+        for chunk in page["output"]:
+            out.write("\n" if empty else ",\n")
+            out.write(textwrap.indent(json.dumps(chunk, indent=2), "    "))
+            empty = False
+        out.flush()
+    out.write("]\n}\n" if empty else "\n  ]\n}\n")
 
 
 async def _cancel(client: ControlClient, args: argparse.Namespace) -> int:

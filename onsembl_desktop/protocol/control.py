@@ -24,6 +24,10 @@ from .enums import AgentType, AuditEventType, CommandType, ControlAction
 from .messages import MAX_INT, PosInt, Priority
 
 MAX_REQUEST_AGE_MS = 5 * 60 * 1000
+# The largest response or event a client has to read (``onsembl ctl``'s WebSocket ``max_size``).
+# The endpoint answers a larger result with an error; methods whose results grow with what is
+# stored (a command's output) return it a page at a time.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
 
 
 class ControlRequest(msgspec.Struct, kw_only=True):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import Connection, func, select
+import msgspec
+from sqlalchemy import Connection, and_, func, or_, select
 from websockets.exceptions import ConnectionClosed
 
 from ...core.commands import CommandError
@@ -65,27 +66,67 @@ async def commands_cancel(s: ControlSession, p: c.CommandIdParams) -> Any:
     return command_view(s.core.commands.cancel(p.command_id))
 
 
-@method("commands.show", c.CommandIdParams)
-async def commands_show(s: ControlSession, p: c.CommandIdParams) -> Any:
-    return await show_command(s.core, p.command_id)
+class ShowParams(c.Params, kw_only=True):
+    """``commands.show``: a command and one page of its stored output.
+
+    Output comes in ``(seq, row id)`` order; ``afterSeq`` + ``afterId`` (both from the previous
+    reply's ``next``) continue after the last row read. A page ends after ``limit`` rows or
+    :data:`SHOW_PAGE_CHARS` characters (at least one row), so no reply outgrows a control message
+    however much a command printed.
+    """
+
+    command_id: uuid.UUID
+    after_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None  # None: from the first row
+    after_id: uuid.UUID | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
 
 
-async def show_command(core: Core, command_id: uuid.UUID) -> dict[str, Any]:
-    """A command with its runs and stored output (from memory if open, else from the database)."""
-    await core.store.flush()
+# JSON may spell a character in up to 6 bytes (a control character: \u001b), and an output row
+# holds at most one agent message (1 MiB): a page of this many characters plus its last row, and
+# the command itself, stay well under c.MAX_REPLY_BYTES.
+SHOW_PAGE_CHARS = 1 << 20
 
-    def load(conn: Any) -> tuple[Any, list[Any], list[Any]]:
-        return (
-            queries.get_command(conn, command_id),
-            queries.get_runs(conn, command_id),
-            queries.get_outputs(conn, command_id),
-        )
 
-    row, runs, outputs = await core.store.read(load)
-    view = _view(core, command_id, row, runs)
-    names = {r.agent_id: r.agent_name for r in runs}
+@method("commands.show", ShowParams)
+async def commands_show(s: ControlSession, p: ShowParams) -> Any:
+    return await show_command(s.core, p)
+
+
+async def show_command(core: Core, p: ShowParams) -> dict[str, Any]:
+    """A command with its runs (from memory if open, else from the database) and a page of its
+    stored output; ``next`` is the cursor of the following page, None after the last one."""
+    if (p.after_seq is None) != (p.after_id is None):
+        raise CommandError("afterSeq and afterId go together (both from the last reply's next)")
+    view, names = await _summary(core, p.command_id)
+    outputs, more = await core.store.read(partial(_output_page, p=p))
     view["output"] = [_output_view(names.get(o.agent_id, str(o.agent_id)), o) for o in outputs]
+    last = outputs[-1] if outputs else None
+    view["next"] = {"afterSeq": last.sequence, "afterId": str(last.id)} if more and last else None
     return view
+
+
+def _output_page(conn: Connection, p: ShowParams) -> tuple[list[Any], bool]:
+    """The rows after the cursor, up to the page's size; and whether more follow."""
+    o = TerminalOutput
+    query = select(o.id, o.agent_id, o.sequence, o.stream_type, o.content, o.timestamp).where(
+        o.command_id == p.command_id
+    )
+    if p.after_seq is not None and p.after_id is not None:
+        query = query.where(
+            or_(o.sequence > p.after_seq, and_(o.sequence == p.after_seq, o.id > p.after_id))
+        )
+    result = conn.execute(query.order_by(o.sequence, o.id))
+    page: list[Any] = []
+    chars = 0
+    try:
+        for row in result:  # fetched as iterated: only this page is ever in memory
+            if len(page) == p.limit or (page and chars + len(row.content) > SHOW_PAGE_CHARS):
+                return page, True
+            page.append(row)
+            chars += len(row.content)
+        return page, False
+    finally:
+        result.close()
 
 
 async def _summary(core: Core, command_id: uuid.UUID) -> tuple[dict[str, Any], dict[Any, str]]:

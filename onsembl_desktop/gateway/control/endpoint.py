@@ -39,6 +39,14 @@ def method(name: str, params: type[c.Params]) -> Callable[[Handler], Handler]:
     return register
 
 
+class ReplyTooLargeError(KnownError):
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"the reply of {size} bytes is over the {c.MAX_REPLY_BYTES} byte limit of a control "
+            "message: ask for less (a smaller limit, a page at a time)"
+        )
+
+
 class ReplayGuard:
     """Refuses a request id seen before, or a request too old to tell (a replayed capture)."""
 
@@ -76,7 +84,10 @@ class ControlSession:
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def send(self, msg: c.ControlResponse | c.ControlEvent) -> None:
-        await self.ws.send(c.encode(msg), text=True)
+        data = c.encode(msg)
+        if len(data) > c.MAX_REPLY_BYTES:  # the client would drop the connection (1009)
+            raise ReplyTooLargeError(len(data))
+        await self.ws.send(data, text=True)
 
     async def serve(self) -> None:
         try:

@@ -23,7 +23,10 @@ from tests.support import AgentProcess, AppProcess, wait_for
 
 from .e2e import Db, wait_final
 
-LINES = 400  # of ~2.5 KB: 1 MB, sixteen times the bound
+# 1 MB, sixteen times the bound, in few long lines: over pipes each line is several messages
+# (output and trace events), and the agent's pacer sends at most 90 a second.
+LINES = 100
+WIDTH = 10_000  # characters a line
 BOUND_MB = "0.0625"
 PROGRAM = """\
 import json, os, sys, time
@@ -38,7 +41,7 @@ sid = "bac4e55e-0000-4000-8000-000000000001"
 if as_json:
     say({"type": "system", "subtype": "init", "session_id": sid})
 for i in range(lines):
-    text = f"L{i:06d} " + "x" * 2490
+    text = f"L{i:06d} " + "x" * (WIDTH - 8)
     if as_json:
         content = [{"type": "text", "text": text}]
         message = {"id": f"m{i}", "role": "assistant", "content": content}
@@ -99,7 +102,7 @@ def test_full_buffer_blocks_the_program_and_loses_nothing(
     agent_type: str,
 ) -> None:
     program, go, progress = tmp_path / "prog", tmp_path / "go", tmp_path / "progress"
-    program.write_text(f"#!{sys.executable}\n{PROGRAM}")
+    program.write_text(f"#!{sys.executable}\nWIDTH = {WIDTH}\n{PROGRAM}")
     program.chmod(0o755)
     args = ["--buffer-max-mb", BOUND_MB, "--reconnect-initial", "0.1", "--reconnect-max", "0.5"]
     if agent_type == "claude":  # the "CLI" is the program; the command's text its prompt

@@ -50,7 +50,8 @@ CAPABILITIES = ["time-limit", "token-budget", "memory-limit"] + (
 
 
 class FatalAgentError(Exception):
-    """The app refused this agent in a way retrying cannot fix (wrong token, old protocol)."""
+    """The app refused this agent in a way retrying cannot fix (wrong token, a name the token may
+    not connect as, old protocol)."""
 
 
 @dataclass(slots=True)
@@ -259,6 +260,13 @@ class AgentClient:
                 err = env.payload
                 if err.code == ErrorCode.UNSUPPORTED_VERSION.value:
                     raise FatalAgentError(err.message)
+                if err.code == ErrorCode.FORBIDDEN.value:
+                    # This token may not connect as this name: retrying cannot change that.
+                    # (NAME_IN_USE is retried: the agent holding the name may be gone soon.)
+                    raise FatalAgentError(
+                        f"the app refused the name {self.options.name!r} for this token: "
+                        f"{err.message}"
+                    )
                 raise ProtocolError(
                     ErrorCode(err.code)
                     if err.code in ErrorCode.__members__

@@ -1,9 +1,9 @@
 """``/ws/agent``: one agent per connection. AGENT_CONNECT first, then anything the protocol allows.
 
 A message that cannot be decoded or is refused gets an ERROR naming it, and the connection carries
-on; only a failed AGENT_CONNECT (bad version, name in use, a name the token is not for), a flood of
-bad messages, a rate kept over the limit, or a revoked token closes it. The limits (size, rate,
-unstored output) are in :mod:`.limits`.
+on; only a failed AGENT_CONNECT (bad version, name in use, a name the token may not connect as —
+see :meth:`.tokens.AgentTokens.refusal`), a flood of bad messages, a rate kept over the limit, or
+a revoked token closes it. The limits (size, rate, unstored output) are in :mod:`.limits`.
 
 An agent connection speaks only the agent protocol: it can report on commands assigned to it, and
 nothing it sends can create, target or touch another agent's commands (the codec refuses
@@ -24,9 +24,10 @@ from ..core.service import Core
 from ..protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, codec
 from ..protocol import messages as m
 from ..protocol.codec import Direction, ErrorCode, ProtocolError
+from ..protocol.enums import AuditEventType
 from .limits import MAX_MESSAGE_BYTES, ConnectionLimits
 from .link import WsLink
-from .tokens import AgentTokens, Grant
+from .tokens import AgentTokens, Grant, bound_refusal
 
 log = logging.getLogger("onsembl.gateway.agent")
 
@@ -71,6 +72,7 @@ class AgentConnection:
         self.ws = ws
         self.core = core
         self.grant = grant
+        self.tokens = tokens
         self.link = WsLink(ws)
         self.session: AgentSession | None = None
         self.limits = limits
@@ -223,19 +225,48 @@ class AgentConnection:
                 f"{MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}. Update onsembl-agent.",
                 ref_id=env.id,
             )
-        if self.grant.agent is not None and hello.name != self.grant.agent:
-            raise ProtocolError(
-                ErrorCode.FORBIDDEN,
-                f"this token is for the agent {self.grant.agent!r}, not {hello.name!r}",
-                ref_id=env.id,
-            )
+        refusal = self._refusal(hello.name)
+        if refusal is not None:
+            self._forbidden(hello.name, refusal)
+            raise ProtocolError(ErrorCode.FORBIDDEN, refusal, ref_id=env.id)
         try:
             session = self.core.agent_connected(self.link, hello)
         except ProtocolError as exc:
             exc.ref_id = env.id
             raise
+        if self.tokens is not None:
+            self.tokens.claimed(self.grant, hello.name)
         self.link.name = hello.name
         return session
+
+    def _refusal(self, name: str) -> str | None:
+        """Why this connection's token may not connect as ``name`` (None: it may)."""
+        if self.tokens is None:
+            return bound_refusal(self.grant, name)
+        return self.tokens.refusal(self.grant, name)
+
+    def _forbidden(self, name: str, reason: str) -> None:
+        """Log and audit a refused claim of ``name`` (the token's id, never the token)."""
+        log.warning(
+            "refused %s as the agent %r (token %s): FORBIDDEN %s",
+            self.link.remote,
+            name,
+            self.grant.token_id,
+            reason,
+        )
+        unaudited = self.tokens.refused(self.grant, name) if self.tokens is not None else 0
+        if unaudited is None:
+            return
+        self.core.audit.record(
+            AuditEventType.AUTH_FAILED,
+            ip_address=str(addr[0]) if (addr := self.ws.remote_address) else None,
+            by_user=False,
+            endpoint="/ws/agent",
+            reason="agent name not allowed for this token",
+            name=name,
+            token_id=self.grant.token_id,
+            refused_since_last=unaudited,
+        )
 
     # --- closing ----------------------------------------------------------------------------------
 

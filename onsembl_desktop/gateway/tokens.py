@@ -5,6 +5,19 @@
 * **Per-agent tokens** are shown once, when created, and only their SHA-256 is kept, in the
   machine-local ``DATA_DIR/agent_tokens.json`` (0600; not the synced database). A token may be
   bound to one agent name: a connection using it can only say AGENT_CONNECT with that name.
+* **An agent belongs to the token it registered with** (:meth:`AgentTokens.refusal`), so no other
+  token can take over its identity — its queue, its history, the commands waiting for it — while
+  it is offline. AGENT_CONNECT as a name is allowed with:
+
+  - a token bound to that name (the user made it for that agent: how an agent is moved onto its
+    own token, or given a new one after a revocation);
+  - otherwise, only if no token is bound to the name, and the agent is new, or was registered
+    with this same token, or with a token since revoked that was not bound to the name.
+
+  So the default token cannot take over an agent of a per-agent token, nor a per-machine
+  (unbound) token an agent of the default token or of another machine; an agent once registered
+  with a token bound to its name stays reserved for tokens bound to its name, even after that
+  token is revoked. Who registered each name is kept in the same file (names only, no tokens).
 * Why SHA-256 and not a slow KDF (scrypt, Argon2): a slow hash protects *guessable* secrets
   (passwords) against offline guessing. These tokens are 256 random bits, so reversing their
   SHA-256 is out of reach whatever the speed of the hash, while a KDF would cost tens of ms of
@@ -26,6 +39,7 @@ import hmac
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +57,7 @@ log = logging.getLogger("onsembl.gateway.tokens")
 FILE_NAME = "agent_tokens.json"
 DEFAULT_ID = "default"
 MAX_LABEL = 100
+REFUSAL_AUDIT_EVERY_S = 60.0  # refused claims of one name by one token: one audit row a minute
 _AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as AGENT_CONNECT.name
 
 
@@ -69,6 +84,14 @@ class Grant:
 
     token_id: str
     agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """The token an agent name last registered with."""
+
+    token_id: str
+    bound: bool  # that token was bound to the name
 
 
 @dataclass(slots=True)
@@ -100,6 +123,8 @@ class AgentTokens:
         self._file = JsonFile(data_dir / FILE_NAME)
         self._default = _Entry(DEFAULT_ID, "Default agent token", None, digest(default_token), None)
         self._entries: dict[str, _Entry] = {}
+        self._owners: dict[str, _Owner] = {}  # agent name -> who registered it
+        self._refused: dict[tuple[str, str], tuple[float, int]] = {}  # (token, name) -> audit
         self._bus = bus
         self._audit = audit
         self._live: dict[str, set[Callable[[], None]]] = {}
@@ -123,6 +148,12 @@ class AgentTokens:
                 continue
             if len(entry.digest) == 32 and entry.id != DEFAULT_ID:
                 self._entries[entry.id] = entry
+        owners = data.get("agents", {}) if isinstance(data, dict) else {}
+        for name, owner in owners.items() if isinstance(owners, dict) else ():
+            if isinstance(owner, dict) and isinstance(owner.get("token"), str):
+                self._owners[str(name)] = _Owner(owner["token"], bool(owner.get("bound")))
+            else:
+                log.warning("skipping an unreadable agent owner in %s", FILE_NAME)
 
     # --- checking ---------------------------------------------------------------------------------
 
@@ -141,6 +172,59 @@ class AgentTokens:
             found.last_used_at = _now()
             self._save()
         return Grant(found.id, found.agent)
+
+    # --- who may connect as which agent -----------------------------------------------------------
+
+    def refusal(self, grant: Grant, name: str) -> str | None:
+        """Why ``grant`` may not connect as the agent ``name`` (None: it may).
+
+        The reason is meant for the refused agent: it names no token and no other token's label.
+        """
+        if grant.agent is not None:
+            return bound_refusal(grant, name)
+        if any(e.agent == name for e in self._entries.values()):
+            return (
+                f"the agent {name!r} has a token of its own: connect as {name!r} with that token "
+                "(`onsembl ctl tokens list` shows it)"
+            )
+        owner = self._owners.get(name)
+        if owner is None or owner.token_id == grant.token_id:
+            return None
+        if owner.bound:
+            return (
+                f"the agent {name!r} was registered with a token of its own: connect with a token "
+                f"made for it (`onsembl ctl tokens create --label LABEL --agent {name}`)"
+            )
+        if owner.token_id == DEFAULT_ID or owner.token_id in self._entries:
+            return (
+                f"the agent {name!r} was registered with another token: connect with that one, "
+                f"or with a token made for it (`onsembl ctl tokens create --label LABEL "
+                f"--agent {name}`), or choose another name"
+            )
+        return None  # its token was revoked and was not bound to the name: the name is free
+
+    def refused(self, grant: Grant, name: str) -> int | None:
+        """Count a refused claim; when it is one to audit, how many went unaudited before it.
+
+        One a minute per token and name: an agent retrying cannot fill the audit trail.
+        """
+        now = time.monotonic()
+        key = (grant.token_id, name)
+        last, count = self._refused.get(key, (-REFUSAL_AUDIT_EVERY_S, 0))
+        if now - last < REFUSAL_AUDIT_EVERY_S:
+            self._refused[key] = (last, count + 1)
+            return None
+        if len(self._refused) > 10_000:
+            self._refused.clear()
+        self._refused[key] = (now, 0)
+        return count
+
+    def claimed(self, grant: Grant, name: str) -> None:
+        """``name`` connected with ``grant``: from now on it belongs to that token."""
+        owner = _Owner(grant.token_id, grant.agent == name)
+        if self._owners.get(name) != owner:
+            self._owners[name] = owner
+            self._save()
 
     # --- what the UI and ctl drive ----------------------------------------------------------------
 
@@ -164,7 +248,10 @@ class AgentTokens:
             raise TokenError(f"{agent!r} is not a valid agent name")
         token = secrets.token_urlsafe(32)
         token_id = secrets.token_hex(4)
-        while token_id in self._entries:
+        # (Not the id of a revoked token either: an agent it registered must not pass for this
+        # one's.)
+        taken = {o.token_id for o in self._owners.values()}
+        while token_id in self._entries or token_id in taken:
             token_id = secrets.token_hex(4)
         entry = _Entry(token_id, label, agent or None, digest(token), _now())
         self._entries[token_id] = entry
@@ -244,6 +331,10 @@ class AgentTokens:
                     }
                     for e in self._entries.values()
                 ],
+                "agents": {
+                    name: {"token": o.token_id, "bound": o.bound}
+                    for name, o in sorted(self._owners.items())
+                },
             }
         )
 
@@ -256,6 +347,13 @@ class AgentTokens:
     def _changed(self) -> None:
         if self._bus is not None:
             self._bus.publish(TokensChanged())
+
+
+def bound_refusal(grant: Grant, name: str) -> str | None:
+    """Why a token bound to an agent name may not connect as ``name`` (None: it may)."""
+    if grant.agent is not None and name != grant.agent:
+        return f"this token is for the agent {grant.agent!r}, not {name!r}"
+    return None
 
 
 def token_view(t: TokenInfo) -> dict[str, Any]:

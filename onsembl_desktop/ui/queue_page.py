@@ -32,6 +32,7 @@ from ..core.events import AgentChanged, CommandChanged, QueueChanged
 from ..core.records import QueueEntryInfo
 from ..core.service import Core
 from ..errors import KnownError
+from ..protocol.enums import AgentStatus
 from .pages import Page
 from .rows_model import Column, Index, RowsModel, first_line
 from .settings import UiSettings
@@ -46,6 +47,7 @@ class QueueRow:
     entry: QueueEntryInfo
     agent_name: str
     paused: bool
+    offline: bool = False  # its agent is not connected: it waits for the agent, not its turn
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID]:
@@ -70,6 +72,8 @@ def _ago(when: datetime | None) -> str:
 def _status(r: QueueRow) -> str:
     if not r.waiting:
         return "running"
+    if r.offline:
+        return "waiting · agent offline"
     return "waiting · paused" if r.paused else "waiting"
 
 
@@ -104,9 +108,13 @@ class QueueModel(RowsModel[QueueRow]):
         agent = self.core.agents.get(r.entry.agent_id)
         return type_text_color(agent.type) if agent else None
 
+    def _offline(self, agent_id: uuid.UUID) -> bool:
+        agent = self.core.agents.get(agent_id)
+        return agent is not None and agent.status is not AgentStatus.ONLINE
+
     def refresh_from_core(self) -> None:
         rows = [
-            QueueRow(entry, q.agent_name, q.paused)
+            QueueRow(entry, q.agent_name, q.paused, self._offline(q.agent_id))
             for q in self.core.queues.all()
             if self.agent_filter is None or q.agent_id == self.agent_filter
             for entry in q.entries
@@ -226,7 +234,7 @@ class QueuePage(Page):
         self.agent = agent_combo("Show the queue of")
         self.agent.currentIndexChanged.connect(self._agent_changed)
         self.table = make_table(
-            self.model, "Queued commands", (36, 130, 300, 90, 70, 110), 2, view=QueueTable(self)
+            self.model, "Queued commands", (36, 130, 300, 90, 70, 160), 2, view=QueueTable(self)
         )
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setDragEnabled(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from onsembl_desktop.protocol.enums import CommandStatus
+from onsembl_desktop.protocol.enums import AgentStatus, CommandStatus
 from onsembl_desktop.ui.emergency import EmergencySummaryDialog
 from onsembl_desktop.ui.queue_page import QueuePage
 from tests.ui.conftest import Ui, UiRun, until
@@ -140,5 +140,35 @@ def test_emergency_stop_says_what_it_stopped_and_resumes(ui_run: UiRun) -> None:
                     is CommandStatus.COMPLETED
                 )
             )
+
+    ui_run(body)
+
+
+def test_queue_says_an_entry_waits_for_its_offline_agent(ui_run: UiRun) -> None:
+    """A command sent to an agent that left waits for the agent, not for its turn: the queue
+    says so (plain "waiting" read as if it were stuck behind something)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        sh1 = ui.start_agent("sh1")
+        (agent,) = await ui.online("sh1")
+        await ui.stop_agent(sh1)
+        await until(lambda: w.core.agents.get(agent.id).status is not AgentStatus.ONLINE)  # type: ignore[union-attr]
+        w.command_bar.set_targets([agent.id])
+        w.command_bar.edit.setPlainText("echo when back")
+        QTest.keyClick(w.command_bar.edit, Qt.Key.Key_Return)
+        assert "offline — runs when it reconnects" in w.command_bar.feedback.text()
+
+        page = w.page("Queue")
+        assert isinstance(page, QueuePage)
+        w.show_page(page)
+        await until(lambda: len(page.model.rows) == 1)
+        status = page.model.data(page.model.index(0, 5))
+        assert status == "waiting · agent offline"
+
+        # Back online, it runs.
+        ui.start_agent("sh1")
+        await ui.online("sh1")
+        await until(lambda: not page.model.rows)
 
     ui_run(body)

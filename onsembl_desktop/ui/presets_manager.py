@@ -55,7 +55,7 @@ class PresetsManager(ManagerDialog[PresetInfo]):
                     ),
                 ),
             ],
-            (160, 90, 50),
+            (120, 70, 45, 80),  # all four fit the list at the dialog's size
             parent,
         )
         self.resize(920, 580)

@@ -196,11 +196,9 @@ class Timeline(QWidget):
             color = QColor(TYPE_COLORS.get(node.type, "#9AA0A6"))
             if node.error:
                 color = status_color(CommandStatus.FAILED)
-            if node.id == self.selected:
-                p.fillRect(
-                    QRect(0, y, self.width(), self.ROW),
-                    pal.color(QPalette.ColorRole.Highlight).darker(150),
-                )
+            background, text = row_colors(pal, node.id == self.selected)
+            if background is not None:
+                p.fillRect(QRect(0, y, self.width(), self.ROW), background)
             p.fillRect(bar, color)
             label = "  " * depth + node.name
             text_x = (
@@ -208,7 +206,7 @@ class Timeline(QWidget):
                 if bar.right() + 4 + fm.horizontalAdvance(label) < self.width()
                 else left
             )
-            p.setPen(pal.color(QPalette.ColorRole.Text))
+            p.setPen(text)
             p.drawText(
                 QRect(text_x, y, self.width() - text_x, self.ROW),
                 Qt.AlignmentFlag.AlignVCenter,
@@ -222,6 +220,18 @@ class Timeline(QWidget):
             self.selected = self.rows[row][0].id
             self.nodeClicked.emit(self.selected)
             self.update()
+
+
+def row_colors(pal: QPalette, selected: bool) -> tuple[QColor | None, QColor]:
+    """A timeline row's background (None: the widget's) and label colour. The selected row is
+    a dark highlight, so its label is the highlighted-text colour (the plain text colour was
+    dark on dark in the light theme)."""
+    if not selected:
+        return None, pal.color(QPalette.ColorRole.Text)
+    return (
+        pal.color(QPalette.ColorRole.Highlight).darker(150),
+        pal.color(QPalette.ColorRole.HighlightedText),
+    )
 
 
 def _end(node: TraceNode) -> float:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from onsembl_desktop.protocol.enums import ActivityState, AgentStatus, AgentType, CommandStatus
 from onsembl_desktop.ui.theme import apply_theme, status_color, type_text_color
+from onsembl_desktop.ui.trace_widgets import row_colors
 from tests.ui.conftest import Ui, UiRun
 
 CONTROLS = (
@@ -91,6 +92,25 @@ def test_text_colours_are_readable_in_both_themes() -> None:
                     assert _contrast(status_color(kind), bg) >= 4.5, (theme, kind, role)
                 for agent_type in AgentType:
                     assert _contrast(type_text_color(agent_type), bg) >= 4.5, (theme, agent_type)
+    finally:
+        apply_theme(app, "dark")
+
+
+def test_selected_timeline_row_is_readable_in_both_themes() -> None:
+    """The selected bar's label on its highlight (it was the plain text colour: dark on dark
+    navy in the light theme)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    try:
+        for theme in ("dark", "light"):
+            apply_theme(app, theme)
+            palette = app.palette()
+            background, text = row_colors(palette, True)
+            assert background is not None
+            assert _contrast(text, background) >= 4.5, theme
+            plain, text = row_colors(palette, False)
+            assert plain is None
+            assert _contrast(text, palette.color(QPalette.ColorRole.Base)) >= 4.5, theme
     finally:
         apply_theme(app, "dark")
 

@@ -159,6 +159,8 @@ class AuditPage(Page):
         self.keep_header("columns", self.table.horizontalHeader())
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = text_pane("Audit event details")
+        self.detail.setPlaceholderText("Select an event to see all it recorded.")
+        self._selected_id: uuid.UUID | None = None
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
@@ -185,15 +187,18 @@ class AuditPage(Page):
         layout.addLayout(bottom)
         self.subscribe(AuditRecorded, lambda _e: self.changed())
 
+    def bad_command_id(self) -> bool:
+        text = self.command.text().strip()
+        try:
+            uuid.UUID(text) if text else None
+        except ValueError:
+            return True
+        return False
+
     def filters(self) -> dict[str, object]:
         since, until = self.period.range()
-        command_id = None
         text = self.command.text().strip()
-        if text:
-            try:
-                command_id = uuid.UUID(text)
-            except ValueError:
-                self.info.setText("Not a command id (paste the full id)")
+        command_id = None if self.bad_command_id() or not text else uuid.UUID(text)
         return {
             "event_type": self.event_type.currentData(),
             "agent_id": self.agent.currentData(),
@@ -210,6 +215,13 @@ class AuditPage(Page):
         self.run(self._load(len(self.model.rows)))
 
     async def _load(self, offset: int) -> None:
+        if self.bad_command_id():
+            # Listing every event under a filter that was not applied would read as its result.
+            self.model.set_rows([])
+            self._show_event(None)
+            self.more.setEnabled(False)
+            self.info.setText("Not a command id: paste the full id (as in History or ctl)")
+            return
         await self.core.store.flush()
         filters = self.filters()
 
@@ -218,15 +230,31 @@ class AuditPage(Page):
                 self.model.append_rows(rows)
             else:
                 self.model.set_rows(rows)
+                # New events reload the list: keep the one being read selected, or let it go
+                # when the filters leave it out (its details beside a list it is not in).
+                kept = next((i for i, r in enumerate(rows) if r.id == self._selected_id), None)
+                if kept is None:
+                    self._show_event(None)
+                else:
+                    self.table.selectRow(kept)
             self.more.setEnabled(len(rows) == PAGE)
-            self.info.setText(f"{len(self.model.rows):,} events shown, newest first")
+            shown = len(self.model.rows)
+            self.info.setText(
+                f"{shown:,} events shown, newest first" if shown else "No event matches"
+            )
 
         self.read(partial(reads.audit, limit=PAGE, offset=offset, **filters), done)  # type: ignore[arg-type]
 
     def _selected(self, selected: QItemSelection, _d: QItemSelection) -> None:
         indexes = selected.indexes()
         row = self.model.row(indexes[0]) if indexes else None
+        if row is not None:
+            self._show_event(row)
+
+    def _show_event(self, row: AuditRow | None) -> None:
+        self._selected_id = row.id if row else None
         if row is None:
+            self.detail.setPlainText("")
             return
         lines = [
             f"{row.event_type}  {row.created_at.astimezone().isoformat(timespec='seconds')}",
@@ -247,6 +275,9 @@ class AuditPage(Page):
 
     async def export_to(self, path: Path) -> int | None:
         """Every event matching the filters (not only those shown) into ``path``."""
+        if self.bad_command_id():
+            self.info.setText("Not a command id: paste the full id (as in History or ctl)")
+            return None
         await self.core.store.flush()
         filters = self.filters()
         engine = self.core.store.engine

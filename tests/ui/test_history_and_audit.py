@@ -128,6 +128,38 @@ def test_audit_filters_export_and_archive_restore(ui_run: UiRun) -> None:
         )
         page.table.selectRow(0)
         assert str(info.id) in page.detail.toPlainText()
+        selected = page.model.rows[0].id
+
+        # New events reload the list: the event being read stays selected and shown.
+        page.command.clear()
+        QTest.keyClick(page.command, Qt.Key.Key_Return)
+        await until(lambda: any(r.command_id != info.id for r in page.model.rows))
+        row = next(i for i, r in enumerate(page.model.rows) if r.id == selected)
+        page.table.selectRow(row)
+        count = len(page.model.rows)
+        later = w.send(w.command_bar.request("echo later"))  # type: ignore[arg-type]
+        assert later is not None
+        await until(lambda: len(page.model.rows) > count)
+        chosen = page.table.selectionModel().selectedRows()
+        assert [page.model.rows[i.row()].id for i in chosen] == [selected]
+        assert str(info.id) in page.detail.toPlainText()
+        # Filters that leave it out let it go.
+        page.event_type.setCurrentIndex(page.event_type.findData("AGENT_CONNECT"))
+        await until(lambda: {r.event_type for r in page.model.rows} == {"AGENT_CONNECT"})
+        assert page.detail.toPlainText() == ""
+        page.event_type.setCurrentIndex(0)
+        # Not an id: nothing is listed (all events would read as the filter's result).
+        QTest.keyClicks(page.command, "not-an-id")
+        QTest.keyClick(page.command, Qt.Key.Key_Return)
+        await until(lambda: not page.model.rows)
+        assert page.info.text().startswith("Not a command id")
+        assert await page.export_to(ui.tmp / "bad.csv") is None
+        page.command.clear()
+        QTest.keyClicks(page.command, str(info.id))
+        QTest.keyClick(page.command, Qt.Key.Key_Return)
+        await until(
+            lambda: page.model.rows and all(r.command_id == info.id for r in page.model.rows)
+        )
 
         out = ui.tmp / "audit.csv"
         written = await page.export_to(out)

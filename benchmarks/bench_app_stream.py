@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import hashlib
 import json
 import os
@@ -333,6 +334,29 @@ class Phase:
     ticks: int = 0
     views: list[tuple[str, dict[str, float]]] = field(default_factory=list)
     drained: bool = False
+    gc_ms: dict[int, list[float]] = field(default_factory=dict)  # generation: pauses on the loop
+
+
+class GcPauses:
+    """The garbage collector's pauses on the loop's thread, by generation (``gc.callbacks``)."""
+
+    def __init__(self, into: dict[int, list[float]]) -> None:
+        import threading
+
+        self.into = into
+        self.loop_thread = threading.get_ident()
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        import threading
+
+        if threading.get_ident() != self.loop_thread:
+            return
+        if phase == "start":
+            self.started = time.perf_counter()
+        elif self.started:
+            ms = (time.perf_counter() - self.started) * 1000
+            self.into.setdefault(info["generation"], []).append(ms)
 
 
 def thread_times() -> dict[str, float]:
@@ -408,6 +432,15 @@ class Bench:
             )
         )
         await self.app.start()
+        if self.args.no_freeze:
+            gc.unfreeze()
+        if self.args.switch_interval:
+            sys.setswitchinterval(self.args.switch_interval)
+        print(
+            f"loop: {type(asyncio.get_running_loop()).__qualname__}, "
+            f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms, "
+            f"gc.freeze {'off' if self.args.no_freeze else 'on'}"
+        )
         try:
             return await self._phases()
         finally:
@@ -486,6 +519,7 @@ class Bench:
     def _open_window(self) -> None:
         from PySide6.QtCore import QSettings
 
+        from onsembl_desktop.app import settle_heap
         from onsembl_desktop.ui.main_window import MainWindow
 
         qs = QSettings(str(self.data_dir / "ui.ini"), QSettings.Format.IniFormat)
@@ -493,6 +527,8 @@ class Bench:
         # (No rebuild from the database: the earlier phases' 300 MB are not what is measured.)
         self.window.resize(1600, 1000)
         self.window.show()
+        if not self.args.no_freeze:
+            settle_heap()  # as ui/launch.py does once the window is up
 
     def _arrange(self, name: str) -> None:
         w = self.window
@@ -530,6 +566,8 @@ class Bench:
         done_before = self._gen_lines()
         stop = asyncio.Event()
         probe = asyncio.create_task(lag_probe(phase.lag_ms, stop))
+        pauses = GcPauses(phase.gc_ms)
+        gc.callbacks.append(pauses)
         me = psutil.Process()
         me.cpu_percent(None)
         threads0 = thread_times()
@@ -546,6 +584,7 @@ class Bench:
         await asyncio.sleep(self.args.seconds)
         stop.set()
         await probe
+        gc.callbacks.remove(pauses)
         if profiler is not None:
             profiler.disable()
         if sampler is not None:
@@ -659,6 +698,11 @@ def report(phases: list[Phase], args: argparse.Namespace, gen_capacity: float) -
         lambda p: f"{pct(p.lag_ms, 0.99):.1f} / {max(p.lag_ms, default=0):.1f}",
     )
     row("lag samples", lambda p: f"{len(p.lag_ms):,}")
+    for gen in (0, 1, 2):
+        row(
+            f"gc gen{gen} pauses on the loop (max ms)",
+            lambda p, g=gen: f"{len(p.gc_ms.get(g, []))} ({max(p.gc_ms.get(g, [0.0])):.1f})",
+        )
     row(
         "sent MB (achieved MB/s, target)",
         lambda p: (
@@ -733,44 +777,20 @@ def report(phases: list[Phase], args: argparse.Namespace, gen_capacity: float) -
     )
 
 
-def what_if_regex_controls() -> None:
-    """``--what-if-store-regex``: an experiment, not the app as it is. The store writer strips
-    control characters from every output chunk with ``str.translate(dict)`` (30 MB/s, holding the
-    GIL throughout, and over whole batches at once when the writer falls behind); this runs the
-    benchmark with them removed by a compiled character class instead (~500 MB/s), the change
-    proposed for ``store/search.py``. Drop the flag once the store has it."""
-    import re
-
-    from onsembl_desktop.store import outputs, search
-
-    if "translate" not in search.strip_ansi.__code__.co_names:
-        print("what-if: store/search.py no longer uses str.translate; nothing to try")
-        return
-    controls = re.compile("[" + "".join(re.escape(chr(c)) for c in search._CONTROLS) + "]")
-
-    def strip_ansi(text: str) -> str:
-        text = controls.sub("", search._ESCAPES.sub("", text))
-        if "\r" in text:
-            text = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
-        return text
-
-    search.strip_ansi = outputs.strip_ansi = strip_ansi
-    print("what-if: the store strips control characters with a regex, not str.translate")
-
-
 def run_app(args: argparse.Namespace) -> list[Phase]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
     from PySide6.QtWidgets import QApplication
 
     import onsembl_desktop.ui  # noqa: F401 - the PySide6 fixes first
+    from onsembl_desktop.ui.event_loop import EventLoop
     from onsembl_desktop.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app, "dark")
-    loop = qasync.QEventLoop(app)
+    loop = qasync.QEventLoop(app) if args.stock_loop else EventLoop(app)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory() as tmp, loop:
         bench = Bench(args, Path(tmp))
@@ -786,11 +806,21 @@ def main() -> int:
     ap.add_argument("--phases", default="core,split,all", help="core, split, all, tab")
     ap.add_argument("--drain", type=float, default=120.0, help="wait at most this for the acks")
     ap.add_argument(
-        "--what-if-store-regex",
-        action="store_true",
-        help="experiment: the store strips controls with a regex (see what_if_regex_controls)",
+        "--switch-interval",
+        type=float,
+        default=0.0,
+        help="sys.setswitchinterval after the app has set its own (onsembl_desktop.app)",
     )
-    ap.add_argument("--switch-interval", type=float, default=0.0, help="sys.setswitchinterval")
+    ap.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="undo the app's gc.freeze() (app.settle_heap): every full collection walks it all",
+    )
+    ap.add_argument(
+        "--stock-loop",
+        action="store_true",
+        help="qasync's own QEventLoop (a timer per ready callback), not the app's EventLoop",
+    )
     ap.add_argument("--sample", default="", help="sample the loop's thread's stack in this phase")
     ap.add_argument("--profile", default="", help="cProfile the loop's thread in this phase")
     ap.add_argument("--generator", action="store_true", help=argparse.SUPPRESS)
@@ -803,10 +833,6 @@ def main() -> int:
         asyncio.run(generate(args))
         return 0
     gen_capacity = capacity()
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
-    if args.what_if_store_regex:
-        what_if_regex_controls()
     phases = run_app(args)
     report(phases, args, gen_capacity)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -50,6 +51,24 @@ class AppConfig:
     tls: bool = False  # wss even on a loopback address (other addresses get it anyway)
     insecure: bool = False  # plain ws on a non-loopback address: warned about, loudly
     probe_file: Path | None = None  # benchmarks: output latency samples (gateway.probe)
+
+
+# The loop thread takes the GIL back from the store writer after at most this long (Python's
+# default is 5 ms). Every Qt callback into Python (socket ready, timer, paint) takes it anew, so
+# under heavy output each one waited up to the whole interval behind the writer, and the waits of
+# one loop iteration added up to a lag of 100 ms and more.
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def settle_heap() -> None:
+    """Exempt what start-up built from the garbage collector's full passes (``gc.freeze``).
+
+    The modules, classes and functions of Qt, SQLAlchemy and the rest are over 100,000 objects
+    that live as long as the app; every full collection walked them all, holding the GIL (and so
+    the loop) for 100-175 ms under load. Called again once the window is built.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 FINGERPRINT_ENV = "ONSEMBL_FINGERPRINT"  # onsembl-agent's default for --fingerprint
@@ -138,6 +157,7 @@ class OnsemblApp:
         return f"onsembl-agent --server {self.url}{pin} --token={token} --type shell --name {name}"
 
     async def start(self) -> None:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         try:
             data_dir = ensure_data_dir(self.config.data_dir)
             self._lock.acquire()
@@ -196,6 +216,7 @@ class OnsemblApp:
         except BaseException:
             await self.stop()
             raise
+        settle_heap()
 
     def _tls_setup(self) -> ssl.SSLContext | None:
         """The server's SSL context when TLS applies, making the certificate on first use."""

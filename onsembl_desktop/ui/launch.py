@@ -1,4 +1,5 @@
-"""Running the app with its window: the Qt event loop drives asyncio through qasync."""
+"""Running the app with its window: the Qt event loop drives asyncio through qasync
+(``event_loop.EventLoop``)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__, about, tls
-from ..app import AppConfig, OnsemblApp
+from ..app import AppConfig, OnsemblApp, settle_heap
 from ..errors import KnownError
+from .event_loop import EventLoop
 from .main_window import MainWindow
 from .settings import UiSettings
 from .theme import apply_theme
@@ -88,7 +89,7 @@ def run_gui(
     config = gateway_config(
         config, settings, host_given=host_given, port_given=port_given, demo=demo
     )
-    loop = qasync.QEventLoop(app)
+    loop = EventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
@@ -129,6 +130,7 @@ async def _main(
         )
         await window.hub.rebuild_all()
         window.show()
+        settle_heap()
         if demo:
             demo_agents = await _start_demo(onsembl, config.data_dir)
         closed = asyncio.Event()

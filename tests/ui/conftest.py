@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -17,6 +16,7 @@ from onsembl_desktop.app import AppConfig, OnsemblApp
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.core.state import AgentInfo
 from onsembl_desktop.protocol.enums import AgentStatus
+from onsembl_desktop.ui.event_loop import EventLoop
 from onsembl_desktop.ui.launch import ui_settings
 from onsembl_desktop.ui.main_window import MainWindow
 from onsembl_desktop.ui.settings import UiSettings
@@ -26,10 +26,10 @@ from tests.support import STANDINS, AgentProcess
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """An asyncio loop driven by Qt's (qasync), as the app runs it."""
+    """An asyncio loop driven by Qt's (qasync, ``EventLoop``), as the app runs it."""
     qapp.setQuitOnLastWindowClosed(False)  # as the app does: closing a window must not stop it
     apply_theme(qapp, "dark")
-    loop = qasync.QEventLoop(qapp)
+    loop = EventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
         yield loop

@@ -14,7 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -22,6 +21,7 @@ from onsembl_desktop.app import AppConfig, OnsemblApp
 from onsembl_desktop.demo.agents import DemoAgents
 from onsembl_desktop.gateway.auth import agent_token
 from onsembl_desktop.protocol.enums import CommandType
+from onsembl_desktop.ui.event_loop import EventLoop
 from onsembl_desktop.ui.main_window import MainWindow
 from onsembl_desktop.ui.settings import UiSettings
 from onsembl_desktop.ui.theme import apply_theme
@@ -148,7 +148,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
+    loop = EventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
         loop.run_until_complete(shoot(args.out, args.theme))

@@ -157,6 +157,8 @@ def test_queued_feedback_follows_the_command(ui_run: UiRun) -> None:
         assert sleeper is not None
         w.core.queues.cancel(sleeper)
         await until(lambda: bar.feedback.text() == "Sent to sh1")
+        # ("echo later" takes a moment: sent before it ends, "sleep 30" would queue behind it.)
+        await until(lambda: w.core.agents.by_name("sh1").current_command_id is None)  # type: ignore[union-attr]
 
         send("sleep 30")
         send("echo never")

@@ -77,7 +77,13 @@ class Orch:
         return result
 
     def output(self, command_id: str) -> str:
-        return "".join(o["data"] for o in self.show(command_id)["output"])
+        """All the command's stored output (``commands.show`` gives it a page at a time)."""
+        view = self.show(command_id)
+        parts = [o["data"] for o in view["output"]]
+        while view.get("next"):
+            view = self.call("commands.show", commandId=command_id, **view["next"])
+            parts += [o["data"] for o in view["output"]]
+        return "".join(parts)
 
     def db(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         con = sqlite3.connect(self.app.data_dir / "onsembl.db")

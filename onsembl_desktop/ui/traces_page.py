@@ -37,6 +37,8 @@ from .theme import status_color
 from .trace_widgets import NODE_ROLE, Timeline, build_tree, detail_text, format_ms
 from .widgets import agent_combo, fill_agent_combo, labelled, make_table, text_pane
 
+SELECT_HINT = "Select a command on the left to see its trace."
+
 
 @dataclass(frozen=True, slots=True)
 class AgentTotal:
@@ -124,7 +126,7 @@ class TracesPage(Page):
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
         self.tree.selectionModel().selectionChanged.connect(self._node_selected)
-        self.summary = QLabel("Select a command on the left to see its trace.")
+        self.summary = QLabel(SELECT_HINT)
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Trace totals")
         self.timeline = Timeline()
@@ -196,9 +198,24 @@ class TracesPage(Page):
         rows = [c for c in self._all if not text or text in c.content.lower()]
         self.commands.set_rows(rows)
         self.totals.set_rows(agent_totals(rows, self.agent.currentData()))
+        if self.current is None:
+            self.summary.setText(self._hint(self.search.text().strip()))
         for row, c in enumerate(rows):
             if c.id == self.current:
                 self.commands_table.selectRow(row)
+
+    def _hint(self, text: str) -> str:
+        """What the empty right side says: how to fill it, or why there is nothing to pick."""
+        if self.commands.rows:
+            return SELECT_HINT
+        if text:
+            return f"No traced command matches “{text}”."
+        if self.agent.currentData() is not None:
+            return "This agent has no traced commands."
+        return (
+            "No traces yet. Claude, Codex and Gemini agents record each command's model turns "
+            "and tool calls here; shell commands have none."
+        )
 
     def _trace_changed(self, ev: TraceChanged) -> None:
         self.changed()

@@ -79,15 +79,21 @@ def test_traces_totals_count_each_agents_own_share(ui_run: UiRun) -> None:
         ui.start_agent("cl1", "claude", ONSEMBL_STANDIN_SAMPLE=str(SAMPLE))
         ui.start_agent("sh1")
         cl1, _sh1 = await ui.online("cl1", "sh1")
+        page = w.page("Traces")
+        assert isinstance(page, TracesPage)
+        w.show_page(page)
+        # Nothing traced yet: the empty page says where traces come from.
+        await until(lambda: page.summary.text().startswith("No traces yet"))
+
         req = w.command_bar.request("echo everyone", agents=(), broadcast=True)
         info = w.send(req)  # type: ignore[arg-type]
         assert info is not None and len(info.runs) == 2
         await until(lambda: w.core.commands.get(info.id).status.is_final)  # type: ignore[union-attr]
-
-        page = w.page("Traces")
-        assert isinstance(page, TracesPage)
-        w.show_page(page)
         await until(lambda: page.commands.rows)
+        assert page.summary.text().startswith("Select a command")
+        page.search.setText("zzz")
+        assert page.summary.text() == "No traced command matches “zzz”."
+        page.search.clear()
         assert page.commands.rows[0].agents == "cl1, sh1"
         totals = {t.agent: t for t in page.totals.rows}
         assert set(totals) == {"cl1"}

@@ -26,6 +26,7 @@ from ..core.sending import SendRequest
 from ..core.state import AgentInfo
 from ..protocol.enums import AgentStatus, CommandType
 from .theme import status_color
+from .widgets import ElidedLabel
 
 CUSTOM_LIMITS = "__custom__"
 
@@ -153,7 +154,8 @@ class CommandBar(QWidget):
         self.button.setDefault(True)
         self.button.setToolTip("Send the command (Enter or Ctrl+Enter)")
         self.button.setAccessibleName("Send command")
-        self.feedback = QLabel("")
+        self.feedback = ElidedLabel("")
+        self.feedback.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.feedback.setObjectName("commandFeedback")
         self.feedback.setAccessibleName("Command status")
         self.feedback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -171,8 +173,7 @@ class CommandBar(QWidget):
         self.top.addWidget(self.time_limit)
         self.top.addWidget(self.token_budget)
         self.top.addWidget(self.preset)
-        self.top.addStretch(1)
-        self.top.addWidget(self.feedback)
+        self.top.addWidget(self.feedback, 1)  # takes the rest of the row, never more
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
         row.addWidget(self.button)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QAbstractItemModel, QDate, QDateTime, Qt, QTime, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QToolButton,
     QWidget,
@@ -113,6 +114,36 @@ class CopyField(QWidget):
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.view.text())
         self.copy.setText("Copied")
+
+
+class ElidedLabel(QLabel):
+    """One line that never widens its layout: cut with "…" to the width it is given, the whole
+    text in its tooltip (a long plain QLabel pushed the window wider than the screen).
+    ``text()`` is the whole text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self._full, Qt.TextElideMode.ElideRight, max(0, self.width())
+        )
+        super().setText(shown)
 
 
 def labelled(text: str, widget: QWidget) -> QLabel:

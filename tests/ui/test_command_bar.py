@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
 from onsembl_desktop.core.records import Limits, PresetVariable
 from onsembl_desktop.protocol.enums import CommandStatus, CommandType
@@ -166,5 +166,28 @@ def test_queued_feedback_follows_the_command(ui_run: UiRun) -> None:
         (waiting,) = w.core.queues.get(w.core.agents.by_name("sh1").id).waiting  # type: ignore[union-attr]
         w.core.queues.cancel(waiting.command.id)
         await until(lambda: bar.feedback.text() == "Cancelled before it ran on sh1")
+
+    ui_run(body)
+
+
+def test_long_feedback_never_widens_the_window(ui_run: UiRun) -> None:
+    """A broadcast's feedback names every agent: cut to the bar's width with the whole text in
+    the tooltip (a plain label grew the window from 1280 to 1541 px, off a 1280 screen)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        bar = w.command_bar
+        before = w.minimumSizeHint().width()
+        long = "Sent to sh1 · Queued for " + ", ".join(
+            f"agent-{i} (offline — runs when it reconnects, #{i})" for i in range(8)
+        )
+        bar.show_feedback(long)
+        await until(lambda: QLabel.text(bar.feedback) != long)  # laid out and cut
+        assert w.minimumSizeHint().width() == before
+        assert w.width() == 1280
+        assert bar.feedback.text() == long and bar.feedback.toolTip() == long
+        assert QLabel.text(bar.feedback).endswith("…")
+        bar.show_feedback("Sent to sh1")
+        await until(lambda: QLabel.text(bar.feedback) == "Sent to sh1")
 
     ui_run(body)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -34,7 +33,7 @@ from .reads import AuditRow
 from .rows_model import Column, RowsModel
 from .settings import UiSettings
 from .theme import muted_text
-from .widgets import PeriodFilter, agent_combo, fill_agent_combo, make_table, text_pane
+from .widgets import ElidedLabel, PeriodFilter, agent_combo, fill_agent_combo, make_table, text_pane
 
 PAGE = 1000
 CSV_FIELDS = (
@@ -134,7 +133,7 @@ class AuditPage(Page):
         self.export_button.clicked.connect(self._export)
         self.more = QPushButton("Load more")
         self.more.clicked.connect(self._load_more)
-        self.info = QLabel("")
+        self.info = ElidedLabel("")  # a long export path must not widen the window
         self.info.setAccessibleName("Audit status")
 
         def who(r: AuditRow) -> str:

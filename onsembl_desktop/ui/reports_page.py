@@ -39,7 +39,7 @@ from .report_export import FORMATS, ReportDoc, safe_filename, to_html, to_json, 
 from .rows_model import Column, RowsModel
 from .settings import UiSettings
 from .theme import status_color
-from .widgets import make_table, tool_button
+from .widgets import ElidedLabel, make_table, tool_button
 
 
 def write_pdf(doc: ReportDoc, path: Path) -> None:
@@ -127,7 +127,7 @@ class ReportsPage(Page):
             "writes its report here."
         )
         self.empty.setWordWrap(True)
-        self.info = QLabel("")
+        self.info = ElidedLabel("")  # a long export path must not widen the window
         self.info.setAccessibleName("Reports status")
 
         self.export_button = tool_button("Export", "Export reports")

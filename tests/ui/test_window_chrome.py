@@ -7,7 +7,7 @@ import asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QWidget
 
 from onsembl_desktop import __version__
 from onsembl_desktop.protocol.enums import AgentStatus, AgentType
@@ -159,3 +159,22 @@ def test_add_a_local_agent_the_app_launches(ui_run: UiRun) -> None:
         await until(lambda: w.model.stats(agent.id).local == "local · stopped")
 
     ui_run(body, supervise=True)
+
+
+def test_long_export_messages_never_widen_the_window(ui_run: UiRun) -> None:
+    """The Audit and Reports pages' "Exported … to /a/long/path" is cut to the page's width
+    (the whole text in the tooltip) instead of making the window wider than the screen."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        before = w.minimumSizeHint().width()
+        path = "/home/someone/" + "a-very-long-folder-name/" * 12 + "onsembl-audit.csv"
+        for title in ("Audit", "Reports"):
+            page = w.page(title)
+            w.show_page(page)
+            page.info.setText(f"Exported 12,345 events to {path}")
+            await until(lambda p=page: QLabel.text(p.info).endswith("…"))
+            assert w.minimumSizeHint().width() == before, title
+            assert page.info.toolTip().endswith(path)
+
+    ui_run(body)

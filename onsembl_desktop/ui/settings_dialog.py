@@ -3,6 +3,8 @@ fingerprint), agent tokens, appearance, terminal, notifications."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
@@ -34,6 +36,29 @@ from .widgets import CopyField, labelled
 
 if TYPE_CHECKING:
     from ..app import OnsemblApp
+
+
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def host_problem(host: str) -> str | None:
+    """Why ``host`` cannot be listened on (None: it can; "" is this machine only). Said when the
+    user presses OK: kept as it was, it only failed at the next start, with the window gone."""
+    name = host.strip()
+    if not name:
+        return None
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+        return None
+    except ValueError:
+        pass
+    labels = name.removesuffix(".").split(".")
+    if len(name) <= 253 and all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    return (
+        f"“{name}” is not an address or host name: give an IP address (127.0.0.1, 0.0.0.0 "
+        "for every interface, ::1) or a name like build-box.local."
+    )
 
 
 def _token_of(agent_command: str) -> str:
@@ -110,6 +135,12 @@ class SettingsDialog(QDialog):
         )
         self.port.setAccessibleName("Gateway port")
         form.addRow("&Host", self.host)
+        self.host_error = QLabel("")
+        self.host_error.setWordWrap(True)
+        self.host_error.setAccessibleName("Gateway host problem")
+        self.host_error.setStyleSheet(f"color: {status_color('FAILED').name()};")
+        self.host_error.hide()
+        form.addRow("", self.host_error)
         form.addRow("&Port", self.port)
         self.security = QComboBox()
         self.security.setAccessibleName("Gateway security")
@@ -190,6 +221,7 @@ class SettingsDialog(QDialog):
     def _host_changed(self, *_args: object) -> None:
         """Security is a choice only off this machine: on loopback nothing leaves it."""
         host = self.host.text().strip() or "127.0.0.1"
+        self.host_error.hide()  # said again on OK if still wrong
         remote = not tls.is_loopback(host)
         self.security.setEnabled(remote)
         if not remote:
@@ -276,6 +308,13 @@ class SettingsDialog(QDialog):
     # --- apply ------------------------------------------------------------------------------------
 
     def accept(self) -> None:
+        problem = host_problem(self.host.text())
+        if problem is not None:
+            self.tabs.setCurrentIndex(0)
+            self.host_error.setText(problem)
+            self.host_error.show()
+            self.host.setFocus()
+            return
         s = self.settings
         s.set("gateway/host", self.host.text().strip())
         s.set("gateway/port", self.port.value())

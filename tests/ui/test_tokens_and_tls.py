@@ -15,7 +15,7 @@ from onsembl_desktop.gateway.tokens import TokenInfo
 from onsembl_desktop.protocol.enums import AgentStatus
 from onsembl_desktop.ui.add_agent_dialog import AddAgentDialog
 from onsembl_desktop.ui.launch import gateway_config
-from onsembl_desktop.ui.settings_dialog import SettingsDialog
+from onsembl_desktop.ui.settings_dialog import SettingsDialog, host_problem
 from onsembl_desktop.ui.tokens_settings import TokensSettings
 from tests.support import AgentProcess
 from tests.ui.conftest import Ui, UiRun, until
@@ -158,6 +158,14 @@ def test_security_choice_applies_at_the_next_start(ui_run: UiRun) -> None:
         assert dialog.fingerprint is None  # plain ws:// on loopback, no certificate made yet
         assert not dialog.security.isEnabled()  # nothing leaves this machine
         assert "plain ws://" in dialog.security_note.text()
+        # A host that cannot be listened on is refused on OK (it failed only at the next start).
+        QTest.keyClicks(dialog.host, "build box!")
+        dialog.accept()
+        assert dialog.isVisible() and not dialog.host_error.isHidden()
+        assert "not an address or host name" in dialog.host_error.text()
+        assert ui.settings().gateway_host != "build box!"
+        dialog.host.clear()
+        assert dialog.host_error.isHidden()
         QTest.keyClicks(dialog.host, "0.0.0.0")
         assert dialog.security.isEnabled() and dialog.security.currentData() == "tls"
         assert "certificate" in dialog.security_note.text()
@@ -179,6 +187,13 @@ def test_security_choice_applies_at_the_next_start(ui_run: UiRun) -> None:
         assert (config.host, config.insecure) == ("127.0.0.1", False)
 
     ui_run(body)
+
+
+def test_host_problem_knows_addresses_and_names() -> None:
+    for good in ("", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "build-box.local", "localhost"):
+        assert host_problem(good) is None, good
+    for bad in ("build box", "-x.example", "a..b", "host:8765", "x" * 64):
+        assert host_problem(bad) is not None, bad
 
 
 def test_insecure_warning_is_a_standing_banner(ui_run: UiRun) -> None:

@@ -37,7 +37,7 @@ from .pages import Page
 from .rows_model import Column, Index, RowsModel, first_line
 from .settings import UiSettings
 from .theme import status_color, type_text_color
-from .widgets import agent_combo, fill_agent_combo, labelled, make_table
+from .widgets import ElidedLabel, agent_combo, fill_agent_combo, labelled, make_table
 
 MIME = "application/x-onsembl-queue-row"
 
@@ -261,13 +261,19 @@ class QueuePage(Page):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.summary = QLabel("")
         self.summary.setAccessibleName("Queue summary")
+        # What the last action could not do: kept until the next action (the summary is
+        # rewritten on every reload, which used to wipe the message at once).
+        self.problem = ElidedLabel("")
+        self.problem.setAccessibleName("Queue problem")
+        self.problem.setStyleSheet(f"color: {status_color('FAILED').name()};")
         self.empty = QLabel("Nothing is running or waiting.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         top = QHBoxLayout()
         top.addWidget(labelled("&Agent", self.agent))
         top.addWidget(self.agent)
-        top.addWidget(self.summary, 1)
+        top.addWidget(self.summary)
+        top.addWidget(self.problem, 1)
         top.addWidget(self.pause_button)
         top.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
@@ -278,7 +284,9 @@ class QueuePage(Page):
         self.subscribe(QueueChanged, lambda _e: self.changed())
         self.subscribe(CommandChanged, lambda _e: self.changed())
         self.subscribe(AgentChanged, lambda _e: self.changed())
+        self.table.selectionModel().selectionChanged.connect(self._update_cancel_button)
         self._update_pause_button()
+        self._update_cancel_button()
 
     def _agent_changed(self) -> None:
         self.model.agent_filter = self.agent.currentData()
@@ -305,6 +313,10 @@ class QueuePage(Page):
         self.summary.setText(f"{running} running · {waiting} waiting{halted}")
         self.empty.setVisible(not self.model.rows)
         self._update_pause_button()
+        self._update_cancel_button()
+
+    def _update_cancel_button(self, *_args: object) -> None:
+        self.cancel_button.setEnabled(bool(self.selected()))
 
     def _update_pause_button(self) -> None:
         agent_id = self.agent.currentData()
@@ -317,11 +329,14 @@ class QueuePage(Page):
         return [self.model.rows[r] for r in sorted(rows) if r < len(self.model.rows)]
 
     def cancel_selected(self) -> None:
+        self.problem.setText("")
         for r in self.selected():
             try:
                 self.core.queues.cancel(r.entry.command.id, r.entry.agent_id)
             except (CommandError, KnownError) as exc:
-                self.summary.setText(str(exc))
+                self.problem.setText(
+                    f"Could not cancel “{first_line(r.entry.command.content)}”: {exc}"
+                )
         self.changed()
 
     def move_selected(self, step: int) -> None:
@@ -329,12 +344,13 @@ class QueuePage(Page):
         if len(chosen) != 1 or not chosen[0].waiting:
             return
         r = chosen[0]
+        self.problem.setText("")
         try:
             self.core.queues.move(
                 r.entry.command.id, max(1, r.entry.position + step), r.entry.agent_id
             )
         except (CommandError, KnownError) as exc:
-            self.summary.setText(str(exc))
+            self.problem.setText(f"Could not move it: {exc}")
 
     def toggle_pause(self) -> None:
         agent_id = self.agent.currentData()
@@ -346,5 +362,7 @@ class QueuePage(Page):
             else:
                 self.core.control.pause(agent_id)
         except (CommandError, KnownError) as exc:
-            self.summary.setText(str(exc))
+            self.problem.setText(str(exc))
+        else:
+            self.problem.setText("")
         self.reload()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from onsembl_desktop.core.commands import CommandError
 from onsembl_desktop.protocol.enums import AgentStatus, CommandStatus
 from onsembl_desktop.ui.emergency import EmergencySummaryDialog
 from onsembl_desktop.ui.queue_page import QueuePage
@@ -170,5 +173,46 @@ def test_queue_says_an_entry_waits_for_its_offline_agent(ui_run: UiRun) -> None:
         ui.start_agent("sh1")
         await ui.online("sh1")
         await until(lambda: not page.model.rows)
+
+    ui_run(body)
+
+
+def test_queue_cancel_needs_a_selection_and_its_error_stays(ui_run: UiRun) -> None:
+    """Cancel selected is off with nothing selected, and a cancel the core refuses says why
+    (the reload right after it rewrote the summary, so the message was never seen)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("sh1")
+        await ui.online("sh1")
+        bar = w.command_bar
+        for text in ("sleep 30", "echo waiting"):
+            bar.edit.setPlainText(text)
+            QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+        page = w.page("Queue")
+        assert isinstance(page, QueuePage)
+        w.show_page(page)
+        await until(lambda: len(page.model.rows) == 2)
+        assert not page.cancel_button.isEnabled()
+        page.table.selectRow(1)
+        assert page.cancel_button.isEnabled()
+
+        def refuse(command_id: object, agent_id: object = None) -> None:
+            raise CommandError("it has just started")
+
+        real = w.core.queues.cancel
+        w.core.queues.cancel = refuse  # type: ignore[method-assign]
+        try:
+            QTest.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+            await asyncio.sleep(0.3)  # the reload it asked for has run
+        finally:
+            w.core.queues.cancel = real  # type: ignore[method-assign]
+        assert page.problem.text() == "Could not cancel “echo waiting”: it has just started"
+        assert page.summary.text().startswith("1 running · 1 waiting")
+        # The next action that works clears it.
+        page.table.selectRow(1)
+        QTest.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+        await until(lambda: len(page.model.rows) == 1)
+        assert page.problem.text() == ""
 
     ui_run(body)

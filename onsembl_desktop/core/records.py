@@ -155,6 +155,7 @@ class LocalAgentState:
     STOPPING = "STOPPING"
     STOPPED = "STOPPED"  # by the user, or it exited cleanly: not restarted
     CRASHED = "CRASHED"  # exited on its own with an error; restarted after a backoff
+    FAILED = "FAILED"  # exited with status 2 (refused for good, bad arguments): not restarted
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,7 @@ class LocalAgentInfo:
     next_restart_in_s: float | None = None
     log_path: Path | None = None
     enabled: bool = True  # launched when the app starts
+    error: str | None = None  # FAILED: why (the last lines the agent wrote to its log)
 
 
 # --- audit ----------------------------------------------------------------------------------------

@@ -20,6 +20,10 @@ from .records import LocalAgentSpec
 from .records import LocalAgentState as S
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+# ``onsembl-agent``'s status for what retrying cannot fix (agent/cli.py): the app refused it
+# for good (FORBIDDEN name, token, protocol, pinned certificate), or bad arguments.
+FATAL_EXIT = 2
+TAIL_BYTES = 16 * 1024  # how much of a run's log end is read for its last lines
 
 
 @dataclass(eq=False, slots=True)
@@ -39,6 +43,8 @@ class Supervised:
     restart_handle: asyncio.TimerHandle | None = None
     launched_at: float = 0.0
     deliberate: bool = False  # the coming exit was asked for: do not restart
+    log_offset: int = 0  # where this run's lines start in its log file
+    error: str | None = None  # FAILED: why, from the agent's last lines
 
 
 def checked_spec(spec: LocalAgentSpec) -> LocalAgentSpec:
@@ -59,6 +65,24 @@ def checked_spec(spec: LocalAgentSpec) -> LocalAgentSpec:
         cli_args=tuple(spec.cli_args),
         interactive=spec.interactive,
     )
+
+
+def log_tail(path: Path, offset: int, lines: int) -> list[str]:
+    """The last ``lines`` non-empty lines written to ``path`` from ``offset`` on (one run's:
+    the log is appended to by every run), or fewer; [] if there are none or it cannot be read."""
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            start = offset if offset <= size else 0  # (replaced since: read what there is)
+            start = max(start, size - TAIL_BYTES)
+            f.seek(start)
+            data = f.read(size - start)
+    except OSError:
+        return []
+    text = data.decode(errors="replace").splitlines()
+    if start > offset:
+        text = text[1:]  # the first line was cut
+    return [line.strip() for line in text if line.strip()][-lines:]
 
 
 def send_signal(pid: int | None, sig: int) -> None:

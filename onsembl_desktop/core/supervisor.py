@@ -8,6 +8,11 @@ command line, where ``ps`` would show it), logging to ``DATA_DIR/logs/agent-NAME
 * A crash (a non-zero exit or a signal) is followed by a restart after a backoff (1 s, doubling up
   to a minute; back to 1 s once an agent has run for 30 s). An exit with status 0 is the agent
   leaving when asked (AGENT_CONTROL STOP, SIGTERM): it is not restarted.
+* An exit with status 2 is fatal: the app refused the agent in a way retrying cannot fix (its name
+  is bound to another token, a rejected token or certificate) or its arguments are wrong. It is
+  not restarted: the agent goes to FAILED with the last line it wrote to its log as the reason
+  (audited as AGENT_ERROR ``LOCAL_AGENT_FAILED``) until the user starts it again. It stays
+  enabled, so the next app start tries it once more.
 * A deliberate stop (``stop_agent``, ``remove``) is never followed by a restart, and the agent stays
   stopped across app restarts until started again (``enabled`` is saved).
 * When the app quits it stops its local agents, and starts the enabled ones again next time.
@@ -40,10 +45,12 @@ from .jsonfile import JsonFile
 from .records import LocalAgentInfo, LocalAgentSpec
 from .records import LocalAgentState as S
 from .supervised import (
+    FATAL_EXIT,
     NAME,
     Supervised,
     checked_spec,
     from_json,
+    log_tail,
     same_process,
     send_signal,
     start_time,
@@ -54,6 +61,8 @@ log = logging.getLogger("onsembl.core.supervisor")
 
 FILE_NAME = "local_agents.json"
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
+TAIL_LINES = 10  # of a failed run's log, kept in the audit
+REASON_CHARS = 500  # the reason shown: its last line, at most this long
 
 
 class Supervisor:
@@ -202,6 +211,7 @@ class Supervisor:
             await self._stop_process(agent)
         else:
             agent.state = S.STOPPED
+            agent.error = None
             self._publish(agent)
         self._save()
 
@@ -242,7 +252,9 @@ class Supervisor:
         env = {**os.environ, "ONSEMBL_TOKEN": self._token, "PYTHONUNBUFFERED": "1"}
         agent.state = S.STARTING
         agent.deliberate = False
+        agent.error = None
         log_file = await loop.run_in_executor(None, self._open_log, spec.name)
+        agent.log_offset = log_file.tell()  # (opened to append: its end)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -284,7 +296,12 @@ class Supervisor:
 
     async def _watch(self, agent: Supervised, proc: asyncio.subprocess.Process) -> None:
         code = await proc.wait()
-        self._exited(agent, code)
+        last: list[str] = []
+        if code == FATAL_EXIT:  # why, in its own words: the last lines of its log
+            path = self.log_path(agent.spec.name)
+            loop = asyncio.get_running_loop()
+            last = await loop.run_in_executor(None, log_tail, path, agent.log_offset, TAIL_LINES)
+        self._exited(agent, code, last=last)
 
     async def _watch_adopted(self, agent: Supervised) -> None:
         """Poll a process taken over after a crash: not our child, so there is nothing to wait on
@@ -297,7 +314,14 @@ class Supervisor:
             alive = await loop.run_in_executor(None, same_process, pid, started)
         self._exited(agent, None)  # its exit status is not ours to read
 
-    def _exited(self, agent: Supervised, code: int | None, error: str | None = None) -> None:
+    def _exited(
+        self,
+        agent: Supervised,
+        code: int | None,
+        error: str | None = None,
+        *,
+        last: list[str] | None = None,
+    ) -> None:
         agent.proc = None
         agent.pid = None
         agent.pid_started = None
@@ -307,12 +331,26 @@ class Supervisor:
         if self._closing or deliberate or not agent.enabled or code == 0:
             agent.state = S.STOPPED
             log.info("local agent %s stopped (exit %s)", agent.spec.name, code)
+        elif code == FATAL_EXIT:
+            self._failed(agent, last or [])
         else:
             agent.state = S.CRASHED
             self._schedule_restart(agent, error or f"exited with status {code}")
         if not self._closing:
             self._save()
         self._publish(agent)
+
+    def _failed(self, agent: Supervised, last: list[str]) -> None:
+        """It exited with the fatal status: not restarted; FAILED, with its last words."""
+        agent.state = S.FAILED
+        agent.backoff_s = 0.0
+        reason = f"exited with status {FATAL_EXIT}"
+        if last:  # (its own name, which the agent puts first, says nothing here)
+            reason = last[-1].removeprefix("onsembl-agent: ")[:REASON_CHARS]
+        agent.error = reason
+        name = agent.spec.name
+        log.error("local agent %s failed (not restarted until started again): %s", name, reason)
+        self._record_exit(agent, "LOCAL_AGENT_FAILED", reason, log_tail=last, restarted=False)
 
     def _schedule_restart(self, agent: Supervised, why: str) -> None:
         loop = asyncio.get_running_loop()
@@ -327,15 +365,7 @@ class Supervisor:
         )
         name = agent.spec.name
         log.warning("local agent %s crashed (%s); restart in %.1f s", name, why, agent.backoff_s)
-        self._record(
-            AuditEventType.AGENT_ERROR,
-            name,
-            by_user=False,
-            code="LOCAL_AGENT_CRASHED",
-            message=why,
-            exit_code=agent.last_exit,
-            restart_in_s=agent.backoff_s,
-        )
+        self._record_exit(agent, "LOCAL_AGENT_CRASHED", why, restart_in_s=agent.backoff_s)
 
     async def _restart_after_crash(self, agent: Supervised) -> None:
         agent.restart_handle = None
@@ -393,6 +423,18 @@ class Supervisor:
             event, agent_id=known.id if known else None, by_user=by_user, name=name, **details
         )
 
+    def _record_exit(self, agent: Supervised, code: str, why: str, **details: Any) -> None:
+        """Audit an exit the user did not ask for (AGENT_ERROR)."""
+        self._record(
+            AuditEventType.AGENT_ERROR,
+            agent.spec.name,
+            by_user=False,
+            code=code,
+            message=why,
+            exit_code=agent.last_exit,
+            **details,
+        )
+
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -418,6 +460,7 @@ class Supervisor:
             next_restart_in_s=next_in,
             log_path=self.log_path(agent.spec.name),
             enabled=agent.enabled,
+            error=agent.error,
         )
 
     def _publish(self, agent: Supervised) -> None:

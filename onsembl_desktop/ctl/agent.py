@@ -106,6 +106,8 @@ async def _local_list(client: ControlClient, args: argparse.Namespace) -> int:
             f"{a['name']:<20} {a['type']:<7} {a['state']:<9} {pid:>7} {a['restarts']:>8}  "
             f"{a['cwd']}"
         )
+        if a.get("error"):
+            print(f"{'':<20} {a['error']}")
     return 0
 
 

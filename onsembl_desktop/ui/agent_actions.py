@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from ..core.commands import CommandError
+from ..core.records import LocalAgentState
 from ..core.state import AgentInfo
 from ..errors import KnownError
 from ..protocol.enums import AgentStatus
@@ -81,7 +82,7 @@ class AgentActions(QObject):
         if len(local) == 1 and not several:
             name = local[0].name
             info = self.local.get(name)
-            if info is not None and info.state == "STOPPED":
+            if info is not None and info.state in (LocalAgentState.STOPPED, LocalAgentState.FAILED):
                 menu.addAction("Start agent", partial(self.call, self.local.start_agent, name))
             menu.addAction("Remove local agent…", partial(self.remove_local, name))
         menu.addSeparator()
@@ -94,7 +95,7 @@ class AgentActions(QObject):
         info = self.local.get(name) if self.local is not None else None
         if info is None:
             return
-        if info.state in ("STOPPED", "CRASHED"):
+        if info.state in (LocalAgentState.STOPPED, LocalAgentState.CRASHED, LocalAgentState.FAILED):
             menu.addAction("Start agent", partial(self.call, self.local.start_agent, name))
         else:
             menu.addAction("Stop agent", partial(self.call, self.local.stop_agent, name))

@@ -59,7 +59,9 @@ class AgentStats:
     live: dict[uuid.UUID, Tokens]  # per command, runs seen since
     command_text: str = ""
     local: str = ""  # for an agent the app launches: its process state, in words
-    pending: str = ""  # a local agent not connected yet: what its card says instead of a command
+    # A local agent not connected yet (or whose process failed): what its card says instead of
+    # a command.
+    pending: str = ""
 
     @property
     def tokens(self) -> Tokens:
@@ -190,8 +192,11 @@ class AgentTableModel(QAbstractTableModel):
         if not known or name in self._pending:
             self._show_pending(info, text)
             return
+        failed = _failed_text(info)  # (its card stays, saying why and what to do)
         for row in known:
-            self.stats(self._rows[row].id).local = text
+            stats = self.stats(self._rows[row].id)
+            stats.local = text
+            stats.pending = failed
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def _show_pending(self, info: LocalAgentInfo, text: str) -> None:
@@ -203,6 +208,7 @@ class AgentTableModel(QAbstractTableModel):
             LocalAgentState.STARTING: AgentStatus.CONNECTING,
             LocalAgentState.RUNNING: AgentStatus.CONNECTING,
             LocalAgentState.CRASHED: AgentStatus.ERROR,
+            LocalAgentState.FAILED: AgentStatus.ERROR,
         }.get(state, AgentStatus.OFFLINE)
         agent = AgentInfo(
             id=agent_id,
@@ -211,11 +217,11 @@ class AgentTableModel(QAbstractTableModel):
             status=status,
             interactive=info.spec.interactive,
             cwd=info.spec.cwd,
-            error=f"exited with {info.last_exit}" if info.last_exit else None,
+            error=info.error or (f"exited with {info.last_exit}" if info.last_exit else None),
         )
         stats = self.stats(agent_id)
         stats.local = text
-        stats.pending = {
+        stats.pending = _failed_text(info) or {
             LocalAgentState.STARTING: "starting — not connected yet",
             LocalAgentState.RUNNING: "started — not connected yet",
             LocalAgentState.CRASHED: "crashed before connecting — see its log",
@@ -345,6 +351,14 @@ def _display(a: AgentInfo, col: str, stats: AgentStats) -> str:
     if col == "Host":
         return a.host_machine
     return ""
+
+
+def _failed_text(info: LocalAgentInfo) -> str:
+    """A FAILED local agent (refused for good, not restarted): why, and what the user can do."""
+    if info.state != LocalAgentState.FAILED:
+        return ""
+    why = info.error or "exited with a fatal error — see its log"
+    return f"{why} (not restarted: fix the cause, then start it again)"
 
 
 def _accessible(a: AgentInfo, stats: AgentStats) -> str:

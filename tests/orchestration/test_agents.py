@@ -143,3 +143,45 @@ def test_local_agents_are_supervised(orch: Orch) -> None:
     assert ctl("agent", "rm", "loc1").returncode == 0
     assert [a["name"] for a in orch.call("localAgents.list")] == ["loc2"]
     wait_for(lambda: gone(survivor), 10)
+
+
+def test_a_local_agent_refused_for_good_is_not_restarted(orch: Orch) -> None:
+    """``onsembl-agent`` exits 2 when the app refuses it in a way retrying cannot fix: here its
+    name belongs to a token of its own. The supervisor does not restart it (it would be refused
+    again, forever): the agent is FAILED with the agent's own last words as the reason, until
+    the user fixes the cause and starts it again. A crash is still restarted."""
+    ctl = orch.app.ctl
+    bound = orch.call("tokens.create", label="its own", agent="bound1")
+    added = ctl("agent", "add", "bound1", "--cwd", str(orch.tmp_path))
+    assert added.returncode == 0, added.stderr
+
+    failed = wait_for(lambda: (a := local(orch, "bound1"))["state"] == "FAILED" and a, 20)
+    assert failed["lastExit"] == 2 and failed["pid"] is None and failed["restarts"] == 0
+    assert "refused the name 'bound1'" in failed["error"]
+    assert "has a token of its own" in failed["error"]
+    time.sleep(2.5)  # past the first backoffs (1 s, then 2 s)
+    still = local(orch, "bound1")
+    assert (still["state"], still["restarts"], still["nextRestartInS"]) == ("FAILED", 0, None)
+    log = orch.app.data_dir / "logs" / "agent-bound1.log"
+    assert log.read_text().count("refused the name") == 1  # launched once
+    [error] = orch.audit("AGENT_ERROR")
+    assert details(error)["code"] == "LOCAL_AGENT_FAILED"
+    assert details(error)["message"] == failed["error"] and details(error)["exit_code"] == 2
+    assert not any(details(e).get("automatic") for e in orch.audit("AGENT_CONTROL"))
+    listed = ctl("agent", "list")
+    assert "FAILED" in listed.stdout and "has a token of its own" in listed.stdout
+
+    # The user fixes the cause (the token that holds the name goes) and starts it again.
+    orch.call("tokens.revoke", id=bound["id"])
+    assert ctl("agent", "start", "bound1").returncode == 0
+    orch.wait_online("bound1")
+    running = local(orch, "bound1")
+    assert running["state"] == "RUNNING" and running["error"] is None
+
+    # A crash of the same agent is still restarted.
+    os.kill(running["pid"], signal.SIGKILL)
+    wait_for(lambda: local(orch, "bound1")["restarts"] == 1, 15)
+    orch.wait_online("bound1")
+    assert local(orch, "bound1")["state"] == "RUNNING"
+    codes = [details(e)["code"] for e in reversed(orch.audit("AGENT_ERROR"))]
+    assert codes == ["LOCAL_AGENT_FAILED", "LOCAL_AGENT_CRASHED"]

@@ -1,5 +1,5 @@
-"""The pure parts of orchestration, without an app: queue insertion, preset filling, limits, and
-the agent's fast stop hurrying a slow one."""
+"""The pure parts of orchestration, without an app: queue insertion, preset filling, limits, the
+agent's fast stop hurrying a slow one, and a failed local agent's last words."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from onsembl_desktop.agent.process import FAST_KILL_AFTER_S, PtyProcess
 from onsembl_desktop.core.model import AgentQueue, Command, Run
 from onsembl_desktop.core.presets import PresetError, fill, placeholders
 from onsembl_desktop.core.records import Limits, PresetInfo, PresetVariable
+from onsembl_desktop.core.supervised import TAIL_BYTES, log_tail
 from onsembl_desktop.protocol.enums import CommandType
 from onsembl_desktop.store.types import utcnow
 
@@ -21,6 +23,21 @@ from onsembl_desktop.store.types import utcnow
 def run(priority: int, name: str = "") -> Run:
     command = Command(uuid.uuid4(), name, CommandType.NATURAL, priority, utcnow())
     return Run(command, uuid.uuid4(), "a", utcnow(), 0)
+
+
+def test_a_failed_runs_reason_comes_from_its_own_lines_of_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "agent-x.log"
+    log.write_bytes(b"earlier run: refused\n")
+    offset = log.stat().st_size
+    assert log_tail(log, offset, 3) == []  # this run wrote nothing (yet)
+    with log.open("ab") as f:
+        f.write(b"INFO connecting\n\n  onsembl-agent: refused for good  \n\n")
+    assert log_tail(log, offset, 3) == ["INFO connecting", "onsembl-agent: refused for good"]
+    assert log_tail(log, offset, 1) == ["onsembl-agent: refused for good"]
+    with log.open("ab") as f:  # a long run: only its end is read, and no cut line is kept
+        f.write(b"x" * TAIL_BYTES + b"\nlast words\n")
+    assert log_tail(log, offset, 3) == ["last words"]
+    assert log_tail(tmp_path / "missing.log", 0, 3) == []
 
 
 def test_insertion_is_priority_then_arrival_and_respects_moves() -> None:

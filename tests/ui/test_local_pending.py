@@ -3,6 +3,9 @@ the supervisor), which the real agent's card replaces when it connects."""
 
 from __future__ import annotations
 
+import uuid
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
 from onsembl_desktop.core.records import LocalAgentSpec
@@ -24,6 +27,14 @@ def cards(ui: Ui, name: str) -> list[tuple[AgentInfo, AgentStats]]:
 
 def menu_texts(menu: QMenu) -> list[str]:
     return [a.text() for a in menu.actions() if a.text()]
+
+
+def start_from_menu(ui: Ui, card_id: uuid.UUID) -> list[str]:
+    """Fill the card's context menu and choose Start agent; the menu's items."""
+    menu = QMenu(ui.window)
+    ui.window.agent_actions.fill_menu(menu, [card_id])
+    next(a for a in menu.actions() if a.text() == "Start agent").trigger()
+    return menu_texts(menu)
 
 
 def test_a_local_agent_has_a_card_until_it_connects(ui_run: UiRun) -> None:
@@ -69,5 +80,59 @@ def test_a_local_agent_has_a_card_until_it_connects(ui_run: UiRun) -> None:
         await local.remove("gone1")
         await until(lambda: not cards(ui, "gone1"))
         assert w.model.rowCount() == 1
+
+    ui_run(body, supervise=True)
+
+
+def test_a_local_agent_refused_for_good_shows_why_and_can_be_started_again(
+    ui_run: UiRun,
+) -> None:
+    """Its name belongs to a token of its own, so ``onsembl-agent`` exits 2 (fatal): the card
+    says it failed and why, in the agent's words, and offers to start it again (no restarts)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        local = ui.core.control.local
+        tokens = ui.app.tokens
+        assert local is not None and tokens is not None
+        info, _ = await tokens.create("its own", agent="bound2")
+        await local.add(LocalAgentSpec(name="bound2", type=AgentType.SHELL, cwd=str(ui.tmp)))
+
+        def failed() -> bool:
+            found = cards(ui, "bound2")
+            return bool(found) and found[0][1].local == "local · failed"
+
+        await until(failed, 20)
+        [(card, stats)] = cards(ui, "bound2")
+        assert card.status is AgentStatus.ERROR
+        assert card.error is not None and "has a token of its own" in card.error
+        assert stats.pending.startswith(card.error) and "not restarted" in stats.pending
+        proxy = w.agents_panel.proxy
+        row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data(AGENT_ROLE) == card)
+        tooltip = proxy.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+        assert f"Error: {card.error}" in tooltip
+        w.agents_panel.list.viewport().grab().save(str(ui.tmp / "failed.png"))
+        state = local.get("bound2")
+        assert state is not None and state.restarts == 0 and state.next_restart_in_s is None
+
+        # The user fixes the cause and starts it from its menu.
+        await tokens.revoke(info.id)
+        assert start_from_menu(ui, card.id) == ["Start agent", "Remove local agent…"]
+        (agent,) = await ui.online("bound2", within=20)
+        await until(lambda: [a.id for a, _ in cards(ui, "bound2")] == [agent.id])
+        await until(lambda: cards(ui, "bound2")[0][1].local == "local")
+        assert cards(ui, "bound2")[0][1].pending == ""
+
+        # Once it has a card of its own (it connected), a failure shows there, with Start.
+        again, _ = await tokens.create("its own again", agent="bound2")
+        await local.restart_agent("bound2")
+        await until(failed, 20)
+        [(card, stats)] = cards(ui, "bound2")
+        assert card.id == agent.id and card.status is AgentStatus.OFFLINE
+        assert "has a token of its own" in stats.pending and "not restarted" in stats.pending
+        await tokens.revoke(again.id)
+        assert "Start agent" in start_from_menu(ui, card.id)
+        await ui.online("bound2", within=20)
+        await until(lambda: cards(ui, "bound2")[0][1].pending == "")
 
     ui_run(body, supervise=True)

@@ -116,6 +116,7 @@ def local_agent_view(a: LocalAgentInfo) -> dict[str, Any]:
         "restarts": a.restarts,
         "lastExit": a.last_exit,
         "nextRestartInS": a.next_restart_in_s,
+        "error": a.error,
         "log": str(a.log_path) if a.log_path else None,
     }
 

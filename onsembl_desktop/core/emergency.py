@@ -87,8 +87,8 @@ class EmergencyStop:
         self._bus.publish(
             Notice(
                 "warning",
-                f"Emergency stop: {len(stopped)} running command(s) stopped, "
-                f"{len(names)} queue(s) paused until you resume them.",
+                f"Emergency stop: {_count(len(stopped), 'running command')} stopped, "
+                f"{_count(len(names), 'queue')} paused until you resume them.",
                 key="emergency",
             )
         )
@@ -103,5 +103,12 @@ class EmergencyStop:
             AuditEventType.QUEUE_RESUMED, agents=names, emergency_stop_lifted=was_halted
         )
         self._bus.publish(QueuesResumed(tuple(resumed)))
-        self._bus.publish(Notice("info", f"{len(names)} queue(s) resumed.", key="emergency"))
+        self._bus.publish(
+            Notice("info", f"{_count(len(names), 'queue')} resumed.", key="emergency")
+        )
         return names
+
+
+def _count(n: int, noun: str) -> str:
+    """A count and its noun: "1 queue", "4 queues" (the notices read "4 queue(s)")."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

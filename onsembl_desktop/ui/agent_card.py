@@ -42,6 +42,13 @@ def paint_sparkline(
     painter.restore()
 
 
+def status_words(agent: AgentInfo) -> str:
+    """The card's top-right words: its activity when online, else its status; paused either
+    way (an offline paused agent showed only the amber colour, not why)."""
+    state = agent.activity if agent.status is AgentStatus.ONLINE else agent.status
+    return state.value + (" · PAUSED" if agent.paused else "")
+
+
 class AgentCardDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         line = QFontMetrics(option.font).height()
@@ -99,9 +106,7 @@ class AgentCardDelegate(QStyledItemDelegate):
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(text)
-        activity = agent.activity.value + (" · PAUSED" if agent.paused else "")
-        if agent.status is not AgentStatus.ONLINE:
-            activity = agent.status.value
+        activity = status_words(agent)
         act_w = QFontMetrics(bold).horizontalAdvance(activity)
         name = QFontMetrics(bold).elidedText(
             agent.name, Qt.TextElideMode.ElideRight, width - act_w - 24

@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 
 from onsembl_desktop.core.commands import CommandError
 from onsembl_desktop.protocol.enums import AgentStatus, CommandStatus
+from onsembl_desktop.ui.agent_card import status_words
 from onsembl_desktop.ui.emergency import EmergencySummaryDialog
 from onsembl_desktop.ui.queue_page import QueuePage
 from tests.ui.conftest import Ui, UiRun, until
@@ -168,6 +169,19 @@ def test_queue_says_an_entry_waits_for_its_offline_agent(ui_run: UiRun) -> None:
         await until(lambda: len(page.model.rows) == 1)
         status = page.model.data(page.model.index(0, 5))
         assert status == "waiting · agent offline"
+
+        # An emergency stop pauses it too: its card says both, the notice counts in words.
+        w.emergency.stop()
+        offline = w.core.agents.get(agent.id)
+        assert offline is not None and offline.paused
+        assert status_words(offline) == "OFFLINE · PAUSED"
+        assert w.statusBar().currentMessage() == (
+            "Emergency stop: 0 running commands stopped, 1 queue paused until you resume them."
+        )
+        if w.emergency.dialog is not None:
+            w.emergency.dialog.reject()
+        w.emergency.resume()
+        assert w.statusBar().currentMessage() == "1 queue resumed."
 
         # Back online, it runs.
         ui.start_agent("sh1")

@@ -113,7 +113,8 @@ class ArchivesDialog(QDialog):
         restored = sum(r.restored for r in results)
         present = sum(r.present for r in results)
         self.status.setText(
-            f"Restored {restored:,} output chunks from {len(results)} file(s)"
+            f"Restored {restored:,} output chunks from {len(results)} "
+            + ("file" if len(results) == 1 else "files")
             + (f"; {present:,} were already there." if present else ".")
         )
         return results

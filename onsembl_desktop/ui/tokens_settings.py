@@ -192,7 +192,7 @@ class TokensSettings(QWidget):
 
     async def revoke_token(self, info: TokenInfo) -> bool:
         live = (
-            f" {info.connections} agent connection(s) using it close at once."
+            f" {_n(info.connections, 'agent connection')} using it close at once."
             if info.connections
             else ""
         )
@@ -207,6 +207,10 @@ class TokensSettings(QWidget):
         except TokenError as exc:
             self._say(f"Cannot revoke: {exc}.", error=True)
             return False
-        closed = f"; {revoked.connections} connection(s) closed" if revoked.connections else ""
+        closed = f"; {_n(revoked.connections, 'connection')} closed" if revoked.connections else ""
         self._say(f"Revoked “{revoked.label}”{closed}.")
         return True
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -96,7 +96,7 @@ def test_create_show_once_and_revoke_a_token(ui_run: UiRun) -> None:
         click(section.revoke_button)
         await answer(section, "Revoke")
         await until(lambda: row_of(section, "build box") is None)
-        assert "Revoked “build box”; 1 connection(s) closed" in section.message.text()
+        assert "Revoked “build box”; 1 connection closed" in section.message.text()
         await until(lambda: ui.core.agents.get(tk1.id).status is AgentStatus.OFFLINE)  # type: ignore[union-attr]
 
         # One made elsewhere (ctl tokens create) shows up while the dialog is open.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -164,7 +165,7 @@ class CommandDetailView(QWidget):
         engine = Terminal(cols=120, rows=40, scrollback=100_000)
         if r is not None:
             engine.feed(header(detail.command.content, r.started_at))
-            engine.feed(detail.output.get(agent_id, "") or "\x1b[2m(no output stored)\x1b[0m\r\n")
+            engine.feed(detail.output.get(agent_id, "") or f"\x1b[2m({_no_output(r)})\x1b[0m\r\n")
             if r.status.is_final:
                 engine.feed(footer(r.status, r.exit_code, r.error, r.started_at, r.completed_at))
         self.view.set_terminal(engine)
@@ -185,6 +186,15 @@ class CommandDetailView(QWidget):
             return
         doc = ReportDoc.of(row.title, row.summary, row.status.value, row.content, row.agent_name)
         self.report.setHtml(to_html(doc))
+
+
+def _no_output(run: Any) -> str:  # a command_runs row
+    """Why a run shows no output: it has not started (or never will), or it printed nothing."""
+    if run.started_at is not None:
+        return "no output stored"
+    if not run.status.is_final:
+        return "waiting in its queue: not run yet"
+    return f"{run.status.value.lower()} before it ran: no output"
 
 
 def _escape(text: str) -> str:

@@ -169,6 +169,13 @@ def test_queue_says_an_entry_waits_for_its_offline_agent(ui_run: UiRun) -> None:
         await until(lambda: len(page.model.rows) == 1)
         status = page.model.data(page.model.index(0, 5))
         assert status == "waiting · agent offline"
+        # Opened in History, its output says it has not run yet (not "no output stored").
+        queued = page.model.rows[0].entry.command.id
+        w.open_command(queued)
+        history = w.page("History")
+        view = history.detail.view
+        await until(lambda: "waiting in its queue" in "\n".join(view.terminal.display()))
+        w.show_page(page)
 
         # An emergency stop pauses it too: its card says both, the notice counts in words.
         w.emergency.stop()

@@ -117,7 +117,7 @@ class ReportsPage(Page):
             ],
             self,
         )
-        self.table = make_table(self.model, "Reports", (260, 100, 80, 90), 0)
+        self.table = make_table(self.model, "Reports", (260, 90, 75, 85), 0)
         self.keep_header("columns", self.table.horizontalHeader())
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.editor = ReportEditor()
@@ -159,7 +159,7 @@ class ReportsPage(Page):
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.editor)
-        self.splitter.setSizes([420, 680])
+        self.splitter.setSizes([520, 580])  # the titles readable at 1280 px
         self.keep_splitter("splitter", self.splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

@@ -6,8 +6,10 @@ default and a description, which the preset dialog shows when the preset is used
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from ..core.service import Core
 from ..protocol.enums import AgentType, CommandType
 from .manager_base import ManagerDialog
 from .rows_model import Column
+from .tasks import spawn
 from .theme import monospace_font
 
 
@@ -186,11 +189,14 @@ class PresetsManager(ManagerDialog[PresetInfo]):
             self, "Import presets", str(Path.home()), "JSON (*.json)"
         )
         if path:
-            self.import_file(Path(path))
+            spawn(self.import_file(Path(path)))
 
-    def import_file(self, path: Path, replace: bool = False) -> None:
+    async def import_file(self, path: Path, replace: bool = False) -> None:
+        """Read ``path`` off the loop (a file on a slow or gone disk must not freeze the window),
+        then import its presets."""
+        loop = asyncio.get_running_loop()
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = await loop.run_in_executor(None, _read_json, path)
         except (OSError, ValueError) as exc:
             self.say(f"Cannot read {path.name}: {exc}", error=True)
             return
@@ -208,13 +214,19 @@ class PresetsManager(ManagerDialog[PresetInfo]):
             self, "Export presets", str(Path.home() / "onsembl-presets.json"), "JSON (*.json)"
         )
         if path:
-            self.export_file(Path(path))
+            spawn(self.export_file(Path(path)))
 
-    def export_file(self, path: Path) -> None:
+    async def export_file(self, path: Path) -> None:
         doc = self.core.presets.export()
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        loop = asyncio.get_running_loop()
         try:
-            path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            await loop.run_in_executor(None, partial(path.write_text, text, encoding="utf-8"))
         except OSError as exc:
             self.say(f"Cannot write {path}: {exc.strerror or exc}", error=True)
             return
         self.say(f"Exported {len(doc['presets'])} presets to {path}.")
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QMarginsF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QItemSelection, QMarginsF, Qt
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,9 +42,12 @@ from .theme import status_color
 from .widgets import ElidedLabel, make_table, tool_button
 
 
-def write_pdf(doc: ReportDoc, path: Path) -> None:
-    """Print the report's HTML to a PDF (Qt's text layout; on the UI thread, as Qt requires)."""
-    writer = QPdfWriter(str(path))
+def pdf_bytes(doc: ReportDoc) -> bytes:
+    """The report's HTML printed to a PDF in memory (Qt's text layout runs on the UI thread, as
+    Qt requires; the file is written off the loop)."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setTitle(doc.title)
     writer.setCreator("Onsembl Desktop")
     writer.setPageLayout(
@@ -57,14 +60,16 @@ def write_pdf(doc: ReportDoc, path: Path) -> None:
     text = QTextDocument()
     text.setHtml(to_html(doc))
     text.print_(writer)
+    del writer  # ends the PDF
+    return bytes(buffer.data().data())
 
 
-def export(doc: ReportDoc, path: Path, fmt: str) -> None:
+def rendered(doc: ReportDoc, fmt: str) -> bytes:
+    """The report in ``fmt`` (PDF: on the UI thread; the others anywhere)."""
     if fmt == "PDF":
-        write_pdf(doc, path)
-        return
+        return pdf_bytes(doc)
     render = {"Markdown": to_markdown, "HTML": to_html, "JSON": to_json}[fmt]
-    path.write_text(render(doc), encoding="utf-8")
+    return render(doc).encode("utf-8")
 
 
 def doc_of(row: ReportRow) -> ReportDoc:
@@ -272,15 +277,18 @@ class ReportsPage(Page):
         suggested = str(Path.home() / (safe_filename(doc.title) + FORMATS[fmt]))
         path, _ = QFileDialog.getSaveFileName(self, f"Export report as {fmt}", suggested)
         if path:
-            self.export_to(doc, Path(path), fmt)
+            self.run(self.export_to(doc, Path(path), fmt))
 
-    def export_to(self, doc: ReportDoc, path: Path, fmt: str) -> None:
+    async def export_to(self, doc: ReportDoc, path: Path, fmt: str) -> bool:
+        """Write ``doc`` to ``path`` (off the loop: the disk may be slow or gone)."""
+        data = rendered(doc, fmt)
         try:
-            export(doc, path, fmt)
+            await asyncio.get_running_loop().run_in_executor(None, path.write_bytes, data)
         except OSError as exc:
             self.info.setText(f"Could not export: {exc.strerror or exc}")
-            return
+            return False
         self.info.setText(f"Exported to {path}")
+        return True
 
     def export_all(self, fmt: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, f"Export all listed reports as {fmt}")
@@ -301,6 +309,7 @@ class ReportsPage(Page):
             targets.append((doc, folder / (name + FORMATS[fmt])))
         if fmt == "PDF":
             # Qt lays out text on the UI thread: one report per loop turn keeps the window alive.
+            loop = asyncio.get_running_loop()
             dialog = QProgressDialog("Exporting reports as PDF", "Cancel", 0, len(targets), self)
             dialog.setWindowModality(Qt.WindowModality.NonModal)  # see progress.py
             dialog.setMinimumDuration(300)
@@ -310,8 +319,14 @@ class ReportsPage(Page):
                     done = None
                     break
                 dialog.setValue(i)
-                export(doc, path, fmt)
-                await asyncio.sleep(0)
+                data = pdf_bytes(doc)
+                try:
+                    await loop.run_in_executor(None, path.write_bytes, data)
+                except OSError as exc:
+                    dialog.close()
+                    dialog.deleteLater()
+                    self.info.setText(f"Could not export: {exc.strerror or exc}")
+                    return None
             dialog.close()
             dialog.deleteLater()
         else:
@@ -319,7 +334,7 @@ class ReportsPage(Page):
             def work(progress: Progress) -> int:
                 for i, (doc, path) in enumerate(targets):
                     progress.set(i, len(targets), f"Exporting {doc.title[:60]}")
-                    export(doc, path, fmt)
+                    path.write_bytes(rendered(doc, fmt))
                 return len(targets)
 
             done = await run_with_progress(self, f"Exporting reports as {fmt}", work)

@@ -102,13 +102,19 @@ def test_profiles_and_presets_managers_then_send_a_preset(ui_run: UiRun) -> None
         assert preset.variables == (PresetVariable("who"), PresetVariable("mood", "", "calm"))
         # Export, delete, import: it comes back.
         out = ui.tmp / "presets.json"
-        presets.export_file(out)
+        await presets.export_file(out)
         assert '"greet"' in out.read_text()
         QTest.mouseClick(presets.delete_button, Qt.MouseButton.LeftButton)
         await until(lambda: w.core.presets.get("greet") is None)
-        presets.import_file(out)
+        await presets.import_file(out)
         await until(lambda: w.core.presets.get("greet") is not None)
         assert "1 new" in presets.status.text()
+        # A file that is not JSON, a folder that does not exist: said, in red.
+        (ui.tmp / "bad.json").write_text("{not json")
+        await presets.import_file(ui.tmp / "bad.json")
+        assert presets.status.text().startswith("Cannot read bad.json")
+        await presets.export_file(ui.tmp / "missing" / "out.json")
+        assert presets.status.text().startswith("Cannot write")
         presets.reject()
 
         # Using the preset asks for its variables and sends the filled-in command.

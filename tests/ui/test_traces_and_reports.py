@@ -172,17 +172,26 @@ def test_report_edit_saves_as_you_type_and_exports(ui_run: UiRun) -> None:
             ("PDF", ".pdf"),
         ):
             path = ui.tmp / f"report{suffix}"
-            page.export_to(editor.doc, path, fmt)  # type: ignore[arg-type]
+            assert await page.export_to(editor.doc, path, fmt)  # type: ignore[arg-type]
             assert path.stat().st_size > 100, fmt
         assert (ui.tmp / "report.md").read_text().startswith("# Build investigation")
         assert "The cache is cold on CI" in (ui.tmp / "report.html").read_text()
         assert json.loads((ui.tmp / "report.json").read_text())["title"] == "Build investigation"
         assert (ui.tmp / "report.pdf").read_bytes().startswith(b"%PDF")
+        assert (ui.tmp / "report.pdf").read_bytes().rstrip().endswith(b"%%EOF")  # complete
+        # A folder that is not there: said, not raised.
+        missing = ui.tmp / "missing" / "report.md"
+        assert not await page.export_to(editor.doc, missing, "Markdown")  # type: ignore[arg-type]
+        assert page.info.text().startswith("Could not export")
         # Export of every listed report (with progress) into a folder.
         folder = ui.tmp / "all"
         folder.mkdir()
         assert await page.export_all_to(folder, "Markdown") == 1
         assert [p.name for p in folder.iterdir()] == ["Build-investigation.md"]
+        pdfs = ui.tmp / "pdfs"
+        pdfs.mkdir()
+        assert await page.export_all_to(pdfs, "PDF") == 1
+        assert (pdfs / "Build-investigation.pdf").read_bytes().startswith(b"%PDF")
 
         # Search narrows the list.
         QTest.keyClicks(page.search, "nothing-like-this")

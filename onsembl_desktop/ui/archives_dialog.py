@@ -8,6 +8,7 @@ writer; Cancel stops before the next file (a file is restored whole or not at al
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,26 @@ class ArchivesDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
+        """List the archives (read off the loop: the folder may be on a slow disk)."""
+        self.status.setText("Looking for archives…")
+        self.restore_button.setEnabled(False)
+        self.listed = spawn(self._refresh())
+
+    async def _refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(None, _list_archives, self.folder)
+        except OSError as exc:
+            self.status.setText(f"Cannot read {self.folder}: {exc.strerror or exc}")
+            return
         self.list.clear()
-        for path in archive_files(self.folder):
-            item = QListWidgetItem(f"{path.name}  ({path.stat().st_size // 1024:,} KB)")
+        for path, size in found:
+            item = QListWidgetItem(f"{path.name}  ({size // 1024:,} KB)")
             item.setData(0x0100, str(path))
             self.list.addItem(item)
         empty = self.list.count() == 0
         self.restore_button.setEnabled(not empty)
-        if empty:
-            self.status.setText("No archives yet.")
+        self.status.setText("No archives yet." if empty else "")
 
     def selected(self) -> list[Path]:
         return [Path(str(i.data(0x0100))) for i in self.list.selectedItems()]
@@ -118,3 +130,7 @@ class ArchivesDialog(QDialog):
             + (f"; {present:,} were already there." if present else ".")
         )
         return results
+
+
+def _list_archives(folder: Path) -> list[tuple[Path, int]]:
+    return [(path, path.stat().st_size) for path in archive_files(folder)]

@@ -179,7 +179,8 @@ def test_audit_filters_export_and_archive_restore(ui_run: UiRun) -> None:
         w.open_archives()
         dialog = w.dialog
         assert isinstance(dialog, ArchivesDialog)
-        assert dialog.list.count() >= 1
+        await dialog.listed  # listed off the loop
+        assert dialog.list.count() >= 1 and dialog.restore_button.isEnabled()
         dialog.list.selectAll()
         results = await dialog.restore_selected()
         assert results is not None and sum(r.restored for r in results) >= 1

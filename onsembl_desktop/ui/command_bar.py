@@ -333,7 +333,10 @@ class CommandBar(QWidget):
     def request(self, text: str = "", **overrides: Any) -> SendRequest | None:
         """What the bar's settings ask for (targets, type, priority, limits); None: no target."""
         if not self._all and not self._targets:
-            self.show_feedback("No agent to send to — connect one first", error=True)
+            if self._agents:  # agents there, none chosen ("connect one first" misled)
+                self.show_feedback("Choose who gets it: To → an agent, or all", error=True)
+            else:
+                self.show_feedback("No agent to send to — connect one first", error=True)
             return None
         values: dict[str, Any] = {
             "content": text,

@@ -197,3 +197,21 @@ def test_long_feedback_never_widens_the_window(ui_run: UiRun) -> None:
         await until(lambda: QLabel.text(bar.feedback) == "Sent to sh1")
 
     ui_run(body)
+
+
+def test_no_target_chosen_says_to_choose_one(ui_run: UiRun) -> None:
+    async def body(ui: Ui) -> None:
+        bar = ui.window.command_bar
+        bar.edit.setPlainText("echo nobody")
+        QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+        assert bar.feedback.text() == "No agent to send to — connect one first"
+        ui.start_agent("sh1")
+        (agent,) = await ui.online("sh1")
+        await until(lambda: bar.targets()[0] == [agent.id])
+        bar._toggle_target(agent.id, False)  # unticked in the To menu
+        assert bar.target.text() == "No agent"
+        QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+        assert bar.feedback.text() == "Choose who gets it: To → an agent, or all"
+        assert bar.edit.toPlainText() == "echo nobody"  # kept to send once chosen
+
+    ui_run(body)

@@ -198,11 +198,22 @@ class TracesPage(Page):
         rows = [c for c in self._all if not text or text in c.content.lower()]
         self.commands.set_rows(rows)
         self.totals.set_rows(agent_totals(rows, self.agent.currentData()))
+        if self.current is not None and all(c.id != self.current for c in rows):
+            self._close_command()  # filtered out: its tree beside a list it is not in misleads
         if self.current is None:
             self.summary.setText(self._hint(self.search.text().strip()))
         for row, c in enumerate(rows):
             if c.id == self.current:
                 self.commands_table.selectRow(row)
+
+    def _close_command(self) -> None:
+        self.current = None
+        self.nodes = []
+        self._items = {}
+        self.tree_model.clear()
+        self.timeline.set_nodes([])
+        self.timeline.selected = None
+        self.detail.setPlainText("")
 
     def _hint(self, text: str) -> str:
         """What the empty right side says: how to fill it, or why there is nothing to pick."""
@@ -226,6 +237,9 @@ class TracesPage(Page):
         self.loaded = True
 
     def show_command(self, command_id: uuid.UUID) -> None:
+        # Opened from elsewhere: filters left from before must not hide it.
+        self.search.clear()
+        self.agent.setCurrentIndex(0)
         self.current = command_id
         self.loaded = True
         self.reload()

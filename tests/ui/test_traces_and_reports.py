@@ -78,7 +78,7 @@ def test_traces_totals_count_each_agents_own_share(ui_run: UiRun) -> None:
         w = ui.window
         ui.start_agent("cl1", "claude", ONSEMBL_STANDIN_SAMPLE=str(SAMPLE))
         ui.start_agent("sh1")
-        cl1, _sh1 = await ui.online("cl1", "sh1")
+        cl1, sh1 = await ui.online("cl1", "sh1")
         page = w.page("Traces")
         assert isinstance(page, TracesPage)
         w.show_page(page)
@@ -104,6 +104,19 @@ def test_traces_totals_count_each_agents_own_share(ui_run: UiRun) -> None:
         page.show_agent(cl1.id)
         await until(lambda: page.agent.currentData() == cl1.id and page.commands.rows)
         assert [t.agent for t in page.totals.rows] == ["cl1"]
+
+        # The open command goes when a filter leaves it out (its tree stayed beside an empty
+        # list), and comes back when opened from History whatever the filters were.
+        page.commands_table.selectRow(0)
+        await until(lambda: page.tree_model.rowCount() == 1)
+        page.search.setText("zzz")
+        assert page.current is None and page.tree_model.rowCount() == 0
+        assert not page.timeline.rows and page.summary.text().startswith("No traced command")
+        page.agent.setCurrentIndex(page.agent.findData(sh1.id))
+        w.open_traces(info.id)
+        await until(lambda: page.tree_model.rowCount() == 1)
+        assert page.current == info.id and page.agent.currentData() is None
+        assert page.search.text() == ""
 
     ui_run(body)
 

@@ -122,7 +122,7 @@ class ReportsPage(Page):
             ],
             self,
         )
-        self.table = make_table(self.model, "Reports", (260, 90, 75, 85), 0)
+        self.table = make_table(self.model, "Reports", (260, 95, 75, 95), 0)
         self.keep_header("columns", self.table.horizontalHeader())
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.editor = ReportEditor()

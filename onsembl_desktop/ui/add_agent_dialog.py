@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from ..core.records import LocalAgentSpec
 from ..protocol.enums import AgentType
 from .theme import monospace_font, status_color
-from .widgets import CopyField
+from .widgets import CopyField, labelled
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -72,8 +72,9 @@ class AddAgentDialog(QDialog):
         self.interactive = QCheckBox("Run the CLI's own interface (interactive terminal)")
         form.addRow("&Name", self.name)
         form.addRow("&Type", self.type)
-        form.addRow("&Working directory", cwd_row)
-        form.addRow("&CLI", cli_row)
+        # A row that is a layout gets no buddy from addRow: the label showed "&Working …".
+        form.addRow(labelled("&Working directory", self.cwd), cwd_row)
+        form.addRow(labelled("&CLI", self.cli), cli_row)
         form.addRow("&Arguments", self.args)
         form.addRow("", self.interactive)
         note = QLabel(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -178,3 +179,31 @@ def test_long_export_messages_never_widen_the_window(ui_run: UiRun) -> None:
             assert page.info.toolTip().endswith(path)
 
     ui_run(body)
+
+
+def test_every_mnemonic_label_has_a_buddy(ui_run: UiRun) -> None:
+    """A label with "&" and no buddy shows the "&" itself ("&Working directory")."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        openers = {
+            "Add agent": w.agent_actions.add_agent,
+            "Settings": w.open_settings,
+            "Presets": w.open_presets,
+            "Profiles": w.open_profiles,
+        }
+        for title, open_dialog in openers.items():
+            open_dialog()
+            dialog = w.dialog
+            assert dialog is not None
+            bare = [
+                label.text()
+                for label in dialog.findChildren(QLabel)
+                if re.search(r"&\w", label.text())
+                and "<" not in label.text()
+                and label.buddy() is None
+            ]
+            assert not bare, (title, bare)
+            dialog.reject()
+
+    ui_run(body, supervise=True)

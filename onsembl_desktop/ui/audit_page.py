@@ -120,7 +120,7 @@ class AuditPage(Page):
             self.event_type.addItem(t.value.replace("_", " ").title(), t.value)
         self.agent = agent_combo("Filter audit by agent")
         self.command = QLineEdit()
-        self.command.setPlaceholderText("Command id")
+        self.command.setPlaceholderText("Command id (or its first 8 characters)")
         self.command.setAccessibleName("Filter audit by command id")
         self.command.setClearButtonEnabled(True)
         self.command.editingFinished.connect(self.reload)
@@ -186,18 +186,28 @@ class AuditPage(Page):
         layout.addLayout(bottom)
         self.subscribe(AuditRecorded, lambda _e: self.changed())
 
-    def bad_command_id(self) -> bool:
+    async def command_filter(self) -> tuple[uuid.UUID | None, str | None]:
+        """The command the field names: a full id, or the start of one as the Command column
+        shows it (8 characters); or why it names none."""
         text = self.command.text().strip()
+        if not text:
+            return None, None
         try:
-            uuid.UUID(text) if text else None
+            return uuid.UUID(text), None
         except ValueError:
-            return True
-        return False
+            pass
+        prefix = text.replace("-", "").lower()
+        if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
+            return None, f"“{text}” is not a command id (paste it, or its first 8 characters)"
+        ids = await self.core.store.read(partial(reads.command_ids_starting, prefix=prefix))
+        if not ids:
+            return None, f"No command id starts with {text}"
+        if len(ids) > 1:
+            return None, f"Several commands start with {text}: give more of the id"
+        return ids[0], None
 
-    def filters(self) -> dict[str, object]:
+    def filters(self, command_id: uuid.UUID | None = None) -> dict[str, object]:
         since, until = self.period.range()
-        text = self.command.text().strip()
-        command_id = None if self.bad_command_id() or not text else uuid.UUID(text)
         return {
             "event_type": self.event_type.currentData(),
             "agent_id": self.agent.currentData(),
@@ -214,15 +224,16 @@ class AuditPage(Page):
         self.run(self._load(len(self.model.rows)))
 
     async def _load(self, offset: int) -> None:
-        if self.bad_command_id():
+        command_id, problem = await self.command_filter()
+        if problem is not None:
             # Listing every event under a filter that was not applied would read as its result.
             self.model.set_rows([])
             self._show_event(None)
             self.more.setEnabled(False)
-            self.info.setText("Not a command id: paste the full id (as in History or ctl)")
+            self.info.setText(problem)
             return
         await self.core.store.flush()
-        filters = self.filters()
+        filters = self.filters(command_id)
 
         def done(rows: list[AuditRow]) -> None:
             if offset:
@@ -274,11 +285,12 @@ class AuditPage(Page):
 
     async def export_to(self, path: Path) -> int | None:
         """Every event matching the filters (not only those shown) into ``path``."""
-        if self.bad_command_id():
-            self.info.setText("Not a command id: paste the full id (as in History or ctl)")
+        command_id, problem = await self.command_filter()
+        if problem is not None:
+            self.info.setText(problem)
             return None
         await self.core.store.flush()
-        filters = self.filters()
+        filters = self.filters(command_id)
         engine = self.core.store.engine
         try:
             written = await run_with_progress(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, String, case, cast, func, or_, select
 
 from ..core.state import Tokens
 from ..protocol.enums import CommandStatus, ReportStatus
@@ -328,6 +328,15 @@ class AuditRow:
     details: dict[str, Any]
     ip_address: str | None
     user_agent: str | None
+
+
+def command_ids_starting(conn: Connection, *, prefix: str, limit: int = 2) -> list[uuid.UUID]:
+    """Commands whose id (32 hex digits, as stored) starts with ``prefix`` (hex, no dashes); at
+    most ``limit``: two tell an ambiguous prefix."""
+    query = (
+        select(Command.id).where(cast(Command.id, String).like(prefix.lower() + "%")).limit(limit)
+    )
+    return list(conn.execute(query).scalars())
 
 
 def audit(

@@ -120,7 +120,10 @@ class AuditPage(Page):
             self.event_type.addItem(t.value.replace("_", " ").title(), t.value)
         self.agent = agent_combo("Filter audit by agent")
         self.command = QLineEdit()
-        self.command.setPlaceholderText("Command id (or its first 8 characters)")
+        self.command.setPlaceholderText("Command id")
+        self.command.setToolTip(
+            "A command's id, or its first 8 characters as the Command column shows"
+        )
         self.command.setAccessibleName("Filter audit by command id")
         self.command.setClearButtonEnabled(True)
         self.command.editingFinished.connect(self.reload)

@@ -12,7 +12,8 @@ come on time (an idle loop), so under load they wait, bounded, until they are sh
 budgeted too: a frame hands its changes to views until their expected paint time (each view's
 last paint) fills :data:`PAINT_BUDGET_S`; the views left over keep their changes, merged with
 later ones, and go first next frame. Qt paints all the views it was asked to in one go, so this
-is what bounds how long one frame holds the loop.
+is what bounds how long one frame holds the loop. Both budgets shrink while ticks come late (the
+loop has more work than time): the terminals then update less often rather than slow the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ PAINT_BUDGET_S = 0.005  # expected paint time handed out per frame (at least one
 # Painting may take this share of the loop's time: after a frame whose paints took P seconds the
 # next one comes no sooner than P / PAINT_SHARE later.
 PAINT_SHARE = 0.2
+# While ticks come late the loop has more to do than time (agents printing megabytes a second):
+# the terminals then take less of it, so the gateway, the store's acks and input stay prompt and
+# the views update less often (the lag these shares cut: bench_app_stream's split phase, p50
+# 30 -> 8 ms). A tick is late when it comes over LATE_TICKS frames after the one before.
+FEED_SHARE_BUSY = 0.1
+FEED_MAX_BUSY_S = 0.002
+PAINT_SHARE_BUSY = 0.08
+LATE_TICKS = 1.5
 
 
 class PaintCounter(Protocol):
@@ -74,6 +83,7 @@ class FrameClock(QObject):
         self.after_tick: list[Callable[[], None]] = []
         self.feeders: list[Feeder] = []
         self.ticks = 0  # ticks run
+        self.late_ticks = 0  # of those, ticks that came late (the budgets were the busy ones)
         self.frames = 0  # ticks that handed changes to the views
         self._last_tick = time.perf_counter()
         # Changes not yet handed to a view (rows scrolled, dirty rows), in the order they waited.
@@ -121,11 +131,16 @@ class FrameClock(QObject):
         self.ticks += 1
         now = time.perf_counter()
         elapsed, self._last_tick = now - self._last_tick, now
-        deadline = now + min(FEED_MAX_S, FEED_SHARE * elapsed)
+        on_time = elapsed < LATE_TICKS * FRAME_MS / 1000
+        if on_time:
+            feed_s, paint_share = min(FEED_MAX_S, FEED_SHARE * elapsed), PAINT_SHARE
+        else:
+            feed_s, paint_share = min(FEED_MAX_BUSY_S, FEED_SHARE_BUSY * elapsed), PAINT_SHARE_BUSY
+            self.late_ticks += 1
+        deadline = now + feed_s
         more = False
         for feeder in self.feeders:
             more |= feeder.pump(deadline, self.shown, hidden=False)
-        on_time = elapsed < 1.5 * FRAME_MS / 1000
         hidden_deadline = min(deadline, time.perf_counter() + HIDDEN_MAX_S) if on_time else 0.0
         for feeder in self.feeders:
             more |= feeder.pump(hidden_deadline, self.shown, hidden=True)
@@ -134,7 +149,7 @@ class FrameClock(QObject):
             painted = sum(v.paint_stats.seconds for vs in self._views.values() for v in vs)
             cost, self._painted = max(0.0, painted - self._painted), painted
             # (what the last frame's paints cost; half a tick early: the timer is not exact)
-            self._next_frame = now + cost / PAINT_SHARE - FRAME_MS / 2000
+            self._next_frame = now + cost / paint_share - FRAME_MS / 2000
         if not self._stale and not self._changes and not more:
             self._timer.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from onsembl_desktop.core.events import EventBus
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.terminal import Terminal
+from onsembl_desktop.ui import frame_clock
 from onsembl_desktop.ui.frame_clock import FrameClock
 from onsembl_desktop.ui.terminal_view import TerminalView
 from onsembl_desktop.ui.terminals import TerminalHub
@@ -150,3 +152,31 @@ def test_incremental_frames_leave_the_same_pixels_as_a_full_paint(qtbot: QtBot) 
         shown = screen.grabWindow(view.winId()).toImage().copy(area)
         painted = view.grab().toImage().copy(area)  # (a full paint: counted as extra)
         assert shown == painted, f"the screen differs after {text!r}"
+
+
+class _DeadlineFeeder:
+    """Records how long each tick gives the engines on screen (a feeder of the clock)."""
+
+    def __init__(self) -> None:
+        self.budgets: list[float] = []
+
+    def pump(self, deadline: float, shown: object, *, hidden: bool) -> bool:
+        if not hidden:
+            self.budgets.append(deadline - time.perf_counter())
+        return True  # always more queued: the clock keeps ticking
+
+
+def test_late_ticks_give_the_terminals_less_of_the_loop(qtbot: QtBot) -> None:
+    clock = FrameClock()
+    feeder = _DeadlineFeeder()
+    clock.feeders.append(feeder)
+    clock.wake()
+    clock._last_tick = time.perf_counter() - 0.010  # on time: the last tick 10 ms ago
+    clock._timeout()
+    assert frame_clock.FEED_MAX_BUSY_S < feeder.budgets[-1] <= frame_clock.FEED_MAX_S
+    assert clock.late_ticks == 0
+    clock._last_tick = time.perf_counter() - 0.200  # late: the loop was busy for 200 ms
+    clock._timeout()
+    assert 0 < feeder.budgets[-1] <= frame_clock.FEED_MAX_BUSY_S
+    assert clock.late_ticks == 1
+    clock._timer.stop()

@@ -111,6 +111,9 @@ class TerminalView(QAbstractScrollArea):
         self._dragging = False
         self._matches: list[doc.Match] = []
         self._current_match = -1
+        # Said in the middle of the view while its engine has nothing in it ("" says nothing).
+        self.placeholder = ""
+        self._placeholder_shown = False  # the last paint drew it: the next frame repaints all
         self.paint_stats = PaintStats()
         self._resize_timer = QTimer(self)
         self._resize_timer.setSingleShot(True)
@@ -149,6 +152,26 @@ class TerminalView(QAbstractScrollArea):
         self.scheme = scheme
         self._colors.clear()
         self.viewport().update()
+
+    def set_placeholder(self, text: str) -> None:
+        """What the view says while its engine is empty (gone with the first output)."""
+        if text != self.placeholder:
+            self.placeholder = text
+            if self._placeholder_shown or self.engine_empty():
+                self.viewport().update()
+
+    @property
+    def placeholder_shown(self) -> bool:
+        """The last paint drew the placeholder."""
+        return self._placeholder_shown
+
+    def engine_empty(self) -> bool:
+        """Nothing was ever written to the engine (or it was reset). Cheapest tests first: any
+        scrollback or a moved cursor answers at once; only a blank-looking screen is looked at."""
+        t = self.terminal
+        if t.history_size or t.cursor != (0, 0) or t.in_alternate_screen:
+            return False
+        return all(t.line(y).untouched() for y in range(t.rows))
 
     def set_terminal(self, terminal: Terminal) -> None:
         self.terminal = terminal
@@ -250,6 +273,9 @@ class TerminalView(QAbstractScrollArea):
         stats.frames += 1
         stats.changed += min(rows, max(0, shift) + len(dirty))
         stats._since_frame = 0
+        if self._placeholder_shown or (self.placeholder and self.engine_empty()):
+            self.viewport().update()  # the placeholder goes (or comes back) as a whole
+            return
         if self._anchor is not None or self._matches:
             self.viewport().update()  # overlays are in document lines: repaint all
             return
@@ -448,6 +474,9 @@ class TerminalView(QAbstractScrollArea):
                 self._paint_runs(painter, runs, dx, row * self.cell_h)
         first, last = (min(rows), max(rows) + 1) if rows else (0, 0)
         self._paint_overlays(painter, top, first, last, dx)
+        self._placeholder_shown = bool(self.placeholder) and self.engine_empty()
+        if self._placeholder_shown:
+            self._paint_placeholder(painter)
         cx, cy = t.cursor
         cursor_row = doc.history_lines(t) + cy - top
         if t.cursor_visible and self._follow and 0 <= cursor_row < self.visible_rows() + 1:
@@ -471,6 +500,16 @@ class TerminalView(QAbstractScrollArea):
         stats.visible = self.visible_rows()
         stats.last = time.perf_counter() - started
         stats.seconds += stats.last
+
+    def _paint_placeholder(self, painter: QPainter) -> None:
+        """The placeholder, centred, in the UI's font and the foreground colour toned down."""
+        color = QColor(self._color(self.scheme.foreground))
+        color.setAlpha(170)
+        painter.setPen(color)
+        painter.setFont(QGuiApplication.font())
+        area = self.viewport().rect().adjusted(24, 0, -24, 0)
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(area, int(flags), self.placeholder)
 
     def _paint_overlays(self, painter: QPainter, top: int, first: int, last: int, dx: int) -> None:
         if self._matches:

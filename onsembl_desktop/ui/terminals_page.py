@@ -39,6 +39,8 @@ from .theme import TerminalScheme, type_text_color
 from .widgets import tool_button
 
 MAX_SPLIT = 6
+ALL_EMPTY = "Output of every agent appears here, each line marked by its agent"
+ALL_FILTERED_EMPTY = "No output yet from the agents chosen with “Agents:” above"
 
 
 def accepts_input(agent: AgentInfo) -> bool:
@@ -47,6 +49,17 @@ def accepts_input(agent: AgentInfo) -> bool:
         return False
     return agent.interactive or (
         agent.type is AgentType.SHELL and agent.current_command_id is not None
+    )
+
+
+def empty_text(agent: AgentInfo) -> str:
+    """What an agent's terminal says before its first output."""
+    if agent.status is AgentStatus.ONLINE:
+        return f"No output yet from {agent.name} — send it a command from the bar below"
+    state = "in error" if agent.status is AgentStatus.ERROR else agent.status.value.lower()
+    return (
+        f"No output yet from {agent.name} — it is {state}; commands sent now wait in its "
+        "queue until it connects"
     )
 
 
@@ -84,6 +97,7 @@ class TerminalsPage(QWidget):
         clock.feeders += [hub, self.all]
         all_view = self._new_view(self.all.terminal)
         all_view.setAccessibleName("Output of all agents")
+        all_view.set_placeholder(ALL_EMPTY)
         all_view.gridResized.connect(self._all_resized)
         self.all_panel = TerminalPanel(all_view, on_clear=self.all.clear)
         self.filter_button = tool_button("Agents: all")
@@ -146,6 +160,7 @@ class TerminalsPage(QWidget):
         )
         if agent is not None:
             view.input_enabled = accepts_input(agent)
+            view.set_placeholder(empty_text(agent))
         return panel
 
     def _title(self, agent: AgentInfo | None) -> str:
@@ -199,6 +214,7 @@ class TerminalsPage(QWidget):
         for p in (panel, self.split_panels.get(agent.id)):
             if p is not None:
                 p.view.input_enabled = accepts_input(agent)
+                p.view.set_placeholder(empty_text(agent))
                 hint = "typing goes to the agent" if p.view.input_enabled else ""
                 if p.view.following:
                     p.status.setText(hint)
@@ -297,6 +313,7 @@ class TerminalsPage(QWidget):
 
     def set_all_filter(self, only: set[uuid.UUID] | None) -> None:
         self.all.set_filter(only)
+        self.all_panel.view.set_placeholder(ALL_EMPTY if only is None else ALL_FILTERED_EMPTY)
         if only is None:
             self.filter_button.setText("Agents: all")
         else:

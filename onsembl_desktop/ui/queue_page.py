@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, QObject, Qt
+from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -79,6 +79,9 @@ def _status(r: QueueRow) -> str:
 
 class QueueModel(RowsModel[QueueRow]):
     PRIORITY = 4
+    # What an edit or a drop the core refused, in words ("" once one worked): the page shows it
+    # and reloads, so the view shows the queue as it is.
+    refused = Signal(str)
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(
@@ -144,8 +147,11 @@ class QueueModel(RowsModel[QueueRow]):
             return False
         try:
             self.core.queues.set_priority(row.entry.command.id, int(value))
-        except (CommandError, KnownError, ValueError):
+        except (CommandError, KnownError, ValueError) as exc:
+            what = first_line(row.entry.command.content)
+            self.refused.emit(f"Could not change the priority of “{what}”: {exc}")
             return False
+        self.refused.emit("")
         return True
 
     def supportedDropActions(self) -> Qt.DropAction:
@@ -189,8 +195,11 @@ class QueueModel(RowsModel[QueueRow]):
             return False
         try:
             self.core.queues.move(moving.entry.command.id, position, moving.entry.agent_id)
-        except (CommandError, KnownError):
+        except (CommandError, KnownError) as exc:
+            what = first_line(moving.entry.command.content)
+            self.refused.emit(f"Could not move “{what}”: {exc}")
             return False
+        self.refused.emit("")
         return False  # the view must not remove the row itself: QueueChanged redraws
 
 
@@ -231,6 +240,7 @@ class QueuePage(Page):
     def __init__(self, core: Core, settings: UiSettings, parent: QWidget | None = None) -> None:
         super().__init__(core, settings, parent)
         self.model = QueueModel(core, self)
+        self.model.refused.connect(self._refused)
         self.agent = agent_combo("Show the queue of")
         self.agent.currentIndexChanged.connect(self._agent_changed)
         self.table = make_table(
@@ -287,6 +297,11 @@ class QueuePage(Page):
         self.table.selectionModel().selectionChanged.connect(self._update_cancel_button)
         self._update_pause_button()
         self._update_cancel_button()
+
+    def _refused(self, text: str) -> None:
+        self.problem.setText(text)
+        if text:
+            self.changed()  # the rows were out of date: show the queue as it is now
 
     def _agent_changed(self) -> None:
         self.model.agent_filter = self.agent.currentData()

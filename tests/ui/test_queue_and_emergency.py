@@ -237,3 +237,51 @@ def test_queue_cancel_needs_a_selection_and_its_error_stays(ui_run: UiRun) -> No
         assert page.problem.text() == ""
 
     ui_run(body)
+
+
+def test_queue_edits_the_core_refuses_say_why_and_restore_the_view(ui_run: UiRun) -> None:
+    """A priority change or a drag on an entry that is no longer waiting (it started or ended
+    since the page drew it) used to fail silently: now the red line says why and the page
+    shows the queue as it is."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("sh1")
+        (agent,) = await ui.online("sh1")
+        bar = w.command_bar
+        for text in ("sleep 30", "echo first", "echo second"):
+            bar.edit.setPlainText(text)
+            QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+        page = w.page("Queue")
+        assert isinstance(page, QueuePage)
+        w.show_page(page)
+
+        def contents() -> list[str]:
+            return [r.entry.command.content for r in page.model.rows]
+
+        await until(lambda: contents() == ["sleep 30", "echo first", "echo second"])
+        first, second = page.model.rows[1].entry.command, page.model.rows[2].entry.command
+
+        # "echo second" leaves the queue before the page hears of it; then it is dragged.
+        w.core.queues.cancel(second.id, agent.id)
+        mime = page.model.mimeData([page.model.index(2, 0)])
+        page.model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, page.model.index(1, 0))
+        assert page.problem.text().startswith("Could not move “echo second”: ")
+        await until(lambda: contents() == ["sleep 30", "echo first"])  # restored
+        assert page.problem.text().startswith("Could not move")  # still said after the reload
+
+        # "echo first" is cancelled too, then its priority is edited from the stale row.
+        w.core.queues.cancel(first.id, agent.id)
+        assert not page.model.setData(page.model.index(1, page.model.PRIORITY), 90)
+        assert page.problem.text().startswith("Could not change the priority of “echo first”: ")
+        await until(lambda: contents() == ["sleep 30"])
+        page.grab().save("/tmp/onsembl-shots/queue-refused.png")
+
+        # The next edit that works clears it.
+        bar.edit.setPlainText("echo third")
+        QTest.keyClick(bar.edit, Qt.Key.Key_Return)
+        await until(lambda: contents() == ["sleep 30", "echo third"])
+        assert page.model.setData(page.model.index(1, page.model.PRIORITY), 70)
+        assert page.problem.text() == ""
+
+    ui_run(body)

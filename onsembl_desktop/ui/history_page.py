@@ -38,7 +38,7 @@ from .pages import Page
 from .rows_model import Column, RowsModel, first_line
 from .settings import UiSettings
 from .theme import status_color
-from .widgets import PeriodFilter, agent_combo, fill_agent_combo, make_table
+from .widgets import ElidedLabel, PeriodFilter, agent_combo, fill_agent_combo, make_table
 
 FETCH = 1000  # entries read before the type / status / date filters; at most SHOW are listed
 SHOW = 300
@@ -125,7 +125,10 @@ class HistoryPage(Page):
             combo.currentIndexChanged.connect(lambda _i: self.refine())
         self.go = QPushButton("Search")
         self.go.clicked.connect(self.refine)
-        self.busy = QLabel("")
+        # "Search failed: …" carries the error's text: cut to the room it gets, whole in the
+        # tooltip (a long one widened the window).
+        self.busy = ElidedLabel("")
+        self.busy.setMinimumWidth(self.busy.fontMetrics().horizontalAdvance("Search cancelled") + 8)
         self.busy.setAccessibleName("Search state")
         self.cancel = QPushButton("Cancel")
         self.cancel.setAccessibleName("Cancel the search")
@@ -160,9 +163,9 @@ class HistoryPage(Page):
         self.count = QLabel("")
 
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
+        filters.addWidget(self.search, 3)
         filters.addWidget(self.go)
-        filters.addWidget(self.busy)
+        filters.addWidget(self.busy, 1)
         filters.addWidget(self.cancel)
         filters2 = QHBoxLayout()
         for w in (self.agent, self.kind, self.status, self.period):

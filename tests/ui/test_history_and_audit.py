@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from onsembl_desktop.protocol.enums import CommandStatus
 from onsembl_desktop.store.archive import ARCHIVE_DIR
@@ -198,5 +199,38 @@ def test_audit_filters_export_and_archive_restore(ui_run: UiRun) -> None:
         assert results is not None and sum(r.restored for r in results) >= 1
         assert "Restored" in dialog.status.text()
         dialog.reject()
+
+    ui_run(body)
+
+
+def test_a_long_search_failure_never_widens_the_window(ui_run: UiRun) -> None:
+    """ "Search failed: …" carries the database's words, which can be long: it is cut to the
+    room the row gives it, whole in the tooltip (a plain label widened the window)."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        page = w.page("History")
+        assert isinstance(page, HistoryPage)
+        w.show_page(page)
+        await until(lambda: page.count.text() != "")
+        before = w.minimumSizeHint().width()
+        error = "database disk image is malformed: " + "page 12345 of table output_fts, " * 12
+        real = w.core.store.read
+
+        async def failing(*_args: object, **_kw: object) -> object:
+            raise RuntimeError(error)
+
+        w.core.store.read = failing  # type: ignore[method-assign]
+        try:
+            page.refine()
+            await until(lambda: page.busy.text().startswith("Search failed"))
+        finally:
+            w.core.store.read = real  # type: ignore[method-assign]
+        assert page.busy.text() == f"Search failed: {error}"
+        assert page.busy.toolTip() == f"Search failed: {error}"
+        assert QLabel.text(page.busy).endswith("…")  # what shows is cut
+        assert page.busy.width() > 100  # and something of it shows
+        assert w.minimumSizeHint().width() == before
+        page.grab().save("/tmp/onsembl-shots/history-failed.png")
 
     ui_run(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shlex
 from collections.abc import Callable
@@ -26,10 +27,18 @@ from PySide6.QtWidgets import (
 
 from ..core.records import LocalAgentSpec
 from ..protocol.enums import AgentType
+from .tasks import spawn
 from .theme import monospace_font, status_color
 from .widgets import CopyField, labelled
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def folder_of(text: str) -> str | None:
+    """``text`` as a folder path (``~`` expanded), or None when it is not a folder. Touches the
+    disk (a network mount can take seconds): run it off the loop."""
+    path = Path(text).expanduser()
+    return str(path) if path.is_dir() else None
 
 
 class AddAgentDialog(QDialog):
@@ -129,6 +138,8 @@ class AddAgentDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
         self.launching = can_launch
+        self._folder: tuple[str, str] | None = None  # (as typed, as checked): the last good one
+        self._checking: asyncio.Task[None] | None = None
         self._tab_changed()
 
     def _tab_changed(self, *_args: object) -> None:
@@ -149,7 +160,9 @@ class AddAgentDialog(QDialog):
             self.cli.setText(path)
 
     def spec(self) -> LocalAgentSpec | None:
-        """The agent to launch, or None (connect tab); raises ValueError naming what is wrong."""
+        """The agent to launch, or None (connect tab); raises ValueError naming what is wrong.
+
+        The working folder is checked by ``accept`` (off the loop); here it is only required."""
         if not (self.launching and self.tabs.currentIndex() == 0):
             return None
         name = self.name.text().strip()
@@ -158,8 +171,8 @@ class AddAgentDialog(QDialog):
         if name in self.taken:
             raise ValueError(f"An agent named {name} already exists.")
         cwd = self.cwd.text().strip()
-        if not Path(cwd).expanduser().is_dir():
-            raise ValueError(f"{cwd} is not a folder.")
+        if not cwd:
+            raise ValueError("Choose the working directory.")
         try:
             args = tuple(shlex.split(self.args.text()))
         except ValueError as exc:
@@ -167,7 +180,7 @@ class AddAgentDialog(QDialog):
         return LocalAgentSpec(
             name=name,
             type=AgentType(self.type.currentData()),
-            cwd=str(Path(cwd).expanduser()),
+            cwd=self._folder[1] if self._folder and self._folder[0] == cwd else cwd,
             cli=self.cli.text().strip() or None,
             cli_args=args,
             interactive=self.interactive.isChecked(),
@@ -175,10 +188,31 @@ class AddAgentDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            self.spec()
+            spec = self.spec()
         except ValueError as exc:
             self.problem.setText(str(exc))
             return
+        if spec is None:
+            super().accept()
+        elif self._checking is None:
+            self._checking = spawn(self._check_folder(self.cwd.text().strip()))
+
+    async def _check_folder(self, cwd: str) -> None:
+        """Whether the working folder exists, asked on a worker thread (the disk is never
+        touched on the loop); Launch waits for the answer, which is quick on a local disk."""
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(False)
+        try:
+            folder = await asyncio.get_running_loop().run_in_executor(None, folder_of, cwd)
+        finally:
+            self._checking = None
+            ok.setEnabled(True)
+        if not self.isVisible() or self.cwd.text().strip() != cwd:
+            return  # closed meanwhile, or the folder was changed: nothing to act on
+        if folder is None:
+            self.problem.setText(f"{cwd} is not a folder.")
+            return
+        self._folder = (cwd, folder)
         super().accept()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QWidget
 
 from onsembl_desktop import __version__
 from onsembl_desktop.protocol.enums import AgentStatus, AgentType
+from onsembl_desktop.ui import add_agent_dialog
 from onsembl_desktop.ui.add_agent_dialog import AddAgentDialog
 from onsembl_desktop.ui.dialogs import AboutDialog, ShortcutsDialog
 from onsembl_desktop.ui.settings_dialog import SettingsDialog
@@ -158,6 +160,39 @@ def test_add_a_local_agent_the_app_launches(ui_run: UiRun) -> None:
         await until(lambda: w.core.agents.get(agent.id).status is AgentStatus.OFFLINE, within=20)  # type: ignore[union-attr]
         await until(lambda: local.get("local1").state == "STOPPED")
         await until(lambda: w.model.stats(agent.id).local == "local · stopped")
+
+    ui_run(body, supervise=True)
+
+
+def test_add_agent_checks_its_folder_off_the_loop(ui_run: UiRun) -> None:
+    """Launch checks that the working folder exists on a worker thread (a slow or network disk
+    must not freeze the window), says so when it does not, and keeps the dialog usable."""
+    seen: list[bool] = []
+    real = add_agent_dialog.folder_of
+
+    def watched(text: str) -> str | None:
+        seen.append(threading.current_thread() is threading.main_thread())
+        return real(text)
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        QTest.mouseClick(w.agents_panel.add_button, Qt.MouseButton.LeftButton)
+        dialog = w.dialog
+        assert isinstance(dialog, AddAgentDialog)
+        QTest.keyClicks(dialog.name, "local2")
+        missing = ui.tmp / "no-such-folder"
+        dialog.cwd.setText(str(missing))
+        add_agent_dialog.folder_of = watched
+        try:
+            dialog.accept()
+            await until(lambda: dialog.problem.text() == f"{missing} is not a folder.")
+        finally:
+            add_agent_dialog.folder_of = real
+        assert seen == [False]  # asked once, not on the loop's thread
+        assert dialog.isVisible()
+        assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+        dialog.grab().save("/tmp/onsembl-shots/add-agent-missing.png")
+        dialog.reject()
 
     ui_run(body, supervise=True)
 

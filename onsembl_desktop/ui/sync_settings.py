@@ -56,6 +56,34 @@ def _ago(when: float | None) -> str:
     return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
+def _within(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def state_text(status: SyncStatus) -> str:
+    """The Sync tab's one account of sync: the state, what went wrong, and what to do."""
+    where = status.url or "the database"
+    retry = f" Trying again in {_within(status.retry_in_s)}." if status.retry_in_s else ""
+    problem = (status.error or "").rstrip(".")
+    if status.state is SyncState.DISABLED:
+        return "Sync: off — enter the database URL and its password, then press Connect."
+    if status.state is SyncState.CONNECTING:
+        return f"Sync: connecting to {where}…"
+    times = f" · last push {_ago(status.last_push)} · last pull {_ago(status.last_pull)}"
+    if status.state is SyncState.OFFLINE:
+        return (
+            f"{sync_text(status)}{times}\n{where} cannot be reached"
+            + (f": {problem}." if problem else ".")
+            + f"{retry} Changes are kept here and sent when it is back."
+        )
+    if status.state is SyncState.ERROR:
+        return (
+            f"{sync_text(status)}{times}\n{problem or 'The database refused the connection'}."
+            f"{retry} Check the URL and the password, then press Connect."
+        )
+    return f"{sync_text(status)}{times}" + (f"\n{problem}." if problem else "")
+
+
 class SyncSettings(QWidget):
     def __init__(self, core: Core, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,12 +133,7 @@ class SyncSettings(QWidget):
         self.show_status(status)
 
     def show_status(self, status: SyncStatus) -> None:
-        text = sync_text(status)
-        if status.state is not SyncState.DISABLED:
-            text += f" · last push {_ago(status.last_push)} · last pull {_ago(status.last_pull)}"
-        if status.error:
-            text += f"\n{status.error}"
-        self.state.setText(text)
+        self.state.setText(state_text(status))
         self.state.setStyleSheet(f"color: {sync_color(status)};")
         enabled = status.state is not SyncState.DISABLED
         self.now_button.setEnabled(enabled)
@@ -146,7 +169,8 @@ class SyncSettings(QWidget):
         self.core.sync.reconfigure()
         self.password.clear()
         self.url.setText(bare)
-        self._say(f"Connecting to {bare} (password: {where}).")
+        # The state line says how connecting goes (a "Connecting to …" here outlived it).
+        self._say(f"Saved (password: {where}).")
         return True
 
     async def sync_now(self) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from onsembl_desktop.secrets import FILE_NAME, SecretStore
+from onsembl_desktop.sync.status import SyncState
 from onsembl_desktop.ui.settings_dialog import SettingsDialog
 from onsembl_desktop.ui.tasks import spawn
 from tests.ui.conftest import Ui, UiRun, until
@@ -64,6 +65,39 @@ def test_no_keyring_asks_before_keeping_the_password_in_a_file(
 
         await sync.disable()  # forgets it
         assert json.loads(secrets.read_text()) == {}
+        dialog.reject()
+
+    ui_run(body)
+
+
+def test_sync_tab_says_the_state_its_failure_and_what_to_do_in_one_place(
+    ui_run: UiRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that cannot be reached: the state line says offline, why, when it tries
+    again and that changes are kept; the line below no longer says "Connecting to …"."""
+    monkeypatch.setattr(SecretStore, "keyring_available", staticmethod(lambda: False))
+
+    async def body(ui: Ui) -> None:
+        ui.window.open_settings()
+        dialog = ui.window.dialog
+        assert isinstance(dialog, SettingsDialog) and dialog.sync is not None
+        sync = dialog.sync
+        dialog.tabs.setCurrentWidget(sync)
+        assert sync.state.text().startswith("Sync: off — enter the database URL")
+        QTest.keyClicks(sync.url, URL)
+        sync.allow_file.setChecked(True)
+        assert await sync.configure()
+        await until(lambda: ui.core.sync.status.state is SyncState.OFFLINE, within=20)
+        await until(lambda: "cannot be reached" in sync.state.text())
+        state = sync.state.text()
+        assert state.startswith("Sync: offline")
+        assert "postgresql://me@127.0.0.1:9/db cannot be reached: " in state
+        assert "Trying again in " in state and "Changes are kept here" in state
+        assert "Connecting" not in sync.message.text()
+        assert sync.message.text().startswith("Saved (password: ")
+        dialog.grab().save("/tmp/onsembl-shots/sync-offline.png")
+        await sync.disable()
+        await until(lambda: sync.state.text().startswith("Sync: off"))
         dialog.reject()
 
     ui_run(body)

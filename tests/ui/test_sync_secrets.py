@@ -15,10 +15,20 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from onsembl_desktop.secrets import FILE_NAME, SecretStore
 from onsembl_desktop.sync.status import SyncState
 from onsembl_desktop.ui.settings_dialog import SettingsDialog
+from onsembl_desktop.ui.sync_settings import SyncSettings
 from onsembl_desktop.ui.tasks import spawn
 from tests.ui.conftest import Ui, UiRun, until
 
 URL = "postgresql://me:s3cret@127.0.0.1:9/db"  # port 9 (discard): refused, sync stays offline
+
+
+def sync_tab(ui: Ui) -> tuple[SettingsDialog, SyncSettings]:
+    """Settings opened on its Sync tab."""
+    ui.window.open_settings()
+    dialog = ui.window.dialog
+    assert isinstance(dialog, SettingsDialog) and dialog.sync is not None
+    dialog.tabs.setCurrentWidget(dialog.sync)
+    return dialog, dialog.sync
 
 
 async def press(parent: QWidget, text: str) -> str:
@@ -35,11 +45,7 @@ def test_no_keyring_asks_before_keeping_the_password_in_a_file(
     monkeypatch.setattr(SecretStore, "keyring_available", staticmethod(lambda: False))
 
     async def body(ui: Ui) -> None:
-        ui.window.open_settings()
-        dialog = ui.window.dialog
-        assert isinstance(dialog, SettingsDialog) and dialog.sync is not None
-        sync = dialog.sync
-        dialog.tabs.setCurrentWidget(sync)
+        dialog, sync = sync_tab(ui)
         secrets = ui.data_dir / FILE_NAME
         QTest.keyClicks(sync.url, URL)
         assert not sync.allow_file.isChecked()
@@ -78,11 +84,7 @@ def test_sync_tab_says_the_state_its_failure_and_what_to_do_in_one_place(
     monkeypatch.setattr(SecretStore, "keyring_available", staticmethod(lambda: False))
 
     async def body(ui: Ui) -> None:
-        ui.window.open_settings()
-        dialog = ui.window.dialog
-        assert isinstance(dialog, SettingsDialog) and dialog.sync is not None
-        sync = dialog.sync
-        dialog.tabs.setCurrentWidget(sync)
+        dialog, sync = sync_tab(ui)
         assert sync.state.text().startswith("Sync: off — enter the database URL")
         QTest.keyClicks(sync.url, URL)
         sync.allow_file.setChecked(True)

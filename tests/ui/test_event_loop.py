@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 from onsembl_desktop.ui.event_loop import EventLoop
@@ -76,3 +78,31 @@ def test_timers_and_tasks_still_work(qloop: EventLoop) -> None:
         return results
 
     assert qloop.run_until_complete(main()) == [i * 2 for i in range(20)]
+
+
+def test_call_soon_from_another_thread_still_runs(qloop: EventLoop) -> None:
+    ran: list[str] = []
+
+    async def main() -> None:
+        thread = threading.Thread(target=lambda: qloop.call_soon(ran.append, "from a thread"))
+        thread.start()
+        thread.join()
+        qloop.call_soon(ran.append, "after")
+        await asyncio.sleep(0.1)
+
+    qloop.run_until_complete(main())
+    assert sorted(ran) == ["after", "from a thread"]
+
+
+def test_a_lost_turn_is_asked_for_again(qloop: EventLoop) -> None:
+    from onsembl_desktop.ui import event_loop
+
+    ran: list[int] = []
+    # A turn asked for long ago whose timer never fired: the next callback asks anew (checked
+    # before the loop runs, so a regression fails here instead of hanging the loop below).
+    qloop._turn_pending = True
+    qloop._turn_asked = time.monotonic() - 2 * event_loop.LOST_TURN_S
+    qloop.call_soon(ran.append, 1)
+    assert time.monotonic() - qloop._turn_asked < event_loop.LOST_TURN_S
+    qloop.run_until_complete(asyncio.sleep(0.05))
+    assert ran == [1]

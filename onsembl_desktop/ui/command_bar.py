@@ -100,6 +100,9 @@ class CommandBar(QWidget):
         self._agents: list[AgentInfo] = []
         self._targets: list[uuid.UUID] = []
         self._all = False
+        # The user chose the targets (a card, a tab, the To menu): kept as they are. Until then
+        # the target is a default that follows the agents: the first online one.
+        self._chosen = False
 
         self.target = QToolButton()
         self.target.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -269,18 +272,24 @@ class CommandBar(QWidget):
         self._agents = list(agents)
         known = {a.id for a in agents}
         self._targets = [t for t in self._targets if t in known]
-        if not self._targets and not self._all and agents:
-            self._targets = [agents[0].id]
+        if not self._targets:
+            self._chosen = False  # the chosen agents are gone
+        if not self._chosen and not self._all and agents:
+            online = [a for a in agents if a.status is AgentStatus.ONLINE]
+            self._targets = [(online or agents)[0].id]
         self._update_target_text()
 
     def select_agent(self, agent_id: uuid.UUID) -> None:
         self.set_targets([agent_id])
 
     def set_targets(self, agent_ids: list[uuid.UUID], broadcast: bool = False) -> None:
+        """The user's choice (kept while its agents exist, online or not)."""
         self._all = broadcast
         if not broadcast:
             known = {a.id for a in self._agents}
-            self._targets = [a for a in agent_ids if a in known] or self._targets
+            chosen = [a for a in agent_ids if a in known]
+            self._chosen = self._chosen or bool(chosen)
+            self._targets = chosen or self._targets
         self._update_target_text()
 
     def targets(self) -> tuple[list[uuid.UUID], bool]:
@@ -309,6 +318,7 @@ class CommandBar(QWidget):
             targets.append(agent_id)
         self._all = False
         self._targets = targets
+        self._chosen = True
         self._update_target_text()
 
     def _update_target_text(self) -> None:

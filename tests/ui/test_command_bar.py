@@ -7,7 +7,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
 from onsembl_desktop.core.records import Limits, PresetVariable
-from onsembl_desktop.protocol.enums import CommandStatus, CommandType
+from onsembl_desktop.protocol.enums import AgentStatus, CommandStatus, CommandType
 from onsembl_desktop.ui.preset_dialog import PresetDialog
 from onsembl_desktop.ui.presets_manager import PresetsManager
 from onsembl_desktop.ui.profiles_manager import ProfilesManager
@@ -213,5 +213,33 @@ def test_no_target_chosen_says_to_choose_one(ui_run: UiRun) -> None:
         QTest.keyClick(bar.edit, Qt.Key.Key_Return)
         assert bar.feedback.text() == "Choose who gets it: To → an agent, or all"
         assert bar.edit.toPlainText() == "echo nobody"  # kept to send once chosen
+
+    ui_run(body)
+
+
+def test_default_target_is_an_online_agent_and_a_choice_is_kept(ui_run: UiRun) -> None:
+    """Until the user picks a target, the bar's target is the first online agent (it was the
+    first agent of the list, offline or not); a choice the user made stays as it is."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        bar = w.command_bar
+        first = ui.start_agent("aaa")
+        (aaa,) = await ui.online("aaa")
+        assert bar.targets() == ([aaa.id], False)  # the only one
+        await ui.stop_agent(first)
+        await until(lambda: w.core.agents.get(aaa.id).status is AgentStatus.OFFLINE)  # type: ignore[union-attr]
+        ui.start_agent("bbb")
+        (bbb,) = await ui.online("bbb")
+        await until(lambda: bar.targets() == ([bbb.id], False))
+        assert bar.target.text() == "bbb"
+        w.grab().save("/tmp/onsembl-shots/command-bar-default.png")
+
+        # The user picks the offline one: it stays picked (its command waits in its queue).
+        bar.set_targets([aaa.id])
+        ui.start_agent("ccc")
+        await ui.online("ccc")
+        await until(lambda: len(w.model.agents()) == 3)
+        assert bar.targets() == ([aaa.id], False)
 
     ui_run(body)

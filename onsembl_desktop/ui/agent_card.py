@@ -49,6 +49,12 @@ def status_words(agent: AgentInfo) -> str:
     return state.value + (" · PAUSED" if agent.paused else "")
 
 
+def tokens_text(stats: AgentStats) -> str:
+    """The card's tokens and cost; nothing for an agent that never reported usage (a shell
+    agent has no tokens: "0 tok" read as a count)."""
+    return format_tokens(stats.tokens)
+
+
 class AgentCardDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         line = QFontMetrics(option.font).height()
@@ -166,8 +172,9 @@ class AgentCardDelegate(QStyledItemDelegate):
         # Row 4: tokens and cost; CPU and memory with their graphs.
         y += line + 2
         painter.setPen(muted)
-        tokens = format_tokens(stats.tokens) or "0 tok"
-        painter.drawText(QRect(x, y, width, line), Qt.AlignmentFlag.AlignVCenter, tokens)
+        tokens = tokens_text(stats)
+        if tokens:
+            painter.drawText(QRect(x, y, width, line), Qt.AlignmentFlag.AlignVCenter, tokens)
         graph_w = 44
         cpu = f"{stats.cpu[-1]:.0f}%" if stats.cpu else "–"
         mem = f"{stats.memory[-1]:.0f}M" if stats.memory else "–"

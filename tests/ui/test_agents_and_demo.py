@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 from onsembl_desktop.demo.agents import AGENTS, DemoAgents
 from onsembl_desktop.demo.standin import choose, prompt_of
 from onsembl_desktop.protocol.enums import ActivityState, AgentStatus, AgentType, CommandStatus
+from onsembl_desktop.ui.agent_card import tokens_text
 from onsembl_desktop.ui.agent_model import AGENT_ROLE, STATS_ROLE
 from tests.ui.conftest import Ui, UiRun, until
 
@@ -54,6 +55,10 @@ def test_cards_show_activity_tokens_and_health_and_filter(ui_run: UiRun) -> None
         w.command_bar.edit.setPlainText("say hi")
         QTest.keyClick(w.command_bar.edit, Qt.Key.Key_Return)
         await until(lambda: card("cl1")[1].tokens.total > 0)
+        # A shell agent has no tokens: its card says nothing of them (it said "0 tok").
+        assert tokens_text(card("sh1")[1]) == ""
+        assert " tok" in tokens_text(card("cl1")[1])  # a Claude agent's real usage still shows
+        panel.list.viewport().grab().save("/tmp/onsembl-shots/cards-tokens.png")
 
         # Filter by type, then by status.
         _menu_action(panel.type_button, "Claude").trigger()  # type: ignore[attr-defined]

@@ -28,11 +28,7 @@ from .process import CAN_THROTTLE_CPU, ChildProcess, CpuThrottle, PipeProcess, P
 log = logging.getLogger("onsembl.agent.executor")
 
 LIMIT_CHECK_INTERVAL_S = 0.5
-STOPPED_AS_FAILED = {
-    CompletionReason.TIME_LIMIT_EXCEEDED,
-    CompletionReason.TOKEN_LIMIT_EXCEEDED,
-    CompletionReason.MEMORY_LIMIT_EXCEEDED,
-}
+STOPPED_AS_FAILED = ab.LIMIT_STOPS
 # Test hook: the agent leaves time limits to the app, as a broken or old agent would, so tests can
 # see the app's own time-limit backstop act (tests/orchestration/test_limits.py).
 IGNORE_TIME_LIMIT_ENV = "ONSEMBL_AGENT_IGNORE_TIME_LIMIT"
@@ -326,7 +322,10 @@ class CommandRun:
         self, exit_code: int | None
     ) -> tuple[CommandStatus, str | None, CompletionReason | None]:
         if self._parser is not None:
-            self._handle_events(self._parser.finish(exit_code, self._stderr_tail))
+            stopped = None
+            if self.stop_reason is not None:
+                stopped = ab.Stopped(self.stop_reason, self.stop_message)
+            self._handle_events(self._parser.finish(exit_code, self._stderr_tail, stopped))
         if self.stop_reason is not None:
             status = (
                 CommandStatus.FAILED

@@ -143,7 +143,7 @@ def test_permission_denials_and_tool_errors_are_shown() -> None:
     run = feed("claude", [json.dumps(tool), json.dumps(result)])
     (call,) = run.tool_calls()
     assert call.error and "File does not exist" in call.error and call.content["is_error"] is True
-    assert "⏺ Read(/nope)" in run.transcript
+    assert "● Read(/nope)" in run.transcript
 
 
 def test_cli_text_cannot_drive_the_terminal() -> None:

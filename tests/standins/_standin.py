@@ -409,6 +409,7 @@ def main(cli: str, args: list[str]) -> int:
     mode = _env("MODE", "replay" if _env("SAMPLE") else "echo")
     if mode == "replay":
         _replay(Path(_env("SAMPLE")))
+        time.sleep(float(_env("HANG", "0") or 0))  # a run stuck in its last step (a long tool)
     elif mode == "prompt-sample":  # one agent replays a different sample per command
         _replay(Path((inv.prompt or "").strip().split("\n", 1)[0]))
     elif mode == "usage-forever":

@@ -19,9 +19,18 @@ from typing import Any, ClassVar
 from ...protocol import messages as m
 from ...protocol.enums import CommandStatus, CompletionReason, TraceType
 from ._json import Doc, JsonLineReader, JsonObj, Text
-from ._render import DIM, GREEN, RED, RESET, Transcript, human_count, one_line
+from ._render import DIM, GREEN, MARK_END, RED, RESET, YELLOW, Transcript, human_count, one_line
 from ._trace import Clock, Node, TraceTree, cap
-from .base import AdapterEvent, Final, Output, SessionStarted, Trace, UsageSoFar
+from .base import (
+    LIMIT_STOPS,
+    AdapterEvent,
+    Final,
+    Output,
+    SessionStarted,
+    Stopped,
+    Trace,
+    UsageSoFar,
+)
 
 log = logging.getLogger("onsembl.agent.adapters")
 
@@ -102,32 +111,43 @@ class CliParser(ABC):
             self._process(item)
         return self._drain()
 
-    def finish(self, exit_code: int | None, stderr_tail: str = "") -> list[AdapterEvent]:
+    def finish(
+        self, exit_code: int | None, stderr_tail: str = "", stopped: Stopped | None = None
+    ) -> list[AdapterEvent]:
         if self._finished:
             return []
         for item in self._reader.flush():
             self._process(item)
         self._finished = True
+        unfinished = self.tree.open_nodes()  # before the subclass closes its own turns
         try:
             verdict = self.verdict(exit_code, stderr_tail)
             self.on_finish(verdict)
         except Exception:  # a parser bug must still end the command cleanly
             log.exception("%s parser failed at the end of the stream", self.cli)
             verdict = Verdict(CommandStatus.FAILED, f"{self.cli} output could not be read")
-        self._close_tree(verdict)
+        if stopped is not None:
+            # The runner's stop is why the run ended, whatever the CLI said on its way out (a
+            # SIGINT'd Claude or Gemini prints an error result; a SIGTERM'd one, nothing).
+            verdict = Verdict(stopped.status, stopped.message or _STOPPED.get(stopped.reason))
+        self._close_tree(verdict, stopped, unfinished, exit_code)
         self._events.extend(Trace(node=n) for n in self.tree.take())
         if self.usage is not None:
             self.emit_usage(self.usage)
         self.out.newline_if_needed()
-        self.out.line(self._summary(verdict))
+        self.out.line(self._summary(verdict, stopped, exit_code))
         self._events.append(Output(text=self.out.take(), raw=None))
+        if stopped is not None:
+            reason: CompletionReason | None = stopped.reason
+        elif verdict.status is CommandStatus.FAILED:
+            reason = CompletionReason.CLI_ERROR
+        else:
+            reason = None
         self._events.append(
             Final(
                 status=verdict.status,
                 error=verdict.error,
-                reason=CompletionReason.CLI_ERROR
-                if verdict.status is CommandStatus.FAILED
-                else None,
+                reason=reason,
                 usage=self.usage,
                 session_id=self.session_id,
             )
@@ -259,9 +279,24 @@ class CliParser(ABC):
         events, self._events = self._events, []
         return events
 
-    def _close_tree(self, verdict: Verdict) -> None:
-        for node in self.tree.open_nodes():
-            if node.type is TraceType.TOOL_CALL and node.error is None:
+    def _close_tree(
+        self,
+        verdict: Verdict,
+        stopped: Stopped | None,
+        unfinished: list[Node],
+        exit_code: int | None,
+    ) -> None:
+        for node in unfinished:
+            if node is self.root:
+                continue
+            if stopped is not None:
+                # Interrupted, not failed: closed as cancelled, whatever stopped the run.
+                node.metadata = {
+                    **(node.metadata or {}),
+                    "status": CommandStatus.CANCELLED.value,
+                    "reason": stopped.reason.value,
+                }
+            elif node.type is TraceType.TOOL_CALL and node.error is None:
                 node.error = "no result: the run ended first"
         if self.usage is not None:
             self.root.tokens_override = self.usage.total_tokens
@@ -269,25 +304,47 @@ class CliParser(ABC):
             self.root.content["result"] = cap(self.final_text)
         if self.usage is not None and self.usage.cost_usd is not None:
             self.root.content["cost_usd"] = self.usage.cost_usd
-        if verdict.status is CommandStatus.FAILED:
-            self.root.error = verdict.error or "failed"
+        status: dict[str, object] = {"status": verdict.status.value, "exit_code": exit_code}
+        if stopped is not None:
+            status["reason"] = stopped.reason.value
+        self.root.metadata = {**(self.root.metadata or {}), **status}
+        # Only a failure is an error: a cancelled run's root stays clean (a limit stop fails).
+        self.root.error = (
+            verdict.error or "failed" if verdict.status is CommandStatus.FAILED else None
+        )
         end = None
-        if self.cli_duration_ms is not None:
+        if self.cli_duration_ms is not None and stopped is None:
             end = self.root.started_at + self.cli_duration_ms
         self.tree.close_all(at=end)
 
-    def _summary(self, verdict: Verdict) -> str:
-        if verdict.status is CommandStatus.COMPLETED:
-            head = f"{GREEN}✓ {self.cli} completed{RESET}"
-        else:
-            reason = f": {one_line(verdict.error, 200)}" if verdict.error else ""
-            head = f"{RED}✗ {self.cli} failed{reason}{RESET}"
+    def _summary(self, verdict: Verdict, stopped: Stopped | None, exit_code: int | None) -> str:
         parts: list[str] = []
         duration = self.cli_duration_ms
-        if duration is None and self.root.completed_at is not None:
+        if stopped is not None or (duration is None and self.root.completed_at is not None):
+            assert self.root.completed_at is not None
             duration = self.root.completed_at - self.root.started_at
-        if duration is not None:
-            parts.append(f"{duration / 1000:.1f} s")
+        seconds = f"{duration / 1000:.1f} s" if duration is not None else None
+        if stopped is not None:
+            style = RED if stopped.status is CommandStatus.FAILED else YELLOW
+            what = _STOPPED.get(stopped.reason, "stopped")
+            after = f" after {seconds}" if seconds else ""
+            why = ""
+            if stopped.reason in LIMIT_STOPS and stopped.message:
+                why = f": {one_line(stopped.message, 200)}"
+            head = f"{style}{MARK_END} {self.cli} {what}{after}{why}{RESET}"
+        elif verdict.status is CommandStatus.COMPLETED:
+            head = f"{GREEN}{MARK_END} {self.cli} completed{RESET}"
+            if exit_code:
+                # The final event said success and wins (see the adapters' verdicts); the exit
+                # code is kept, and said here so the footer's "exit N" is not a riddle.
+                head += f"{YELLOW} (exited with code {exit_code} after its final result){RESET}"
+            if seconds:
+                parts.append(seconds)
+        else:
+            reason = f": {one_line(verdict.error, 200)}" if verdict.error else ""
+            head = f"{RED}{MARK_END} {self.cli} failed{reason}{RESET}"
+            if seconds:
+                parts.append(seconds)
         usage = self.usage
         if usage is not None:
             parts.append(
@@ -300,3 +357,15 @@ class CliParser(ABC):
                 parts.append(f"${usage.cost_usd:.4f}")
         tail = f"{DIM} · {' · '.join(parts)}{RESET}" if parts else ""
         return head + tail
+
+
+# How the transcript's last line says who stopped the run.
+_STOPPED = {
+    CompletionReason.CANCELLED: "cancelled by the user",
+    CompletionReason.EMERGENCY_STOP: "stopped by the emergency stop",
+    CompletionReason.TIME_LIMIT_EXCEEDED: "stopped by its time limit",
+    CompletionReason.TOKEN_LIMIT_EXCEEDED: "stopped by its token budget",
+    CompletionReason.MEMORY_LIMIT_EXCEEDED: "stopped by its memory limit",
+    CompletionReason.AGENT_STOPPED: "stopped with the agent",
+    CompletionReason.AGENT_LOST: "stopped: the app no longer knows this command",
+}

@@ -22,6 +22,31 @@ YELLOW = "\x1b[33m"
 MAGENTA = "\x1b[35m"
 CYAN = "\x1b[36m"
 
+# The transcript's markers. Each is in WGL4 (the glyph set Consolas and Menlo cover) and in DejaVu
+# Sans Mono, the usual monospace font on Linux: Claude Code's own ⏺ and ⎿ are in none of them and
+# painted as boxes (tests/agent_adapters/test_markers.py checks the app's monospace font).
+MARK_TOOL = "●"  # a tool call (and a session note)
+MARK_RESULT = "└"  # a tool's result, under its call
+MARK_ERROR = "×"  # in front of a failed tool's result
+MARK_THINKING = "◦"  # the model's reasoning
+MARK_SUB = "→"  # a sub-agent's start, end or prompt
+MARK_NEST = "│"  # the indent of a sub-agent's lines
+MARK_END = "■"  # the run's last line (as the app's own footer): completed, failed or stopped
+MARK_DONE, MARK_OPEN = "■", "□"  # a plan's items
+MARKS = (
+    MARK_TOOL,
+    MARK_RESULT,
+    MARK_ERROR,
+    MARK_THINKING,
+    MARK_SUB,
+    MARK_NEST,
+    MARK_END,
+    MARK_DONE,
+    MARK_OPEN,
+    "…",
+    "·",
+)
+
 CRLF = "\r\n"
 RESULT_LINES = 4  # lines of a tool result shown in the transcript
 LINE_WIDTH = 160
@@ -140,16 +165,16 @@ class Transcript:
     def tool_call(self, name: str, args: Any, *, indent: str = "") -> None:
         preview = summarize_args(args)
         suffix = f"{DIM}({preview}){RESET}" if preview else ""
-        self.line(f"{CYAN}{BOLD}⏺ {one_line(name, 60)}{RESET}{suffix}", indent=indent)
+        self.line(f"{CYAN}{BOLD}{MARK_TOOL} {one_line(name, 60)}{RESET}{suffix}", indent=indent)
 
     def tool_result(self, text: str, *, error: bool = False, indent: str = "") -> None:
         lines, more = first_lines(text)
         style = RED if error else DIM
-        mark = "✗ " if error else ""
+        mark = f"{MARK_ERROR} " if error else ""
         if not lines:
-            self.line(f"  ⎿ {mark}(no output)", style=style, indent=indent)
+            self.line(f"  {MARK_RESULT} {mark}(no output)", style=style, indent=indent)
             return
-        self.line(f"  ⎿ {mark}{lines[0]}", style=style, indent=indent)
+        self.line(f"  {MARK_RESULT} {mark}{lines[0]}", style=style, indent=indent)
         for line in lines[1:]:
             self.line(f"    {line}", style=style, indent=indent)
         if more:
@@ -158,10 +183,11 @@ class Transcript:
     def thinking(self, text: str, *, indent: str = "") -> None:
         lines, more = first_lines(text, 6)
         if not lines:
-            self.line("✻ Thinking…", style=DIM + ITALIC, indent=indent)
+            self.line(f"{MARK_THINKING} Thinking…", style=DIM + ITALIC, indent=indent)
             return
         for index, line in enumerate(lines):
-            self.line(("✻ " if index == 0 else "  ") + line, style=DIM + ITALIC, indent=indent)
+            lead = f"{MARK_THINKING} " if index == 0 else "  "
+            self.line(lead + line, style=DIM + ITALIC, indent=indent)
         if more:
             self.line(f"  … +{more} lines", style=DIM, indent=indent)
 

@@ -68,14 +68,41 @@ class SessionStarted:
 
 AdapterEvent = Output | Trace | UsageSoFar | Report | Final | SessionStarted
 
+# A limit stop fails the command (it did not get done); any other stop cancels it.
+LIMIT_STOPS = frozenset(
+    {
+        CompletionReason.TIME_LIMIT_EXCEEDED,
+        CompletionReason.TOKEN_LIMIT_EXCEEDED,
+        CompletionReason.MEMORY_LIMIT_EXCEEDED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The runner stopped the CLI: a cancel, the emergency stop, a limit, the agent stopping."""
+
+    reason: CompletionReason
+    message: str | None = None
+
+    @property
+    def status(self) -> CommandStatus:
+        return CommandStatus.FAILED if self.reason in LIMIT_STOPS else CommandStatus.CANCELLED
+
 
 class StreamParser(Protocol):
     def feed_line(self, line: str) -> list[AdapterEvent]:
         """One line of the CLI's stdout, without its newline."""
         ...
 
-    def finish(self, exit_code: int | None, stderr_tail: str = "") -> list[AdapterEvent]:
-        """The CLI exited (``exit_code`` None: killed). Must end with exactly one :class:`Final`."""
+    def finish(
+        self, exit_code: int | None, stderr_tail: str = "", stopped: Stopped | None = None
+    ) -> list[AdapterEvent]:
+        """The CLI exited (``exit_code`` None: killed), ``stopped`` when the runner stopped it.
+
+        Must end with exactly one :class:`Final`; a stopped run's Final has the stop's status,
+        reason and message, whatever the CLI printed on its way out.
+        """
         ...
 
 

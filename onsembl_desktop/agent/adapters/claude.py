@@ -31,7 +31,7 @@ from ._json import (
 )
 from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
-from ._render import DIM, RESET, one_line, summarize_args
+from ._render import DIM, MARK_NEST, MARK_SUB, MARK_TOOL, RESET, one_line, summarize_args
 from ._trace import Node, cap, cap_json
 
 
@@ -117,10 +117,10 @@ class ClaudeParser(CliParser):
             self.root.metadata = {**(self.root.metadata or {}), "cli_version": version or None}
             self.tree.send(self.root)
             head = " · ".join(x for x in (f"claude {version}".strip(), model) if x)
-            self.out.note(f"● {head} · session {as_str(event.get('session_id'), '?')}")
+            self.out.note(f"{MARK_TOOL} {head} · session {as_str(event.get('session_id'), '?')}")
         elif subtype == "compact_boundary":
             trigger = as_str(as_dict(event.get("compact_metadata")).get("trigger"), "auto")
-            self.out.note(f"● context compacted ({trigger})")
+            self.out.note(f"{MARK_TOOL} context compacted ({trigger})")
         elif subtype in ("task_started", "task_notification"):
             self._task(event, subtype == "task_started")
 
@@ -130,11 +130,11 @@ class ClaudeParser(CliParser):
         indent = self._indent(tool_id if tool_id in self._tools else None)
         if started:
             what = as_str(event.get("description")) or as_str(event.get("subagent_type"))
-            self.out.note(f"↳ sub-agent started: {one_line(what)}", indent=indent)
+            self.out.note(f"{MARK_SUB} sub-agent started: {one_line(what)}", indent=indent)
         else:
             status = as_str(event.get("status"), "finished")
             summary = one_line(as_str(event.get("summary")))
-            self.out.note(f"↳ sub-agent {status}: {summary}".rstrip(": "), indent=indent)
+            self.out.note(f"{MARK_SUB} sub-agent {status}: {summary}".rstrip(": "), indent=indent)
         if node is not None:
             keys = ("task_id", "subagent_type", "status")
             task: JsonObj = {k: event[k] for k in keys if k in event}
@@ -245,7 +245,7 @@ class ClaudeParser(CliParser):
             elif block.get("type") == "text" and context is not None:
                 text = as_str(block.get("text"))
                 self._prompts[context] = text
-                self.out.note(f"↳ {one_line(text)}", indent=self._indent(context))
+                self.out.note(f"{MARK_SUB} {one_line(text)}", indent=self._indent(context))
 
     def _tool_result(
         self, block: JsonObj, event: JsonObj | None, context: str | None, at: int | None
@@ -391,7 +391,7 @@ class ClaudeParser(CliParser):
 
     def _indent(self, context: str | None) -> str:
         depth = self._depth_of(context)
-        return f"{DIM}{'│ ' * depth}{RESET}" if depth else ""
+        return f"{DIM}{(MARK_NEST + ' ') * depth}{RESET}" if depth else ""
 
 
 class ClaudeAdapter(CliAdapter):

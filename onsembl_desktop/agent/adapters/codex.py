@@ -24,6 +24,7 @@ from ...protocol.enums import AgentType, CommandStatus, TraceType
 from ._json import JsonObj, as_dict, as_int, as_list, as_str, opt_int, opt_str, to_text
 from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
+from ._render import MARK_DONE, MARK_OPEN, MARK_TOOL
 from ._trace import Node, cap, cap_json
 
 TOOL_ITEMS = frozenset(
@@ -161,7 +162,7 @@ class CodexParser(CliParser):
             self._thread = thread_id
             self.announce_session(thread_id)
             self._baselines.setdefault(thread_id, self.thread_totals.get(thread_id, _ZERO))
-        self.out.note(f"● codex · thread {thread_id or '?'}")
+        self.out.note(f"{MARK_TOOL} codex · thread {thread_id or '?'}")
 
     def _new_turn(self) -> Turn:
         self._end_turn()
@@ -201,7 +202,7 @@ class CodexParser(CliParser):
         elif item_type == "todo_list":
             for entry in as_list(item.get("items")):
                 entry = as_dict(entry)
-                mark = "☑" if entry.get("completed") is True else "☐"
+                mark = MARK_DONE if entry.get("completed") is True else MARK_OPEN
                 self.out.note(f"{mark} {as_str(entry.get('text'))}")
 
     def _says(self, *, text: str = "", thinking: str = "") -> None:
@@ -279,7 +280,7 @@ class CodexParser(CliParser):
         if not isinstance(msg, dict):
             if isinstance(event.get("model"), str):  # the config summary line
                 self.set_model(as_str(event.get("model")))
-                self.out.note(f"● codex · {self.model}")
+                self.out.note(f"{MARK_TOOL} codex · {self.model}")
             return
         kind = msg.get("type")
         if kind == "task_started":

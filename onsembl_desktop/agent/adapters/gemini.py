@@ -15,6 +15,7 @@ from ...protocol.enums import AgentType, CommandStatus, TraceType
 from ._json import JsonObj, as_dict, as_int, as_str, iso_to_ms, opt_int, opt_str, to_text
 from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
+from ._render import MARK_TOOL
 from ._trace import Node, cap, cap_json
 
 
@@ -46,7 +47,7 @@ class GeminiParser(CliParser):
             self.announce_session(opt_str(event.get("session_id")))
             self.set_model(opt_str(event.get("model")))
             session = as_str(event.get("session_id"), "?")
-            self.out.note(f"● gemini · {self.model or '?'} · session {session}")
+            self.out.note(f"{MARK_TOOL} gemini · {self.model or '?'} · session {session}")
         elif kind == "message":
             self._message(event, at)
         elif kind == "tool_use":
@@ -171,7 +172,7 @@ class GeminiParser(CliParser):
                 )
             )
         for name, tool in as_dict(as_dict(stats.get("tools")).get("byName")).items():
-            self.out.note(f"⏺ {name}: {as_int(as_dict(tool).get('count'))} call(s)")
+            self.out.note(f"{MARK_TOOL} {name}: {as_int(as_dict(tool).get('count'))} call(s)")
         response = as_str(doc.get("response"))
         if response:
             turn = self._model_turn(self.now())

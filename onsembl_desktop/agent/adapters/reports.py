@@ -15,7 +15,7 @@ from ...protocol import messages as m
 from ...protocol.enums import CommandStatus, CommandType, ReportStatus
 from ._render import one_line
 from ._report_parse import ParsedReport, parse_answer
-from .base import AdapterEvent, Final, Report, StreamParser
+from .base import AdapterEvent, Final, Report, Stopped, StreamParser
 
 REPORT_TYPES = frozenset(
     {CommandType.INVESTIGATE, CommandType.REVIEW, CommandType.PLAN, CommandType.SYNTHESIZE}
@@ -93,11 +93,13 @@ class ReportingParser:
             events.append(self._report(ReportStatus.IN_PROGRESS, parse_answer(text)))
         return events
 
-    def finish(self, exit_code: int | None, stderr_tail: str = "") -> list[AdapterEvent]:
+    def finish(
+        self, exit_code: int | None, stderr_tail: str = "", stopped: Stopped | None = None
+    ) -> list[AdapterEvent]:
         if self._finished:
             return []
         self._finished = True
-        events = self._draft() + self._inner.finish(exit_code, stderr_tail)
+        events = self._draft() + self._inner.finish(exit_code, stderr_tail, stopped)
         final = next((e for e in reversed(events) if isinstance(e, Final)), None)
         answer = self._inner.final_text or self._inner.answer_text
         parsed = parse_answer(answer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -133,6 +134,21 @@ def _format_value(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    node: TraceNode
+    bar: QRect
+    label: QRect  # where the label is drawn (the row's height)
+    text: str  # the label as drawn (cut with "…" when it had to be)
+    inside: bool  # over the bar (no room beside it)
+
+
+def bar_color(node: TraceNode) -> QColor:
+    if node.error:
+        return status_color(CommandStatus.FAILED)
+    return QColor(TYPE_COLORS.get(node.type, "#9AA0A6"))
+
+
 class Timeline(QWidget):
     """Each node as a bar on one time axis, in tree order; clicking a bar selects its node."""
 
@@ -167,6 +183,29 @@ class Timeline(QWidget):
         end = max([end, *(_end(n) for n in inside)])
         return start, end - start
 
+    def layout_rows(self) -> list[RowLayout]:
+        """Each row's bar and where its label goes (the paint and the tests read this)."""
+        if not self.rows:
+            return []
+        start, span = self._span()
+        left, width = 4, max(10, self.width() - 8)
+        fm = QFontMetrics(self.font())
+        out = []
+        for i, (node, depth) in enumerate(self.rows):
+            y = 20 + i * self.ROW
+            t0 = min(max(node.started_at.timestamp(), start), start + span)
+            t1 = min(max(_end(node), t0), start + span)
+            x0 = left + int((t0 - start) / span * width)
+            x1 = left + int((t1 - start) / span * width)
+            bar = QRect(x0, y + 2, max(3, x1 - x0), self.ROW - 4)
+            x, room, inside = place_label(bar, fm.horizontalAdvance(node.name), left, self.width())
+            label = node.name
+            if x > bar.right() and fm.horizontalAdvance("  " * depth + label) <= room:
+                label = "  " * depth + label  # the tree's indent, where there is room for it
+            label = fm.elidedText(label, Qt.TextElideMode.ElideRight, room)
+            out.append(RowLayout(node, bar, QRect(x, y, room, self.ROW), label, inside))
+        return out
+
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         pal = self.palette()
@@ -178,40 +217,19 @@ class Timeline(QWidget):
             )
             p.end()
             return
-        start, span = self._span()
-        left, width = 4, max(10, self.width() - 8)
-        fm = QFontMetrics(self.font())
+        _start, span = self._span()
+        axis = QRect(4, 0, max(10, self.width() - 8), 18)
         p.setPen(muted_text())
-        p.drawText(QRect(left, 0, width, 18), Qt.AlignmentFlag.AlignLeft, "0")
-        p.drawText(
-            QRect(left, 0, width, 18), Qt.AlignmentFlag.AlignRight, format_ms(int(span * 1000))
-        )
-        for i, (node, depth) in enumerate(self.rows):
-            y = 20 + i * self.ROW
-            t0 = min(max(node.started_at.timestamp(), start), start + span)
-            t1 = min(max(_end(node), t0), start + span)
-            x0 = left + int((t0 - start) / span * width)
-            x1 = left + int((t1 - start) / span * width)
-            bar = QRect(x0, y + 2, max(3, x1 - x0), self.ROW - 4)
-            color = QColor(TYPE_COLORS.get(node.type, "#9AA0A6"))
-            if node.error:
-                color = status_color(CommandStatus.FAILED)
-            background, text = row_colors(pal, node.id == self.selected)
+        p.drawText(axis, Qt.AlignmentFlag.AlignLeft, "0")
+        p.drawText(axis, Qt.AlignmentFlag.AlignRight, format_ms(int(span * 1000)))
+        for row in self.layout_rows():
+            color = bar_color(row.node)
+            background, text = row_colors(pal, row.node.id == self.selected)
             if background is not None:
-                p.fillRect(QRect(0, y, self.width(), self.ROW), background)
-            p.fillRect(bar, color)
-            label = "  " * depth + node.name
-            text_x = (
-                bar.right() + 4
-                if bar.right() + 4 + fm.horizontalAdvance(label) < self.width()
-                else left
-            )
-            p.setPen(text)
-            p.drawText(
-                QRect(text_x, y, self.width() - text_x, self.ROW),
-                Qt.AlignmentFlag.AlignVCenter,
-                label,
-            )
+                p.fillRect(QRect(0, row.label.top(), self.width(), self.ROW), background)
+            p.fillRect(row.bar, color)
+            p.setPen(on_color(color) if row.inside else text)
+            p.drawText(row.label, Qt.AlignmentFlag.AlignVCenter, row.text)
         p.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -220,6 +238,33 @@ class Timeline(QWidget):
             self.selected = self.rows[row][0].id
             self.nodeClicked.emit(self.selected)
             self.update()
+
+
+LABEL_GAP = 4
+MIN_ROOM = 48  # narrower than this beside the bar, a label goes inside it
+
+
+def place_label(bar: QRect, width: int, left: int, right: int) -> tuple[int, int, bool]:
+    """Where a bar's label goes: ``(x, room, inside)``. Right of the bar when it fits, else left
+    of it, else (cut to fit) on the side with more room; inside the bar, over its colour, when
+    neither side has any (a bar across the whole axis). Never over another part of the bar."""
+    width += 2  # fractional advances: a label given just its width came out cut
+    after = right - (bar.right() + 1 + LABEL_GAP) - LABEL_GAP
+    before = bar.left() - LABEL_GAP - left
+    if width <= after:
+        return bar.right() + 1 + LABEL_GAP, after, False
+    if width <= before:
+        return bar.left() - LABEL_GAP - width, width, False
+    if max(after, before) >= MIN_ROOM:
+        if after >= before:
+            return bar.right() + 1 + LABEL_GAP, after, False
+        return left, before, False
+    return bar.left() + LABEL_GAP, max(0, bar.width() - 2 * LABEL_GAP), True
+
+
+def on_color(background: QColor) -> QColor:
+    """Text readable over ``background`` (a bar's colour): near-black on light, white on dark."""
+    return QColor("#111111") if background.lightnessF() > 0.5 else QColor("#FFFFFF")
 
 
 def row_colors(pal: QPalette, selected: bool) -> tuple[QColor | None, QColor]:

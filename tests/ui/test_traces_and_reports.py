@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from onsembl_desktop.protocol.enums import CommandStatus, CommandType
 from onsembl_desktop.store.models import InvestigationReport
+from onsembl_desktop.ui.reads import TraceNode
 from onsembl_desktop.ui.reports_page import ReportsPage
-from onsembl_desktop.ui.trace_widgets import NODE_ROLE
+from onsembl_desktop.ui.theme import apply_theme
+from onsembl_desktop.ui.trace_widgets import NODE_ROLE, Timeline, bar_color, on_color
 from onsembl_desktop.ui.traces_page import TracesPage
 from tests.ui.conftest import Ui, UiRun, until
+from tests.ui.test_accessibility import _contrast
 
 SAMPLE = Path(
     "/work/shared/agent-streams/claude/agentclisdk-1760716800040-2-analysis-extracted.jsonl"
@@ -213,3 +219,57 @@ def test_report_edit_saves_as_you_type_and_exports(ui_run: UiRun) -> None:
         await until(lambda: len(page.model.rows) == 1)
 
     ui_run(body)
+
+
+def _node(name: str, start_s: float, end_s: float, parent: TraceNode | None = None) -> TraceNode:
+    t0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    return TraceNode(
+        id=uuid.uuid4(),
+        parent_id=parent.id if parent else None,
+        agent_id=uuid.UUID(int=1),
+        agent_name="cl1",
+        type="TOOL_CALL" if parent else "LLM_PROMPT",
+        name=name,
+        content={},
+        started_at=t0 + timedelta(seconds=start_s),
+        completed_at=t0 + timedelta(seconds=end_s),
+        duration_ms=int((end_s - start_s) * 1000),
+        tokens_used=None,
+        error=None,
+        metadata=None,
+    )
+
+
+def test_timeline_labels_never_cover_bars(qapp: QApplication) -> None:
+    """A bar near the right edge has its label on its left (it was drawn over the bars from
+    the left edge); a bar across the whole axis has it inside, in a colour readable on it."""
+    root = _node("model turn: count the TypeScript lines", 0, 10)
+    nodes = [
+        root,
+        _node("Read src/index.ts", 0.5, 2, root),
+        _node("Bash: find . -name '*.ts' | xargs wc -l", 9.2, 10, root),
+        _node("Grep: export default", 9.8, 10, root),
+    ]
+    try:
+        for theme in ("dark", "light"):
+            apply_theme(qapp, theme)
+            timeline = Timeline()
+            timeline.resize(520, 120)
+            timeline.set_nodes(nodes)
+            rows = {r.node.name: r for r in timeline.layout_rows()}
+            for r in rows.values():
+                assert r.label.left() >= 0 and r.label.right() < timeline.width(), r.text
+                assert r.text.strip(), r.node.name
+                if r.inside:
+                    assert r.label.right() <= r.bar.right()
+                else:
+                    assert not r.label.intersects(r.bar.adjusted(0, -2, 0, 2)), r.node.name
+            near_end = rows["Bash: find . -name '*.ts' | xargs wc -l"]
+            assert near_end.label.right() < near_end.bar.left()  # on its left
+            assert near_end.text == near_end.node.name  # whole
+            assert rows["Read src/index.ts"].label.left() > rows["Read src/index.ts"].bar.right()
+            whole = rows[root.name]
+            assert whole.inside and _contrast(on_color(bar_color(root)), bar_color(root)) >= 4.5
+            timeline.grab().save(f"/tmp/onsembl-shots/timeline-{theme}.png")
+    finally:
+        apply_theme(qapp, "dark")

@@ -31,8 +31,12 @@ TYPE_LABELS = {"LLM_PROMPT": "model turn", "TOOL_CALL": "tool call", "RESPONSE":
 
 
 def node_status(node: TraceNode) -> str:
+    """failed, cancelled (the run was stopped while it was open: ``metadata.status``), running
+    or ok."""
     if node.error:
         return "failed"
+    if str((node.metadata or {}).get("status", "")).upper() == "CANCELLED":
+        return "cancelled"
     return "running" if node.completed_at is None and node.duration_ms is None else "ok"
 
 
@@ -82,9 +86,11 @@ def build_tree(model: QStandardItemModel, nodes: list[TraceNode]) -> dict[uuid.U
             item.setEditable(False)
             item.setData(node, NODE_ROLE)
         row[1].setForeground(QColor(TYPE_COLORS.get(node.type, "#9AA0A6")))
-        color = {"failed": CommandStatus.FAILED, "running": CommandStatus.EXECUTING}.get(
-            status, CommandStatus.COMPLETED
-        )
+        color = {
+            "failed": CommandStatus.FAILED,
+            "running": CommandStatus.EXECUTING,
+            "cancelled": CommandStatus.CANCELLED,
+        }.get(status, CommandStatus.COMPLETED)
         row[5].setForeground(status_color(color))
         for item in row[3:5]:
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

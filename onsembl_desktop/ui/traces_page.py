@@ -34,7 +34,7 @@ from .reads import AgentShare, TracedCommand, TraceNode
 from .rows_model import Column, RowsModel, first_line
 from .settings import UiSettings
 from .theme import status_color
-from .trace_widgets import NODE_ROLE, Timeline, build_tree, detail_text, format_ms
+from .trace_widgets import NODE_ROLE, Timeline, build_tree, detail_text, format_ms, node_status
 from .widgets import agent_combo, fill_agent_combo, labelled, make_table, text_pane
 
 SELECT_HINT = "Select a command on the left to see its trace."
@@ -279,12 +279,19 @@ class TracesPage(Page):
         tokens = sum(n.tokens_used or 0 for n in roots)
         duration = max((n.duration_ms or 0 for n in roots), default=0)
         failed = sum(1 for n in nodes if n.error)
+        stopped = sum(1 for n in nodes if node_status(n) == "cancelled")
         self.summary.setText(
             f"<b>{len(nodes)} entries</b> · {turns} model turns · {calls} tool calls · "
             f"{tokens:,} tokens · {format_ms(duration) or '–'}"
             + (
                 f" · <span style='color:{status_color('FAILED').name()}'>{failed} failed</span>"
                 if failed
+                else ""
+            )
+            + (
+                f" · <span style='color:{status_color('CANCELLED').name()}'>"
+                f"{stopped} cancelled</span>"
+                if stopped
                 else ""
             )
         )

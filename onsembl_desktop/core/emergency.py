@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..protocol.enums import AuditEventType, CompletionReason
 from ..store.types import utcnow
+from ..words import plural
 from .agents import AgentRegistry
 from .audit import Audit
 from .events import EmergencyStopped, EventBus, Notice, QueuesResumed
@@ -87,8 +88,8 @@ class EmergencyStop:
         self._bus.publish(
             Notice(
                 "warning",
-                f"Emergency stop: {_count(len(stopped), 'running command')} stopped, "
-                f"{_count(len(names), 'queue')} paused until you resume them.",
+                f"Emergency stop: {plural(len(stopped), 'running command')} stopped, "
+                f"{plural(len(names), 'queue')} paused until you resume them.",
                 key="emergency",
             )
         )
@@ -104,11 +105,6 @@ class EmergencyStop:
         )
         self._bus.publish(QueuesResumed(tuple(resumed)))
         self._bus.publish(
-            Notice("info", f"{_count(len(names), 'queue')} resumed.", key="emergency")
+            Notice("info", f"{plural(len(names), 'queue')} resumed.", key="emergency")
         )
         return names
-
-
-def _count(n: int, noun: str) -> str:
-    """A count and its noun: "1 queue", "4 queues" (the notices read "4 queue(s)")."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 from ..protocol.enums import AuditEventType
-from .client import ControlClient
+from .client import ID_HELP, ControlClient
 from .registry import Subparsers
 
 
@@ -24,7 +24,9 @@ def add_parsers(sub: Subparsers) -> None:
     audit.add_argument("--since", metavar="ISO", help="from this time on (UTC unless an offset)")
     audit.add_argument("--agent", metavar="NAME", help="only events about this agent")
     # (dest: "command" is taken by the top-level parser's subcommand)
-    audit.add_argument("--command", dest="command_id", metavar="ID", help="only this command's")
+    audit.add_argument(
+        "--command", dest="command_id", metavar="ID", help="only this command's (" + ID_HELP + ")"
+    )
     audit.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(ctl_handler=_audit)
@@ -36,7 +38,7 @@ async def _audit(client: ControlClient, args: argparse.Namespace) -> int:
         type=args.type,
         since=args.since,
         agent=args.agent,
-        commandId=args.command_id,
+        commandId=await client.command_id(args.command_id) if args.command_id else None,
         limit=args.limit,
     )
     if args.json:

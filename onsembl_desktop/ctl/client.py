@@ -27,6 +27,10 @@ from ..protocol.codec import ProtocolError, now_ms
 log = logging.getLogger("onsembl.ctl")
 
 
+# How a subcommand's help names a command id: a full one or a unique prefix of it.
+ID_HELP = "command id, or a unique prefix of it (4+ hex digits)"
+
+
 class CtlError(KnownError):
     def __init__(self, message: str, code: str = "") -> None:
         super().__init__(message)
@@ -125,6 +129,17 @@ class ControlClient:
         )
         await self._ws.send(c.encode(req), text=True)
         return await future
+
+    async def command_id(self, text: str) -> str:
+        """The full id of the command ``text`` names: itself if it is a full id, else the one
+        command (open or finished) whose id starts with it, which the app resolves
+        (``commands.resolve``: at least 4 hex digits, dashes optional)."""
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            pass
+        result = await self.call("commands.resolve", prefix=text)
+        return str(result["id"])
 
     async def events(self) -> AsyncIterator[c.ControlEvent]:
         while True:

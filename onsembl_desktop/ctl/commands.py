@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .client import ControlClient, CtlError
+from .client import ID_HELP, ControlClient, CtlError
 from .registry import Subparsers
 
 # --- the command line -----------------------------------------------------------------------------
@@ -71,14 +71,14 @@ def add_parsers(sub: Subparsers) -> None:
         description="Print a command's status and all its stored output. The output is fetched "
         "and printed a page at a time, so any amount of it is shown in bounded memory.",
     )
-    show.add_argument("id", help="command id (or a unique prefix of an open one)")
+    show.add_argument("id", help=ID_HELP)
     show.add_argument("--json", action="store_true")
     show.set_defaults(ctl_handler=_show)
 
     cancel = sub.add_parser(
         "cancel", help="cancel a command (running: stopped; waiting: taken out of the queue)"
     )
-    cancel.add_argument("id", help="command id (or a unique prefix of an open one)")
+    cancel.add_argument("id", help=ID_HELP)
     cancel.add_argument("--agent", metavar="NAME", help="only on this agent")
     cancel.set_defaults(ctl_handler=_cancel)
 
@@ -154,9 +154,7 @@ async def _watch(client: ControlClient, command_id: str) -> int:
 
 
 async def _show(client: ControlClient, args: argparse.Namespace) -> int:
-    from .queue import resolve_command_id
-
-    command_id = await resolve_command_id(client, args.id)
+    command_id = await client.command_id(args.id)
     view = await client.call("commands.show", commandId=command_id)
     pages = _pages(client, command_id, view)
     if args.json:
@@ -206,9 +204,7 @@ async def _print_json_view(view: dict[str, Any], pages: AsyncIterator[dict[str, 
 
 
 async def _cancel(client: ControlClient, args: argparse.Namespace) -> int:
-    from .queue import resolve_command_id
-
-    command_id = await resolve_command_id(client, args.id)
+    command_id = await client.command_id(args.id)
     view = await client.call("queue.cancel", commandId=command_id, agent=args.agent)
     print(f"{view['id']} {view['status']}")
     return 0

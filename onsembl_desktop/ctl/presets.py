@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..words import plural
 from .client import ControlClient, CtlError
 from .registry import Subparsers
 
@@ -181,7 +182,7 @@ async def _presets_export(client: ControlClient, args: argparse.Namespace) -> in
         sys.stdout.write(text)
     else:
         await asyncio.to_thread(args.output.write_text, text)
-        print(f"exported {len(doc['presets'])} preset(s) to {args.output}", file=sys.stderr)
+        print(f"exported {plural(len(doc['presets']), 'preset')} to {args.output}", file=sys.stderr)
     return 0
 
 

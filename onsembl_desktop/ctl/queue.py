@@ -1,14 +1,14 @@
 """``onsembl ctl queue|move|priority|stop-all|resume-all``: the agents' queues and the emergency
-stop. Command ids may be shortened to any unique prefix of an open command's id."""
+stop. A command id may be shortened to any unique prefix of it (``ControlClient.command_id``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from typing import Any
 
-from .client import ControlClient, CtlError
+from ..words import plural
+from .client import ID_HELP, ControlClient
 from .registry import Subparsers
 
 _CONTENT_WIDTH = 60
@@ -21,13 +21,13 @@ def add_parsers(sub: Subparsers) -> None:
     queue.set_defaults(ctl_handler=_queue)
 
     move = sub.add_parser("move", help="move a waiting command to another place in its queue")
-    move.add_argument("id", help="command id (or a unique prefix)")
+    move.add_argument("id", help=ID_HELP)
     move.add_argument("--position", type=int, required=True, help="1: the next to run")
     move.add_argument("--agent", metavar="NAME", help="which queue, if it waits in several")
     move.set_defaults(ctl_handler=_move)
 
     priority = sub.add_parser("priority", help="change an open command's priority (0-100)")
-    priority.add_argument("id", help="command id (or a unique prefix)")
+    priority.add_argument("id", help=ID_HELP)
     priority.add_argument("priority", type=int)
     priority.set_defaults(ctl_handler=_priority)
 
@@ -43,27 +43,6 @@ def add_parsers(sub: Subparsers) -> None:
 
     resume = sub.add_parser("resume-all", help="resume every paused queue (after a stop-all)")
     resume.set_defaults(ctl_handler=_resume_all)
-
-
-async def resolve_command_id(client: ControlClient, text: str) -> str:
-    """A full command id from ``text``: itself if it is one, else the one open command whose id
-    starts with it."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        pass
-    listing = await client.call("queue.list")
-    ids: set[str] = {
-        e["commandId"]
-        for q in listing["queues"]
-        for e in ([q["current"]] if q["current"] else []) + q["waiting"]
-        if e["commandId"].startswith(text.lower())
-    }
-    if len(ids) == 1:
-        return ids.pop()
-    if not ids:
-        raise CtlError(f"no queued or running command id starts with {text!r}")
-    raise CtlError(f"{text!r} is the start of {len(ids)} command ids: give more of it")
 
 
 async def _queue(client: ControlClient, args: argparse.Namespace) -> int:
@@ -93,7 +72,7 @@ def _row(mark: str, e: dict[str, Any]) -> str:
 
 
 async def _move(client: ControlClient, args: argparse.Namespace) -> int:
-    command_id = await resolve_command_id(client, args.id)
+    command_id = await client.command_id(args.id)
     q = await client.call(
         "queue.move", commandId=command_id, position=args.position, agent=args.agent
     )
@@ -103,7 +82,7 @@ async def _move(client: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def _priority(client: ControlClient, args: argparse.Namespace) -> int:
-    command_id = await resolve_command_id(client, args.id)
+    command_id = await client.command_id(args.id)
     view = await client.call("queue.priority", commandId=command_id, priority=args.priority)
     places = ", ".join(
         f"{r['agent']} {r['queuePosition']}" for r in view["runs"] if r["queuePosition"]
@@ -118,12 +97,13 @@ async def _stop_all(client: ControlClient, args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"EMERGENCY STOP at {summary['at']}")
-    print(f"stopped {len(summary['stopped'])} running command(s)")
+    print(f"stopped {plural(len(summary['stopped']), 'running command')}")
     for s in summary["stopped"]:
         print(f"  {s['agent']}: {s['commandId'][:8]}  {s['content'].splitlines()[0][:60]}")
+    paused = len(summary["pausedAgents"])
     print(
-        f"paused {len(summary['pausedAgents'])} queue(s) with {summary['waiting']} waiting "
-        "command(s); `onsembl ctl resume-all` resumes them"
+        f"paused {plural(paused, 'queue')} with {plural(summary['waiting'], 'waiting command')}; "
+        f"`onsembl ctl resume-all` resumes {'it' if paused == 1 else 'them'}"
     )
     return 0
 
@@ -131,5 +111,5 @@ async def _stop_all(client: ControlClient, args: argparse.Namespace) -> int:
 async def _resume_all(client: ControlClient, _args: argparse.Namespace) -> int:
     result = await client.call("emergency.resumeAll")
     names = result["resumed"]
-    print(f"resumed {len(names)} queue(s)" + (f": {', '.join(names)}" if names else ""))
+    print(f"resumed {plural(len(names), 'queue')}" + (f": {', '.join(names)}" if names else ""))
     return 0

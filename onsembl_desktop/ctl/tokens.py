@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..words import plural
 from .client import ControlClient
 from .registry import Subparsers
 
@@ -67,5 +68,6 @@ async def _create(client: ControlClient, args: argparse.Namespace) -> int:
 
 async def _revoke(client: ControlClient, args: argparse.Namespace) -> int:
     info = await client.call("tokens.revoke", id=args.id)
-    print(f"revoked {info['id']} ({info['label']}); {info['connections']} connection(s) closed")
+    closed = plural(info["connections"], "connection")
+    print(f"revoked {info['id']} ({info['label']}); {closed} closed")
     return 0

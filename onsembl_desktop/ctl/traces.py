@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from .client import ControlClient
+from .client import ID_HELP, ControlClient
 from .registry import Subparsers
 
 _NAME_WIDTH = 72
@@ -20,14 +20,17 @@ def add_parsers(sub: Subparsers) -> None:
         description="The command's trace tree: each LLM turn and tool call, indented under what "
         "started it, with its duration, tokens and status.",
     )
-    traces.add_argument("id", help="command id")
+    traces.add_argument("id", help=ID_HELP)
     traces.add_argument("--json", action="store_true", help="the tree as JSON (with content)")
     traces.set_defaults(ctl_handler=_traces)
 
     reports = sub.add_parser("reports", help="investigation reports, most recent first")
     # (dest: "command" is taken by the top-level parser's subcommand)
     reports.add_argument(
-        "--command", dest="command_id", metavar="ID", help="only this command's reports"
+        "--command",
+        dest="command_id",
+        metavar="ID",
+        help="only this command's reports (" + ID_HELP + ")",
     )
     reports.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     reports.add_argument("--json", action="store_true")
@@ -40,7 +43,7 @@ def add_parsers(sub: Subparsers) -> None:
 
 
 async def _traces(client: ControlClient, args: argparse.Namespace) -> int:
-    tree = await client.call("traces.get", commandId=args.id)
+    tree = await client.call("traces.get", commandId=await client.command_id(args.id))
     if args.json:
         print(json.dumps(tree, indent=2))
         return 0
@@ -79,7 +82,8 @@ def _first_line(text: str | None) -> str:
 
 
 async def _reports(client: ControlClient, args: argparse.Namespace) -> int:
-    reports = await client.call("reports.list", commandId=args.command_id, limit=args.limit)
+    command_id = await client.command_id(args.command_id) if args.command_id else None
+    reports = await client.call("reports.list", commandId=command_id, limit=args.limit)
     if args.json:
         print(json.dumps(reports, indent=2))
         return 0

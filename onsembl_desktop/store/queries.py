@@ -16,12 +16,15 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    String,
     and_,
     delete,
+    func,
     insert,
     literal_column,
     select,
     true,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -194,6 +197,38 @@ def get_outputs(
 
 def recent_commands(conn: Connection, limit: int = 200) -> list[Row[Any]]:
     return list(conn.execute(select(Command).order_by(Command.created_at.desc()).limit(limit)))
+
+
+@dataclass(frozen=True, slots=True)
+class IdMatch:
+    """A command whose id starts with a prefix: its id, content and agents' names."""
+
+    id: uuid.UUID
+    content: str
+    agents: list[str]
+
+
+def commands_with_id_prefix(
+    conn: Connection, digits: str, limit: int = 5
+) -> tuple[int, list[IdMatch]]:
+    """How many commands have an id whose hex starts with ``digits`` (lowercase hex, no dashes),
+    and the newest ``limit`` of them.
+
+    SQLite keeps a UUID as its 32 lowercase hex digits, so the ids starting with ``digits`` are
+    those in ``[digits, digits + 'g')``: a range over the primary key's index, never a scan.
+    """
+    as_text = type_coerce(Command.id, String)  # compared as stored, no CAST to defeat the index
+    in_range = and_(as_text >= digits, as_text < digits + "g")
+    count = conn.execute(select(func.count()).select_from(Command).where(in_range)).scalar_one()
+    rows = conn.execute(
+        select(Command.id, Command.content)
+        .where(in_range)
+        .order_by(Command.created_at.desc())
+        .limit(limit)
+    ).all()
+    return count, [
+        IdMatch(r.id, r.content, [run.agent_name for run in get_runs(conn, r.id)]) for r in rows
+    ]
 
 
 # --- queue ---------------------------------------------------------------------------------------

@@ -133,4 +133,4 @@ async def test_show_pages_follow_the_cursor_and_bad_ids_are_clear_errors(live: L
     assert code == 2 and err == f"onsembl ctl: no command {unknown}"
     code, _out, err, _rss = await run_ctl(live, "show", "not-an-id")
     assert code == 2
-    assert err == "onsembl ctl: no queued or running command id starts with 'not-an-id'"
+    assert err == "onsembl ctl: no command id starts with 'not-an-id'"

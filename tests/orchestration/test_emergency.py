@@ -82,7 +82,7 @@ def test_stop_all_quiets_ten_busy_agents_within_a_second(orch: Orch) -> None:
     assert len(orch.audit("COMMAND_CANCELLED")) == 0  # the stop is its own record
 
     result = orch.app.ctl("resume-all")
-    assert result.returncode == 0 and "resumed 10 queue(s)" in result.stdout, result.stderr
+    assert result.returncode == 0 and "resumed 10 queues" in result.stdout, result.stderr
     assert orch.wait_status(waiting)["status"] == "COMPLETED"
     assert orch.call("queue.list")["halted"] is False
     [resumed] = orch.audit("QUEUE_RESUMED")

@@ -1,4 +1,5 @@
-"""Control methods for agents and commands: list, send, show, cancel, watch."""
+"""Control methods for agents and commands: list, send, resolve an id's prefix, show, cancel,
+watch."""
 
 from __future__ import annotations
 
@@ -64,6 +65,61 @@ def send_request(s: ControlSession, p: c.SendOptions, **what: Any) -> SendReques
 @method("commands.cancel", c.CommandIdParams)
 async def commands_cancel(s: ControlSession, p: c.CommandIdParams) -> Any:
     return command_view(s.core.commands.cancel(p.command_id))
+
+
+class ResolveParams(c.Params, kw_only=True):
+    """``commands.resolve``: the full id of the one command whose id starts with ``prefix``."""
+
+    prefix: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+@method("commands.resolve", ResolveParams)
+async def commands_resolve(s: ControlSession, p: ResolveParams) -> Any:
+    return {"id": str(await resolve_command_id(s.core, p.prefix))}
+
+
+MIN_PREFIX_DIGITS = 4
+_HEX = frozenset("0123456789abcdef")
+
+
+async def resolve_command_id(core: Core, prefix: str) -> uuid.UUID:
+    """The id of the one command, open or finished, whose id starts with ``prefix``: a full id or
+    at least :data:`MIN_PREFIX_DIGITS` of its hex digits (dashes optional, any case). A
+    KnownError names the candidates when there are several, and says so when there are none."""
+    digits = prefix.strip().lower().replace("-", "")
+    if not digits or len(digits) > 32 or not _HEX.issuperset(digits):
+        raise CommandError(f"no command id starts with {prefix!r}")
+    if len(digits) < MIN_PREFIX_DIGITS:
+        raise CommandError(
+            f"{prefix!r} is too short: give at least {MIN_PREFIX_DIGITS} hex digits of the id"
+        )
+    await core.store.flush()  # a command just sent is in the database too
+    count, matches = await core.store.read(partial(queries.commands_with_id_prefix, digits=digits))
+    if count == 1:
+        return matches[0].id
+    if count == 0:
+        raise CommandError(f"no command id starts with {prefix!r}")
+    shown = _short_ids([m.id.hex for m in matches], len(digits))
+    listed = ", ".join(
+        f"{short} ({', '.join([*m.agents, repr(_first_line(m.content))])})"
+        for short, m in zip(shown, matches, strict=True)
+    )
+    more = f", and {count - len(matches)} more" if count > len(matches) else ""
+    raise CommandError(f"{prefix!r} matches {count} commands: {listed}{more} — give more of the id")
+
+
+def _short_ids(ids: list[str], given: int) -> list[str]:
+    """The ids cut to 8 digits, or to as many as tell them apart (past the ``given`` ones)."""
+    width = max(8, given + 1)
+    while width < 32 and len({i[:width] for i in ids}) < len(ids):
+        width += 1
+    return [i[:width] for i in ids]
+
+
+def _first_line(text: str, width: int = 40) -> str:
+    lines = text.strip().splitlines()
+    line = lines[0] if lines else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 class ShowParams(c.Params, kw_only=True):

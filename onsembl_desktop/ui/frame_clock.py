@@ -38,11 +38,12 @@ PAINT_BUDGET_S = 0.005  # expected paint time handed out per frame (at least one
 PAINT_SHARE = 0.2
 # While ticks come late the loop has more to do than time (agents printing megabytes a second):
 # the terminals then take less of it, so the gateway, the store's acks and input stay prompt and
-# the views update less often (the lag these shares cut: bench_app_stream's split phase, p50
-# 30 -> 8 ms). A tick is late when it comes over LATE_TICKS frames after the one before.
-FEED_SHARE_BUSY = 0.1
-FEED_MAX_BUSY_S = 0.002
-PAINT_SHARE_BUSY = 0.08
+# the views update less often (bench_app_stream, six split views at 1 MB/s each: lag p50 30 ->
+# 10 ms, p99 ~130 -> ~50-70 ms). A tick is late when it comes over LATE_TICKS frames after the
+# one before.
+FEED_SHARE_BUSY = 0.05
+FEED_MAX_BUSY_S = 0.001
+PAINT_SHARE_BUSY = 0.04
 LATE_TICKS = 1.5
 
 

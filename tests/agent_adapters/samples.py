@@ -23,9 +23,11 @@ from onsembl_desktop.agent.adapters.gemini import GeminiAdapter
 from onsembl_desktop.protocol import messages as m
 from onsembl_desktop.protocol.enums import CommandStatus, CommandType, TraceType
 
+# The recorded real output of each CLI (``SOURCES.md`` there gives each file's origin and licence),
+# kept with the tests so they run wherever the checkout is; ONSEMBL_AGENT_STREAMS points elsewhere.
 STREAMS = Path(
     os.environ.get(
-        "ONSEMBL_AGENT_STREAMS", Path(__file__).resolve().parents[3] / "shared" / "agent-streams"
+        "ONSEMBL_AGENT_STREAMS", Path(__file__).resolve().parents[1] / "data" / "agent-streams"
     )
 )
 CLIS = ("claude", "codex", "gemini")

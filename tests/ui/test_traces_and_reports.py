@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -19,17 +18,11 @@ from onsembl_desktop.ui.reports_page import ReportsPage
 from onsembl_desktop.ui.theme import apply_theme
 from onsembl_desktop.ui.trace_widgets import NODE_ROLE, Timeline, bar_color, on_color
 from onsembl_desktop.ui.traces_page import TracesPage
+from tests.agent_adapters.samples import STREAMS
 from tests.ui.conftest import Ui, UiRun, until
 from tests.ui.test_accessibility import _contrast
 
-SAMPLE = Path(
-    "/work/shared/agent-streams/claude/agentclisdk-1760716800040-2-analysis-extracted.jsonl"
-)
-if not SAMPLE.exists():  # the same recording ships with the demo
-    SAMPLE = (
-        Path(__file__).resolve().parents[2]
-        / "onsembl_desktop/demo/streams/claude-count-typescript-lines.jsonl"
-    )
+SAMPLE = STREAMS / "claude/agentclisdk-1760716800040-2-analysis-extracted.jsonl"
 
 
 def test_traces_tree_details_timeline_and_totals(ui_run: UiRun) -> None:

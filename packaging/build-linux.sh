@@ -88,7 +88,7 @@ Version: $VERSION
 Architecture: $DEB_ARCH
 Maintainer: Onsembl <maintainers@onsembl.dev>
 Installed-Size: $SIZE_KB
-Depends: libc6 (>= $GLIBC), libfontconfig1, libgl1, libegl1, libxcb-icccm4, libxcb-keysyms1
+Depends: libc6 (>= $GLIBC), libfontconfig1, libfreetype6, libexpat1, libpng16-16 | libpng16-16t64, libbrotli1, libbz2-1.0, libgl1, libegl1, libx11-6, libx11-xcb1, libxau6, libxdmcp6, libxcb1, libxcb-cursor0, libxcb-glx0, libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0, libxcb-render0, libxcb-render-util0, libxcb-shape0, libxcb-shm0, libxcb-sync1, libxcb-util1, libxcb-xfixes0, libxcb-xkb1, libxkbcommon0, libxkbcommon-x11-0, libdbus-1-3, libsystemd0, libgcrypt20, libgpg-error0, liblz4-1, libzstd1, liblzma5, libcap2, libbsd0, libmd0
 Section: devel
 Priority: optional
 Homepage: https://onsembl.dev

@@ -29,3 +29,16 @@ async def test_stop_all_and_resume_all_say_one_and_many_properly(live: Live) -> 
     )
     code, out, err = await ctl(live, "resume-all")
     assert (code, out) == (0, "resumed 1 queue: w1\n"), err
+
+
+async def test_stop_all_lists_a_command_with_empty_text(live: Live) -> None:
+    # submit() refuses an empty command, but one read back from the database (restored after a
+    # restart, or synced from another device) is not checked again: stop-all crashed on
+    # ``"".splitlines()[0]``. The running command's text is emptied as such a row would be.
+    agent = await live.agent("w1")
+    running = await submit(live, "w1", "sleep 30")
+    assert (await agent.expect(m.CommandRequest)).command_id == running
+    live.core.commands._commands[running].content = ""
+    code, out, err = await ctl(live, "stop-all")
+    assert code == 0, err
+    assert f"  w1: {str(running)[:8]}  (empty)" in out.splitlines()

@@ -21,6 +21,12 @@ from .executor import AgentSettings
 
 log = logging.getLogger("onsembl.agent")
 
+FATAL_EXIT = 2  # a mistake retrying cannot fix: the app's supervisor does not restart the agent
+
+
+class ConfigError(Exception):
+    """A start-up error in the agent's configuration: reported, exit status 2 (not retried)."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -94,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:
+    """The app's agent URL and the token. No running app to be found is ``SystemExit`` (status 1:
+    it may not be up yet, so a supervisor that retries is right to); a mistake in the arguments
+    is :class:`ConfigError`."""
     data_dir = args.data_dir or default_data_dir()
     server = args.server
     if not server:
@@ -111,8 +120,8 @@ def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:
         try:
             token = (data_dir / AGENT_TOKEN_FILE).read_text().strip()
         except OSError:
-            raise SystemExit(
-                "onsembl-agent: no --token given (run `onsembl token` on the app's machine)"
+            raise ConfigError(
+                "no --token given (run `onsembl token` on the app's machine)"
             ) from None
     if not server.rstrip("/").endswith("/ws/agent"):
         server = server.rstrip("/") + "/ws/agent"
@@ -127,11 +136,11 @@ def _check_transport(server: str, args: argparse.Namespace) -> None:
         args.fingerprint = os.environ.get("ONSEMBL_FINGERPRINT") or None
     if args.fingerprint:
         if parsed.scheme != "wss":
-            raise SystemExit("onsembl-agent: --fingerprint needs a wss:// server")
+            raise ConfigError("--fingerprint needs a wss:// server")
         try:
             normalize_fingerprint(args.fingerprint)
         except ValueError as exc:
-            raise SystemExit(f"onsembl-agent: --fingerprint: {exc}") from None
+            raise ConfigError(f"--fingerprint: {exc}") from None
     elif parsed.scheme == "ws" and not is_loopback(parsed.hostname or ""):
         print(
             f"onsembl-agent: WARNING: {parsed.hostname} is reached without TLS: the token and "
@@ -151,8 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     cwd = Path(args.cwd).expanduser()
     if not cwd.is_dir():
         print(f"onsembl-agent: --cwd {args.cwd} is not a directory", file=sys.stderr)
-        return 2
-    server, token = _resolve_server(args)
+        return FATAL_EXIT
+    try:
+        server, token = _resolve_server(args)
+    except ConfigError as exc:
+        print(f"onsembl-agent: {exc}", file=sys.stderr)
+        return FATAL_EXIT
     settings = AgentSettings(
         agent_type=AgentType(args.type.upper()),
         cwd=str(cwd.resolve()),
@@ -176,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         action = asyncio.run(_run(options, settings))
     except FatalAgentError as exc:
         print(f"onsembl-agent: {exc}", file=sys.stderr)
-        return 2
+        return FATAL_EXIT
     except KeyboardInterrupt:
         return 130
     if action is ControlAction.RESTART:

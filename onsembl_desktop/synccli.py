@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
 from .errors import KnownError
+from .words import plural
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 T = TypeVar("T")
@@ -85,7 +86,8 @@ def _configure(args: argparse.Namespace) -> int:
         bare, where = keep_password(data_dir, url, allow_file=True)
     try:
         state = status(password_of(data_dir, bare))
-        check = f"connected; {len(state.pending)} schema migration(s) to apply on first sync"
+        migrations = plural(len(state.pending), "schema migration")
+        check = f"connected; {migrations} to apply on first sync"
         if state.unknown:
             check = "connected, but the database's schema is newer than this Onsembl Desktop"
     except SchemaError as exc:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..core.events import EventBus, TokensChanged
 from ..gateway.tokens import AgentTokens, TokenError, TokenInfo
+from ..words import plural
 from .dialogs import ask
 from .rows_model import ROW_ROLE, Column, RowsModel
 from .tasks import spawn
@@ -192,7 +193,7 @@ class TokensSettings(QWidget):
 
     async def revoke_token(self, info: TokenInfo) -> bool:
         live = (
-            f" {_n(info.connections, 'agent connection')} using it close at once."
+            f" {plural(info.connections, 'agent connection')} using it close at once."
             if info.connections
             else ""
         )
@@ -207,10 +208,8 @@ class TokensSettings(QWidget):
         except TokenError as exc:
             self._say(f"Cannot revoke: {exc}.", error=True)
             return False
-        closed = f"; {_n(revoked.connections, 'connection')} closed" if revoked.connections else ""
+        closed = ""
+        if revoked.connections:
+            closed = f"; {plural(revoked.connections, 'connection')} closed"
         self._say(f"Revoked “{revoked.label}”{closed}.")
         return True
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

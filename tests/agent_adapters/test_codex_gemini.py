@@ -131,3 +131,11 @@ def test_gemini_auth_error_printed_only_on_stderr() -> None:
         == "Please set an Auth method (gemini exited with code 41 before its final result)"
     )
     assert len(run.of(base.Final)) == 1
+
+
+def test_gemini_json_output_counts_tool_calls_in_words() -> None:
+    # The single-document ``--output-format json`` result lists the calls per tool: "1 call", not
+    # "1 call(s)".
+    run = feed("gemini", lines_of(GEMINI / "json-output/docs-headless-france-json-output.json"))
+    assert "google_web_search: 1 call\n" in run.transcript
+    assert "(s)" not in run.transcript

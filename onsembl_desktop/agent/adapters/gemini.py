@@ -12,6 +12,7 @@ object at the end, with ``response``, ``stats.models`` and ``error``) is read to
 from __future__ import annotations
 
 from ...protocol.enums import AgentType, CommandStatus, TraceType
+from ...words import plural
 from ._json import JsonObj, as_dict, as_int, as_str, iso_to_ms, opt_int, opt_str, to_text
 from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
@@ -172,7 +173,8 @@ class GeminiParser(CliParser):
                 )
             )
         for name, tool in as_dict(as_dict(stats.get("tools")).get("byName")).items():
-            self.out.note(f"{MARK_TOOL} {name}: {as_int(as_dict(tool).get('count'))} call(s)")
+            calls = plural(as_int(as_dict(tool).get("count")), "call")
+            self.out.note(f"{MARK_TOOL} {name}: {calls}")
         response = as_str(doc.get("response"))
         if response:
             turn = self._model_turn(self.now())

@@ -22,13 +22,17 @@ STATUS_SGR = {
     CommandStatus.FAILED: "\x1b[31m",
     CommandStatus.CANCELLED: "\x1b[33m",
 }
+# The marks of the app's own lines: WGL4 glyphs (the set Consolas and Menlo cover; DejaVu Sans Mono
+# has them too), as the adapters' markers (agent/adapters/_render.py), so none is painted as a box.
+MARK_COMMAND = "›"  # in front of a command's first line (U+203A)
+MARK_END = "■"  # the command's closing line
 
 
 def header(content: str, when: datetime | None) -> str:
     first, _, rest = content.strip().partition("\n")
     more = " …" if rest else ""
     stamp = when.astimezone().strftime("%H:%M:%S") if when else ""
-    return f"\r\n{DIM}{stamp}{RESET} \x1b[1;36m❯{RESET} {BOLD}{first}{more}{RESET}\r\n"
+    return f"\r\n{DIM}{stamp}{RESET} \x1b[1;36m{MARK_COMMAND}{RESET} {BOLD}{first}{more}{RESET}\r\n"
 
 
 def footer(
@@ -46,7 +50,7 @@ def footer(
     if error and status is not CommandStatus.COMPLETED:
         parts.append(error)
     color = STATUS_SGR.get(status, DIM)
-    return f"\r\n{color}■{RESET} {DIM}{' · '.join(parts)}{RESET}\r\n"
+    return f"\r\n{color}{MARK_END}{RESET} {DIM}{' · '.join(parts)}{RESET}\r\n"
 
 
 @dataclass(slots=True)

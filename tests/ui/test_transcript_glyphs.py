@@ -6,6 +6,7 @@ and Menlo cover) that DejaVu Sans Mono has as well."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics
 from PySide6.QtWidgets import QApplication
 
 from onsembl_desktop.agent.adapters._render import MARKS
+from onsembl_desktop.core.transcript import footer, header
+from onsembl_desktop.protocol.enums import CommandStatus
 from onsembl_desktop.ui.theme import monospace_font
 from tests.agent_adapters.samples import STREAMS
 from tests.agent_adapters.test_standins import run as run_standin
@@ -70,6 +73,18 @@ def test_every_marker_is_wgl4_and_in_the_monospace_font(qapp: QApplication) -> N
     assert {c for mark in MARKS for c in mark if ord(c) not in WGL4} == set()
     for font in _fonts(qapp):
         assert _missing(font, "".join(MARKS)) == set(), font.family()
+
+
+def test_the_apps_command_header_and_footer_marks_too(qapp: QApplication) -> None:
+    # The app's own lines around each command in an agent's terminal (it had U+276F, in neither
+    # WGL4 nor Consolas/Menlo).
+    at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    ours = header("make test\nand more", at) + "".join(
+        footer(status, 1, "boom", at, at) for status in CommandStatus
+    )
+    assert {c for c in ours if ord(c) not in WGL4 and c not in "\r\n\x1b"} == set()
+    for font in _fonts(qapp):
+        assert _missing(font, ours) == set(), font.family()
 
 
 @pytest.mark.parametrize(("cli", "sample"), RUNS, ids=[Path(s).stem for _, s in RUNS])

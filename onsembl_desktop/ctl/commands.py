@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from collections.abc import AsyncIterator
 from typing import Any
 
+from . import paging
 from .client import ID_HELP, ControlClient, CtlError
 from .registry import Subparsers
 
@@ -156,7 +156,7 @@ async def _watch(client: ControlClient, command_id: str) -> int:
 async def _show(client: ControlClient, args: argparse.Namespace) -> int:
     command_id = await client.command_id(args.id)
     view = await client.call("commands.show", commandId=command_id)
-    pages = _pages(client, command_id, view)
+    pages = paging.pages(client, "commands.show", view, commandId=command_id)
     if args.json:
         await _print_json_view(view, pages)
         return 0
@@ -174,33 +174,14 @@ async def _show(client: ControlClient, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _pages(
-    client: ControlClient, command_id: str, first: dict[str, Any]
-) -> AsyncIterator[dict[str, Any]]:
-    """``first`` (the reply to ``commands.show``) and the pages of output that follow it, each
-    fetched once the one before was used: one page in memory at a time."""
-    page = first
-    while True:
-        yield page
-        if page["next"] is None:
-            return
-        page = await client.call("commands.show", commandId=command_id, **page["next"])
-
-
 async def _print_json_view(view: dict[str, Any], pages: AsyncIterator[dict[str, Any]]) -> None:
     """What ``json.dumps`` with ``indent=2`` prints for the command with all its output (one
     ``output`` list), written a page at a time."""
     out = sys.stdout
     head = json.dumps({k: v for k, v in view.items() if k not in ("output", "next")}, indent=2)
-    out.write(head[: -len("\n}")] + ',\n  "output": [')
-    empty = True
-    async for page in pages:
-        for chunk in page["output"]:
-            out.write("\n" if empty else ",\n")
-            out.write(textwrap.indent(json.dumps(chunk, indent=2), "    "))
-            empty = False
-        out.flush()
-    out.write("]\n}\n" if empty else "\n  ]\n}\n")
+    out.write(head[: -len("\n}")] + ',\n  "output": ')
+    await paging.write_json_list(out, (page["output"] async for page in pages), level=1)
+    out.write("\n}\n")
 
 
 async def _cancel(client: ControlClient, args: argparse.Namespace) -> int:

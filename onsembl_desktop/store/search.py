@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -175,22 +176,53 @@ def history(
 ) -> list[HistoryEntry]:
     """Commands newest first; with ``search``, those whose content or output matches, with
     their first ``max_lines`` matching output lines (from ``agent_id`` only, if given)."""
+    entries, _ = history_page(
+        conn, search=search, agent_id=agent_id, limit=limit, max_lines=max_lines
+    )
+    return entries
+
+
+def history_page(
+    conn: Connection,
+    *,
+    search: str | None = None,
+    agent_id: uuid.UUID | None = None,
+    before: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+    max_lines: int = 20,
+    max_chars: int | None = None,
+) -> tuple[list[HistoryEntry], bool]:
+    """One page of :func:`history`, and whether more entries follow it.
+
+    Newest first by ``(created_at, id)``; ``before`` (the last entry's ``(created_at, id)``)
+    continues after that entry. A page ends after ``limit`` entries or, with ``max_chars``, once
+    its content and matching lines pass that many characters (at least one entry).
+    """
     query = Query.parse(search) if search else None
     if search and query is None:
-        return []
+        return [], False
     candidates: set[str] | None = None
     if query is not None:
         candidates = _matching_commands(conn, query, agent_id)
-    commands = _newest(conn, candidates, agent_id, limit)
+    commands = _newest(conn, candidates, agent_id, before, limit + 1)
+    more = len(commands) > limit
+    commands = commands[:limit]
     if not commands:
-        return []
+        return [], False
     runs = _runs(conn, [c.id.hex for c in commands])
-    entries = [HistoryEntry(c, runs.get(c.id.hex, [])) for c in commands]
-    if query is not None:
-        names: dict[str, str] = {}
-        for entry in entries:
+    entries: list[HistoryEntry] = []
+    names: dict[str, str] = {}
+    chars = 0
+    for command in commands:
+        entry = HistoryEntry(command, runs.get(command.id.hex, []))
+        if query is not None:
             _pick_lines(conn, entry, query, agent_id, max_lines, names)
-    return entries
+        size = len(command.content or "") + sum(len(line) for _, line in entry.lines)
+        if max_chars is not None and entries and chars + size > max_chars:
+            return entries, True  # this entry starts the next page
+        entries.append(entry)
+        chars += size
+    return entries, more
 
 
 def _output_match(query: Query, command_hex: str | None, agent_id: uuid.UUID | None) -> str:
@@ -246,26 +278,39 @@ def _pick_lines(
 
 
 def _newest(
-    conn: Connection, candidates: set[str] | None, agent_id: uuid.UUID | None, limit: int
+    conn: Connection,
+    candidates: set[str] | None,
+    agent_id: uuid.UUID | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
 ) -> list[Any]:
-    from sqlalchemy import select
+    """Up to ``limit`` commands, newest first by ``(created_at, id)``, after ``before``."""
+    from sqlalchemy import and_, or_, select
 
     from .models import Command, CommandRun
 
-    query = select(Command).order_by(Command.created_at.desc(), Command.id)
+    query = select(Command).order_by(Command.created_at.desc(), Command.id.desc())
     if agent_id is not None:
         query = query.where(
             select(CommandRun.id)
             .where(CommandRun.command_id == Command.id, CommandRun.agent_id == agent_id)
             .exists()
         )
+    if before is not None:
+        at, last = before
+        query = query.where(
+            or_(Command.created_at < at, and_(Command.created_at == at, Command.id < last))
+        )
     if candidates is None:
         return list(conn.execute(query.limit(limit)))
     rows: list[Any] = []
     for chunk in _chunks(sorted(candidates), 500):
-        rows.extend(conn.execute(query.where(Command.id.in_([uuid.UUID(c) for c in chunk]))))
-    rows.sort(key=lambda r: (r.created_at, r.id.hex), reverse=True)
-    return rows[:limit]
+        rows.extend(
+            conn.execute(query.where(Command.id.in_([uuid.UUID(c) for c in chunk])).limit(limit))
+        )
+        rows.sort(key=lambda r: (r.created_at, r.id.hex), reverse=True)
+        del rows[limit:]  # only a page's worth (and a chunk) is ever held
+    return rows
 
 
 def _runs(conn: Connection, command_hexes: list[str]) -> dict[str, list[Any]]:

@@ -1,13 +1,14 @@
 """Control methods over stored history: search it, clean it up, restore archives of it.
 
-``history.list`` backs ``onsembl ctl history``; ``db.cleanup`` and ``db.restoreArchive`` back
-``onsembl db cleanup`` / ``restore-archive`` while the app runs (so the app's writer does the
-writes). All database work runs off the loop (``Store.read`` / the writer).
+``history.list`` backs ``onsembl ctl history`` (a page at a time); ``db.cleanup`` and
+``db.restoreArchive`` back ``onsembl db cleanup`` / ``restore-archive`` while the app runs (so the
+app's writer does the writes). All database work runs off the loop (``Store.read`` / the writer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -24,10 +25,25 @@ from .endpoint import ControlSession, method
 
 
 class HistoryParams(c.Params, kw_only=True):
+    """``history.list``: one page of past commands, newest first by ``(createdAt, id)``.
+
+    ``beforeAt`` + ``beforeId`` (both from the previous reply's ``next``) continue after the last
+    entry of that page. A page ends after ``limit`` entries or :data:`HISTORY_PAGE_CHARS`
+    characters of content and matching lines (at least one entry), so no reply outgrows a control
+    message however much history is stored.
+    """
+
     search: str | None = None
     agent: str | None = None
+    before_at: datetime | None = None  # None: from the newest command
+    before_id: uuid.UUID | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
     max_lines: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 20
+
+
+# As commands.SHOW_PAGE_CHARS: JSON may spell a character in up to 6 bytes, so a page of this many
+# characters (plus its last entry) stays under c.MAX_REPLY_BYTES.
+HISTORY_PAGE_CHARS = 1 << 20
 
 
 class CleanupParams(c.Params, kw_only=True):
@@ -40,6 +56,12 @@ class RestoreParams(c.Params, kw_only=True):
 
 @method("history.list", HistoryParams)
 async def history_list(s: ControlSession, p: HistoryParams) -> Any:
+    """``{"entries": [...], "next": cursor or None}``; ``next`` goes into the following call."""
+    if (p.before_at is None) != (p.before_id is None):
+        raise CommandError("beforeAt and beforeId go together (both from the last reply's next)")
+    if p.before_at is not None and p.before_at.tzinfo is None:
+        raise CommandError("beforeAt needs a UTC offset (pass the last reply's next unchanged)")
+    before = (p.before_at, p.before_id) if p.before_at and p.before_id else None
     agent_id = None
     if p.agent is not None:
         info = s.core.agents.by_name(p.agent)
@@ -47,16 +69,24 @@ async def history_list(s: ControlSession, p: HistoryParams) -> Any:
             raise CommandError(f"no agent named {p.agent!r}")
         agent_id = info.id
     await s.core.store.flush()  # everything handed to the writer so far is searchable
-    entries = await s.core.store.read(
+    entries, more = await s.core.store.read(
         partial(
-            search.history,
+            search.history_page,
             search=p.search,
             agent_id=agent_id,
+            before=before,
             limit=p.limit,
             max_lines=p.max_lines,
+            max_chars=HISTORY_PAGE_CHARS,
         )
     )
-    return [history_view(e) for e in entries]
+    last = entries[-1].command if entries else None
+    return {
+        "entries": [history_view(e) for e in entries],
+        "next": {"beforeAt": iso(last.created_at), "beforeId": str(last.id)}
+        if more and last is not None
+        else None,
+    }
 
 
 def history_view(entry: search.HistoryEntry) -> dict[str, Any]:

@@ -158,7 +158,7 @@ class AgentCardDelegate(QStyledItemDelegate):
         if stats.command_text:
             painter.setPen(text)
             first = stats.command_text.strip().splitlines()[0] if stats.command_text.strip() else ""
-            cmd = fm.elidedText("❯ " + first, Qt.TextElideMode.ElideRight, width)
+            cmd = fm.elidedText("› " + first, Qt.TextElideMode.ElideRight, width)
         else:
             painter.setPen(muted)
             cmd = stats.pending or (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, case, cast, func, or_, select
+from sqlalchemy import Connection, String, and_, case, cast, func, or_, select
 
 from ..core.state import Tokens
 from ..protocol.enums import CommandStatus, ReportStatus
@@ -21,6 +21,7 @@ from ..store.models import (
     Command,
     CommandRun,
     InvestigationReport,
+    TerminalOutput,
     TraceEntry,
 )
 
@@ -396,9 +397,17 @@ class CommandDetail:
     reports: list[ReportRow]
 
 
+# Output rows read per query by :func:`command_detail`: it stops once it has what it shows.
+DETAIL_BATCH = 64
+
+
 def command_detail(
     conn: Connection, command_id: uuid.UUID, *, max_chars: int = 2_000_000
 ) -> CommandDetail | None:
+    """A command in full, its output cut after the first row past ``max_chars`` characters (the
+    oldest part is shown; an agent's cut output ends with a notice). Output rows are read
+    ``DETAIL_BATCH`` at a time in ``(seq, row id)`` order, so a command with hundreds of MB
+    stored reads only about what is shown."""
     from ..store import queries
 
     command = queries.get_command(conn, command_id)
@@ -407,11 +416,25 @@ def command_detail(
     runs = queries.get_runs(conn, command_id)
     output: dict[uuid.UUID, list[str]] = {}
     size = 0
-    for row in queries.get_outputs(conn, command_id):
-        if size > max_chars:
-            break
-        output.setdefault(row.agent_id, []).append(row.content)
-        size += len(row.content)
+    after: tuple[int, uuid.UUID] | None = None
+    more = True
+    while more and size <= max_chars:
+        rows = _output_batch(conn, command_id, after, None, DETAIL_BATCH)
+        more = len(rows) == DETAIL_BATCH
+        for row in rows:
+            output.setdefault(row.agent_id, []).append(row.content)
+            size += len(row.content)
+            after = (row.sequence, row.id)
+            if size > max_chars:
+                break
+    if size > max_chars and after is not None:  # cut: say so where an agent's output goes on
+        notice = (
+            f"\r\n\x1b[2m… cut after {size:,} characters"
+            " (onsembl ctl show ID prints all of it)\x1b[0m\r\n"
+        )
+        for agent_id in {r.agent_id for r in runs} | set(output):
+            if _output_batch(conn, command_id, after, agent_id, 1):
+                output.setdefault(agent_id, []).append(notice)
     return CommandDetail(
         command,
         runs,
@@ -419,3 +442,21 @@ def command_detail(
         trace_nodes(conn, command_id),
         reports(conn, command_id=command_id),
     )
+
+
+def _output_batch(
+    conn: Connection,
+    command_id: uuid.UUID,
+    after: tuple[int, uuid.UUID] | None,
+    agent_id: uuid.UUID | None,
+    limit: int,
+) -> list[Any]:
+    """Up to ``limit`` of a command's output rows after ``after`` (``(seq, row id)``)."""
+    o = TerminalOutput
+    query = select(o.id, o.agent_id, o.sequence, o.content).where(o.command_id == command_id)
+    if after is not None:
+        seq, row_id = after
+        query = query.where(or_(o.sequence > seq, and_(o.sequence == seq, o.id > row_id)))
+    if agent_id is not None:
+        query = query.where(o.agent_id == agent_id)
+    return list(conn.execute(query.order_by(o.sequence, o.id).limit(limit)))

@@ -421,7 +421,7 @@ class Bench:
         self.gen: subprocess.Popen[bytes] | None = None
 
     async def run(self) -> list[Phase]:
-        from onsembl_desktop.app import AppConfig, OnsemblApp
+        from onsembl_desktop.app import AppConfig, OnsemblApp, settle_heap
 
         self.app = OnsemblApp(
             AppConfig(
@@ -432,8 +432,8 @@ class Bench:
             )
         )
         await self.app.start()
-        if self.args.no_freeze:
-            gc.unfreeze()
+        if not self.args.no_freeze:
+            settle_heap()  # as onsembl does once started (app.run_until_signalled, ui.launch)
         if self.args.switch_interval:
             sys.setswitchinterval(self.args.switch_interval)
         print(
@@ -814,7 +814,7 @@ def main() -> int:
     ap.add_argument(
         "--no-freeze",
         action="store_true",
-        help="undo the app's gc.freeze() (app.settle_heap): every full collection walks it all",
+        help="no gc.freeze() (app.settle_heap) after start-up: every full collection walks it all",
     )
     ap.add_argument(
         "--stock-loop",

@@ -65,7 +65,8 @@ def settle_heap() -> None:
 
     The modules, classes and functions of Qt, SQLAlchemy and the rest are over 100,000 objects
     that live as long as the app; every full collection walked them all, holding the GIL (and so
-    the loop) for 100-175 ms under load. Called again once the window is built.
+    the loop) for 100-175 ms under load. Called once start-up is over: after ``listening on``
+    headless, and after the window's first paint (``ui.launch``) with one.
     """
     gc.collect()
     gc.freeze()
@@ -216,7 +217,6 @@ class OnsemblApp:
         except BaseException:
             await self.stop()
             raise
-        settle_heap()
 
     def _tls_setup(self) -> ssl.SSLContext | None:
         """The server's SSL context when TLS applies, making the certificate on first use."""
@@ -310,6 +310,7 @@ async def run_until_signalled(app: OnsemblApp, *, announce: bool = True) -> None
     await app.start()
     if announce:
         print(f"listening on {app.url}", flush=True)
+    settle_heap()
     try:
         await stop.wait()
     finally:

@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from ..words import plural
+from ..words import first_line, plural
 from .client import ID_HELP, ControlClient
 from .registry import Subparsers
 
@@ -64,14 +64,8 @@ async def _queue(client: ControlClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_line(text: str) -> str:
-    """The text's first non-blank line; "(empty)" for a command with no text at all."""
-    lines = text.strip().splitlines()
-    return lines[0] if lines else "(empty)"
-
-
 def _row(mark: str, e: dict[str, Any]) -> str:
-    content = _first_line(e["content"])
+    content = first_line(e["content"], empty="(empty)")
     if len(content) > _CONTENT_WIDTH:
         content = content[: _CONTENT_WIDTH - 1] + "…"
     return f"  {mark:>3} {e['commandId'][:8]}  {e['status']:<9}  p{e['priority']:<3}  {content}"
@@ -105,7 +99,8 @@ async def _stop_all(client: ControlClient, args: argparse.Namespace) -> int:
     print(f"EMERGENCY STOP at {summary['at']}")
     print(f"stopped {plural(len(summary['stopped']), 'running command')}")
     for s in summary["stopped"]:
-        print(f"  {s['agent']}: {s['commandId'][:8]}  {_first_line(s['content'])[:60]}")
+        content = first_line(s["content"], empty="(empty)")[:60]
+        print(f"  {s['agent']}: {s['commandId'][:8]}  {content}")
     paused = len(summary["pausedAgents"])
     print(
         f"paused {plural(paused, 'queue')} with {plural(summary['waiting'], 'waiting command')}; "

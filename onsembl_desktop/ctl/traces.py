@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..words import first_line
 from .client import ID_HELP, ControlClient
 from .registry import Subparsers
 
@@ -47,7 +48,7 @@ async def _traces(client: ControlClient, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(tree, indent=2))
         return 0
-    print(f"command {tree['commandId']}  {tree['status']}  {_first_line(tree['content'])}")
+    print(f"command {tree['commandId']}  {tree['status']}  {first_line(tree['content'])}")
     lines = [line for root in tree["roots"] for line in _lines(root, 0)]
     if not lines:
         print("(no trace entries)")
@@ -57,13 +58,13 @@ async def _traces(client: ControlClient, args: argparse.Namespace) -> int:
         if len(label) > width:
             label = label[: width - 1] + "…"
         tokens = f"{node['tokens']:,} tok" if node["tokens"] else ""
-        status = node["status"] + (f": {_first_line(node['error'])}" if node["error"] else "")
+        status = node["status"] + (f": {first_line(node['error'])}" if node["error"] else "")
         print(f"{label:<{width}}  {_duration(node['durationMs']):>8}  {tokens:>12}  {status}")
     return 0
 
 
 def _lines(node: dict[str, Any], depth: int) -> list[tuple[str, dict[str, Any]]]:
-    label = f"{'  ' * depth}{node['type']} {_first_line(node['name'])}"
+    label = f"{'  ' * depth}{node['type']} {first_line(node['name'])}"
     out = [(label, node)]
     for child in node["children"]:
         out += _lines(child, depth + 1)
@@ -76,11 +77,6 @@ def _duration(ms: int | None) -> str:
     return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
-def _first_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[0] if lines else ""
-
-
 async def _reports(client: ControlClient, args: argparse.Namespace) -> int:
     command_id = await client.command_id(args.command_id) if args.command_id else None
     reports = await client.call("reports.list", commandId=command_id, limit=args.limit)
@@ -89,7 +85,7 @@ async def _reports(client: ControlClient, args: argparse.Namespace) -> int:
         return 0
     for r in reports:
         when = datetime.fromisoformat(r["updatedAt"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{when}  {r['status']:<11}  {r['id']}  {r['agent']:<16}  {_first_line(r['title'])}")
+        print(f"{when}  {r['status']:<11}  {r['id']}  {r['agent']:<16}  {first_line(r['title'])}")
     return 0
 
 

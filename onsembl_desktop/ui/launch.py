@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("onsembl.ui")
 
 UI_FILE = "ui.ini"
+SETTLE_HEAP_AFTER_S = 1.0
 DESKTOP_FILE = "dev.onsembl.Desktop"  # resources/linux/dev.onsembl.Desktop.desktop
 
 
@@ -130,7 +131,8 @@ async def _main(
         )
         await window.hub.rebuild_all()
         window.show()
-        settle_heap()
+        # Once the first paint is done (a full collection would only delay it).
+        asyncio.get_running_loop().call_later(SETTLE_HEAP_AFTER_S, settle_heap)
         if demo:
             demo_agents = await _start_demo(onsembl, config.data_dir)
         closed = asyncio.Event()

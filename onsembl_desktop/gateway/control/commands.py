@@ -20,6 +20,7 @@ from ...core.service import Core
 from ...protocol import control as c
 from ...store import queries
 from ...store.models import TerminalOutput
+from ...words import first_line
 from ..views import agent_view, command_view, iso
 from .endpoint import ControlSession, method
 
@@ -101,7 +102,7 @@ async def resolve_command_id(core: Core, prefix: str) -> uuid.UUID:
         raise CommandError(f"no command id starts with {prefix!r}")
     shown = _short_ids([m.id.hex for m in matches], len(digits))
     listed = ", ".join(
-        f"{short} ({', '.join([*m.agents, repr(_first_line(m.content))])})"
+        f"{short} ({', '.join([*m.agents, repr(first_line(m.content, width=40))])})"
         for short, m in zip(shown, matches, strict=True)
     )
     more = f", and {count - len(matches)} more" if count > len(matches) else ""
@@ -114,12 +115,6 @@ def _short_ids(ids: list[str], given: int) -> list[str]:
     while width < 32 and len({i[:width] for i in ids}) < len(ids):
         width += 1
     return [i[:width] for i in ids]
-
-
-def _first_line(text: str, width: int = 40) -> str:
-    lines = text.strip().splitlines()
-    line = lines[0] if lines else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 class ShowParams(c.Params, kw_only=True):

@@ -42,27 +42,27 @@ from ..core.state import CommandInfo
 from ..errors import KnownError
 from ..protocol.enums import AgentStatus, CommandStatus
 from ..sync.status import SyncState, SyncStatus
-from . import reads
-from .actions import ActionRegistry
-from .agent_actions import AgentActions
-from .agent_model import AgentTableModel
-from .agents_panel import AgentsPanel
-from .banners import STANDING, WarningBanner
-from .command_bar import CommandBar
-from .emergency import EmergencyControl
-from .frame_clock import FrameClock
-from .notifications import Notifier
-from .pages import Page
-from .preset_dialog import PresetDialog
+from .dialogs.preset_dialog import PresetDialog
+from .dialogs.sync_settings import sync_color, sync_text
+from .models.agent_model import AgentTableModel
+from .pages.base import Page
+from .presentation import reads
+from .presentation.tasks import spawn
+from .presentation.terminals import TerminalHub
 from .settings import UiSettings
-from .sync_settings import sync_color, sync_text
-from .tasks import spawn
-from .terminals import TerminalHub
-from .terminals_page import TerminalsPage
+from .terminal_views.frame_clock import FrameClock
+from .terminal_views.terminals_page import TerminalsPage
 from .theme import monospace_font, status_color, terminal_scheme
-from .welcome import WelcomePanel
-from .window_dialogs import WindowDialogs
-from .window_menus import build_menus
+from .widgets.agents_panel import AgentsPanel
+from .widgets.banners import STANDING, WarningBanner
+from .widgets.command_bar import CommandBar
+from .widgets.welcome import WelcomePanel
+from .window.actions import ActionRegistry
+from .window.agent_actions import AgentActions
+from .window.dialogs import WindowDialogs
+from .window.emergency import EmergencyControl
+from .window.menus import build_menus
+from .window.notifications import Notifier
 
 if TYPE_CHECKING:
     from ..app import OnsemblApp
@@ -186,11 +186,11 @@ class MainWindow(WindowDialogs, QMainWindow):
     # --- construction -----------------------------------------------------------------------------
 
     def _make_pages(self) -> list[Page]:
-        from .audit_page import AuditPage
-        from .history_page import HistoryPage
-        from .queue_page import QueuePage
-        from .reports_page import ReportsPage
-        from .traces_page import TracesPage
+        from .pages.audit_page import AuditPage
+        from .pages.history_page import HistoryPage
+        from .pages.queue_page import QueuePage
+        from .pages.reports_page import ReportsPage
+        from .pages.traces_page import TracesPage
 
         history = HistoryPage(self.core, self.settings)
         reports = ReportsPage(self.core, self.settings)

@@ -10,7 +10,8 @@ import pytest
 from onsembl_desktop.core.sending import SendRequest
 from onsembl_desktop.protocol.enums import CommandStatus
 from onsembl_desktop.terminal import Terminal
-from onsembl_desktop.ui import frame_clock, terminals
+from onsembl_desktop.ui.presentation import terminals
+from onsembl_desktop.ui.terminal_views import frame_clock
 from tests.ui.conftest import Ui, UiRun, until
 
 LINES = 3000

@@ -15,9 +15,9 @@ import pytest
 from onsembl_desktop.core.events import EventBus
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.terminal import Terminal
-from onsembl_desktop.ui import terminals
-from onsembl_desktop.ui.all_output import AllOutput, clean_lines
-from onsembl_desktop.ui.terminals import TerminalHub
+from onsembl_desktop.ui.presentation import terminals
+from onsembl_desktop.ui.presentation.all_output import AllOutput, clean_lines
+from onsembl_desktop.ui.presentation.terminals import TerminalHub
 
 
 def nobody_watches(_t: Terminal) -> bool:

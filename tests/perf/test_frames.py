@@ -15,10 +15,10 @@ from pytestqt.qtbot import QtBot
 from onsembl_desktop.core.events import EventBus
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.terminal import Terminal
-from onsembl_desktop.ui import frame_clock
-from onsembl_desktop.ui.frame_clock import FrameClock
-from onsembl_desktop.ui.terminal_view import TerminalView
-from onsembl_desktop.ui.terminals import TerminalHub
+from onsembl_desktop.ui.presentation.terminals import TerminalHub
+from onsembl_desktop.ui.terminal_views import frame_clock
+from onsembl_desktop.ui.terminal_views.frame_clock import FrameClock
+from onsembl_desktop.ui.terminal_views.terminal_view import TerminalView
 
 
 @pytest.fixture

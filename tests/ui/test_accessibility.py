@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from onsembl_desktop.protocol.enums import ActivityState, AgentStatus, AgentType, CommandStatus
+from onsembl_desktop.ui.pages.trace_widgets import row_colors
 from onsembl_desktop.ui.theme import apply_theme, status_color, type_text_color
-from onsembl_desktop.ui.trace_widgets import row_colors
 from tests.ui.conftest import Ui, UiRun
 
 CONTROLS = (

@@ -9,8 +9,8 @@ from PySide6.QtTest import QTest
 from onsembl_desktop.demo.agents import AGENTS, DemoAgents
 from onsembl_desktop.demo.standin import choose, prompt_of
 from onsembl_desktop.protocol.enums import ActivityState, AgentStatus, AgentType, CommandStatus
-from onsembl_desktop.ui.agent_card import tokens_text
-from onsembl_desktop.ui.agent_model import AGENT_ROLE, STATS_ROLE
+from onsembl_desktop.ui.models.agent_model import AGENT_ROLE, STATS_ROLE
+from onsembl_desktop.ui.widgets.agent_card import tokens_text
 from tests.ui.conftest import Ui, UiRun, until
 
 

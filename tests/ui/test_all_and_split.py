@@ -7,7 +7,7 @@ import asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from onsembl_desktop.ui.agent_model import AGENT_ROLE
+from onsembl_desktop.ui.models.agent_model import AGENT_ROLE
 from tests.ui.conftest import Ui, UiRun, until
 
 

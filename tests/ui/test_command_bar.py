@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
 from onsembl_desktop.core.records import Limits, PresetVariable
 from onsembl_desktop.protocol.enums import AgentStatus, CommandStatus, CommandType
-from onsembl_desktop.ui.preset_dialog import PresetDialog
-from onsembl_desktop.ui.presets_manager import PresetsManager
-from onsembl_desktop.ui.profiles_manager import ProfilesManager
+from onsembl_desktop.ui.dialogs.preset_dialog import PresetDialog
+from onsembl_desktop.ui.dialogs.presets_manager import PresetsManager
+from onsembl_desktop.ui.dialogs.profiles_manager import ProfilesManager
 from tests.ui.conftest import Ui, UiRun, until
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import event, insert
 from onsembl_desktop.store import queries
 from onsembl_desktop.store.db import DB_FILENAME, ensure_local_user, open_database
 from onsembl_desktop.store.models import TerminalOutput
-from onsembl_desktop.ui import reads
+from onsembl_desktop.ui.presentation import reads
 
 ROW = 64 * 1024
 ROWS = 640  # 40 MiB stored

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
 
 from onsembl_desktop.protocol.enums import AgentStatus
-from onsembl_desktop.ui.terminal_view import TerminalView
+from onsembl_desktop.ui.terminal_views.terminal_view import TerminalView
 from tests.ui.conftest import Ui, UiRun, until
 
 SHOTS = Path("/tmp/onsembl-shots")

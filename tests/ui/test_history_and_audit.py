@@ -14,9 +14,9 @@ from onsembl_desktop.protocol.enums import CommandStatus
 from onsembl_desktop.store.archive import ARCHIVE_DIR
 from onsembl_desktop.store.retention import run_cleanup
 from onsembl_desktop.store.types import utcnow
-from onsembl_desktop.ui.archives_dialog import ArchivesDialog
-from onsembl_desktop.ui.audit_page import AuditPage
-from onsembl_desktop.ui.history_page import HistoryPage
+from onsembl_desktop.ui.dialogs.archives_dialog import ArchivesDialog
+from onsembl_desktop.ui.pages.audit_page import AuditPage
+from onsembl_desktop.ui.pages.history_page import HistoryPage
 from tests.ui.conftest import Ui, UiRun, until
 
 

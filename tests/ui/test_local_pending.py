@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu
 from onsembl_desktop.core.records import LocalAgentSpec
 from onsembl_desktop.core.state import AgentInfo
 from onsembl_desktop.protocol.enums import AgentStatus, AgentType
-from onsembl_desktop.ui.agent_model import AGENT_ROLE, STATS_ROLE, AgentStats
+from onsembl_desktop.ui.models.agent_model import AGENT_ROLE, STATS_ROLE, AgentStats
 from tests.ui.conftest import Ui, UiRun, until
 
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
 
-from onsembl_desktop.ui.progress import Progress, run_with_progress
+from onsembl_desktop.ui.widgets.progress import Progress, run_with_progress
 from tests.ui.conftest import Ui, UiRun, until
 
 

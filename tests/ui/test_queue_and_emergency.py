@@ -9,9 +9,9 @@ from PySide6.QtTest import QTest
 
 from onsembl_desktop.core.commands import CommandError
 from onsembl_desktop.protocol.enums import AgentStatus, CommandStatus
-from onsembl_desktop.ui.agent_card import status_words
-from onsembl_desktop.ui.emergency import EmergencySummaryDialog
-from onsembl_desktop.ui.queue_page import QueuePage
+from onsembl_desktop.ui.pages.queue_page import QueuePage
+from onsembl_desktop.ui.widgets.agent_card import status_words
+from onsembl_desktop.ui.window.emergency import EmergencySummaryDialog
 from tests.ui.conftest import Ui, UiRun, until
 
 

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from onsembl_desktop.secrets import FILE_NAME, SecretStore
 from onsembl_desktop.sync.status import SyncState
-from onsembl_desktop.ui.settings_dialog import SettingsDialog
-from onsembl_desktop.ui.sync_settings import SyncSettings
-from onsembl_desktop.ui.tasks import spawn
+from onsembl_desktop.ui.dialogs.settings_dialog import SettingsDialog
+from onsembl_desktop.ui.dialogs.sync_settings import SyncSettings
+from onsembl_desktop.ui.presentation.tasks import spawn
 from tests.ui.conftest import Ui, UiRun, until
 
 URL = "postgresql://me:s3cret@127.0.0.1:9/db"  # port 9 (discard): refused, sync stays offline

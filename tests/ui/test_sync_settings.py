@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from onsembl_desktop.sync.status import SyncState
-from onsembl_desktop.ui.settings_dialog import SettingsDialog
+from onsembl_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from tests.store.conftest import PgServer, pg  # noqa: F401  (the session's server)
 from tests.ui.conftest import Ui, UiRun, until
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
-from onsembl_desktop.ui import terminal_doc as doc
+from onsembl_desktop.ui.presentation import terminal_doc as doc
 from tests.ui.conftest import Ui, UiRun, until
 
 

@@ -13,10 +13,10 @@ from onsembl_desktop.app import AppConfig
 from onsembl_desktop.core.events import Notice
 from onsembl_desktop.gateway.tokens import TokenInfo
 from onsembl_desktop.protocol.enums import AgentStatus
-from onsembl_desktop.ui.add_agent_dialog import AddAgentDialog
+from onsembl_desktop.ui.dialogs.add_agent_dialog import AddAgentDialog
+from onsembl_desktop.ui.dialogs.settings_dialog import SettingsDialog, host_problem
+from onsembl_desktop.ui.dialogs.tokens_settings import TokensSettings
 from onsembl_desktop.ui.launch import gateway_config
-from onsembl_desktop.ui.settings_dialog import SettingsDialog, host_problem
-from onsembl_desktop.ui.tokens_settings import TokensSettings
 from tests.support import AgentProcess
 from tests.ui.conftest import Ui, UiRun, until
 

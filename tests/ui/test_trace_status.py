@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from onsembl_desktop.ui.reads import TraceNode
-from onsembl_desktop.ui.trace_widgets import node_status
+from onsembl_desktop.ui.pages.trace_widgets import node_status
+from onsembl_desktop.ui.presentation.reads import TraceNode
 
 
 def _node(**kw: Any) -> TraceNode:

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from onsembl_desktop.protocol.enums import CommandStatus, CommandType
 from onsembl_desktop.store.models import InvestigationReport
-from onsembl_desktop.ui.reads import TraceNode
-from onsembl_desktop.ui.reports_page import ReportsPage
+from onsembl_desktop.ui.pages.reports_page import ReportsPage
+from onsembl_desktop.ui.pages.trace_widgets import NODE_ROLE, Timeline, bar_color, on_color
+from onsembl_desktop.ui.pages.traces_page import TracesPage
+from onsembl_desktop.ui.presentation.reads import TraceNode
 from onsembl_desktop.ui.theme import apply_theme
-from onsembl_desktop.ui.trace_widgets import NODE_ROLE, Timeline, bar_color, on_color
-from onsembl_desktop.ui.traces_page import TracesPage
 from tests.agent_adapters.samples import STREAMS
 from tests.ui.conftest import Ui, UiRun, until
 from tests.ui.test_accessibility import _contrast

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QWidget
 
 from onsembl_desktop import __version__
 from onsembl_desktop.protocol.enums import AgentStatus, AgentType
-from onsembl_desktop.ui import add_agent_dialog
-from onsembl_desktop.ui.add_agent_dialog import AddAgentDialog
-from onsembl_desktop.ui.dialogs import AboutDialog, ShortcutsDialog
-from onsembl_desktop.ui.settings_dialog import SettingsDialog
+from onsembl_desktop.ui.dialogs import add_agent_dialog
+from onsembl_desktop.ui.dialogs.add_agent_dialog import AddAgentDialog
+from onsembl_desktop.ui.dialogs.common import AboutDialog, ShortcutsDialog
+from onsembl_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from onsembl_desktop.ui.theme import LIGHT_TERMINAL
 from tests.ui.conftest import Ui, UiRun, new_window, until
 

@@ -52,6 +52,32 @@ def test_importing_does_not_load_qt(module: str) -> None:
     assert json.loads(result.stdout) == [], f"{module} loads Qt"
 
 
+PRESENTATION = sorted(
+    f"onsembl_desktop.ui.presentation.{p.stem}"
+    for p in (ROOT / "onsembl_desktop" / "ui" / "presentation").glob("*.py")
+    if p.stem != "__init__"
+)
+
+
+@pytest.mark.parametrize("module", PRESENTATION)
+def test_presentation_does_not_load_qt(module: str) -> None:
+    """ui/presentation is the UI's Qt-free part: importing any of it loads no Qt and no other
+    part of ui/ (the package's own __init__ aside)."""
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync') "
+        "or (m.startswith('onsembl_desktop.ui.') "
+        "and not m.startswith('onsembl_desktop.ui.presentation')))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [], f"{module} loads Qt or a Qt part of ui/"
+
+
 def test_the_check_would_see_qt() -> None:
     """The direct check above is not vacuous: a module that imports Qt shows in sys.modules."""
     code = "import sys, PySide6.QtCore; print('PySide6' in sys.modules)"

@@ -1,8 +1,7 @@
 """Colours and fonts in one place: every view shows an agent type, a status or an ANSI colour alike.
 
-Two themes, dark and light, each with its own status colours: the bright amber and green that read
-well on a dark background fail contrast on white, so the light theme uses darker shades of the same
-hues (every text colour below is at least 4.5:1 against its theme's base colour, WCAG AA).
+The colours themselves, and which theme is current, are Qt-free data in
+:mod:`.presentation.colors`; here they become ``QColor``s, palettes and fonts.
 """
 
 from __future__ import annotations
@@ -13,55 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from ..protocol.enums import ActivityState, AgentStatus, AgentType, CommandStatus
+from ..protocol.enums import AgentType
 from ..terminal import PALETTE_256
-
-AGENT_TYPE_COLORS: dict[AgentType, str] = {
-    AgentType.CLAUDE: "#D97757",
-    AgentType.GEMINI: "#4C8BF5",
-    AgentType.CODEX: "#10A37F",
-    AgentType.SHELL: "#9AA0A6",
-}
-# Shades of the same hues for text: lighter on the dark theme, darker on the light one.
-AGENT_TYPE_COLORS_DARK: dict[AgentType, str] = {
-    AgentType.CLAUDE: "#E8917A",
-    AgentType.GEMINI: "#7EABF7",
-    AgentType.CODEX: "#33C29C",
-    AgentType.SHELL: "#A8ABB0",
-}
-AGENT_TYPE_COLORS_LIGHT: dict[AgentType, str] = {
-    AgentType.CLAUDE: "#B0502F",
-    AgentType.GEMINI: "#1A5FD0",
-    AgentType.CODEX: "#0B7A5F",
-    AgentType.SHELL: "#5F6368",
-}
-
-_OK, _OFF, _WAIT, _BUSY, _BAD = "OK", "OFF", "WAIT", "BUSY", "BAD"
-_SHADES = {
-    "dark": {_OK: "#4CC26B", _OFF: "#9AA0A6", _WAIT: "#F9AB00", _BUSY: "#6EA2F7", _BAD: "#F26B5E"},
-    "light": {_OK: "#19732F", _OFF: "#5F6368", _WAIT: "#A05A00", _BUSY: "#1A5FD0", _BAD: "#C5221F"},
-}
-_STATUS_KIND: dict[str, str] = {
-    AgentStatus.ONLINE: _OK,
-    AgentStatus.OFFLINE: _OFF,
-    AgentStatus.CONNECTING: _WAIT,
-    AgentStatus.ERROR: _BAD,
-    ActivityState.IDLE: _OFF,
-    ActivityState.PROCESSING: _BUSY,
-    ActivityState.QUEUED: _WAIT,
-    CommandStatus.PENDING: _OFF,
-    CommandStatus.QUEUED: _WAIT,
-    CommandStatus.EXECUTING: _BUSY,
-    CommandStatus.COMPLETED: _OK,
-    CommandStatus.FAILED: _BAD,
-    CommandStatus.CANCELLED: _OFF,
-    "DRAFT": _OFF,
-    "IN_PROGRESS": _BUSY,
-    "COMPLETE": _OK,
-}
-
-EMERGENCY_RED = "#C5221F"  # white text on it: 5.6:1
-WARNING_AMBER = "#A05A00"  # white text on it: 5.3:1
+from .presentation import colors
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,32 +68,22 @@ LIGHT_TERMINAL = TerminalScheme(
 THEMES = ("system", "dark", "light")
 
 
-class _Current:
-    dark = True
-
-
-def is_dark() -> bool:
-    return _Current.dark
-
-
 def terminal_scheme() -> TerminalScheme:
-    return DARK_TERMINAL if _Current.dark else LIGHT_TERMINAL
+    return DARK_TERMINAL if colors.is_dark() else LIGHT_TERMINAL
 
 
 def type_color(agent_type: AgentType | str) -> QColor:
     """The agent type's colour as a fill (stripes, tags, graph lines): the same in both themes."""
-    return QColor(AGENT_TYPE_COLORS.get(AgentType(agent_type), "#9AA0A6"))
+    return QColor(colors.type_fill(agent_type))
 
 
 def type_text_color(agent_type: AgentType | str) -> QColor:
     """The agent type's colour for text on the current theme's background (readable contrast)."""
-    table = AGENT_TYPE_COLORS_DARK if _Current.dark else AGENT_TYPE_COLORS_LIGHT
-    return QColor(table.get(AgentType(agent_type), "#9AA0A6"))
+    return QColor(colors.type_text(agent_type))
 
 
 def status_color(status: str) -> QColor:
-    shades = _SHADES["dark" if _Current.dark else "light"]
-    return QColor(shades[_STATUS_KIND.get(status, _OFF)])
+    return QColor(colors.status(status))
 
 
 def monospace_font(point_size: int = 10, family: str | None = None) -> QFont:
@@ -159,7 +102,7 @@ def system_prefers_dark() -> bool:
 def apply_theme(app: QApplication, theme: str) -> bool:
     """Apply "dark", "light" or "system"; returns whether the result is dark."""
     dark = system_prefers_dark() if theme == "system" else theme != "light"
-    _Current.dark = dark
+    colors.set_dark(dark)
     if dark:
         apply_dark_palette(app)
     else:
@@ -169,7 +112,7 @@ def apply_theme(app: QApplication, theme: str) -> bool:
 
 def apply_dark_palette(app: QApplication) -> None:
     """A dark Fusion palette with readable contrast (checked against WCAG AA for body text)."""
-    _Current.dark = True
+    colors.set_dark(True)
     app.setStyle("Fusion")
     p = QPalette()
     base, window, text = QColor("#1E1F22"), QColor("#2B2D30"), QColor("#DFE1E5")
@@ -198,7 +141,7 @@ def apply_dark_palette(app: QApplication) -> None:
 
 
 def apply_light_palette(app: QApplication) -> None:
-    _Current.dark = False
+    colors.set_dark(False)
     app.setStyle("Fusion")
     p = app.style().standardPalette()
     p.setColor(QPalette.ColorRole.Highlight, QColor("#1A5FD0"))
@@ -210,4 +153,4 @@ def apply_light_palette(app: QApplication) -> None:
 
 def muted_text() -> QColor:
     """Secondary text (captions, timestamps) with AA contrast on the theme's window colour."""
-    return QColor("#A8ABB0") if _Current.dark else QColor("#5F6368")
+    return QColor("#A8ABB0") if colors.is_dark() else QColor("#5F6368")

@@ -26,7 +26,7 @@ from itertools import repeat
 
 from ...core.state import AgentInfo
 from ...terminal import Terminal
-from ..theme import type_text_color
+from .colors import rgb, type_text
 
 COLS = 220
 TAG_WIDTH = 12
@@ -230,6 +230,5 @@ class AllOutput:
         name = info.name if info else str(agent_id)[:8]
         if len(name) > TAG_WIDTH:
             name = name[: TAG_WIDTH - 1] + "…"
-        color = type_text_color(info.type) if info else None
-        sgr = f"\x1b[1;38;2;{color.red()};{color.green()};{color.blue()}m" if color else "\x1b[1m"
+        sgr = "\x1b[1;38;2;{};{};{}m".format(*rgb(type_text(info.type))) if info else "\x1b[1m"
         return f"\x1b[0m{sgr}{name:<{TAG_WIDTH}}\x1b[0m\x1b[2m|\x1b[0m {line}\x1b[0m\r\n"

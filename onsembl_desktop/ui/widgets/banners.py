@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..theme import WARNING_AMBER
+from ..presentation.colors import WARNING_AMBER
 
 # Notice keys shown as banners; each may offer a button (its text) that leads to the remedy.
 STANDING: dict[str, str] = {"insecure": "Gateway settings…"}

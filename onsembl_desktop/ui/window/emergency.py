@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ...core.events import EmergencyStopped, QueuesResumed
 from ...core.records import EmergencyStopSummary
 from ...core.service import Core
-from ..theme import EMERGENCY_RED
+from ..presentation.colors import EMERGENCY_RED
 
 BUTTON_STYLE = (
     f"QPushButton {{ background: {EMERGENCY_RED}; color: white; font-weight: bold;"

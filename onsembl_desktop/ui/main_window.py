@@ -13,15 +13,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QMainWindow,
-    QPushButton,
     QSplitter,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -61,7 +59,7 @@ from .window.actions import ActionRegistry
 from .window.agent_actions import AgentActions
 from .window.dialogs import WindowDialogs
 from .window.emergency import EmergencyControl
-from .window.menus import build_menus
+from .window.menus import Menus, build_menus
 from .window.notifications import Notifier
 
 if TYPE_CHECKING:
@@ -70,17 +68,8 @@ if TYPE_CHECKING:
 TITLE = "Onsembl Desktop"
 
 
-class MainWindow(WindowDialogs, QMainWindow):
+class MainWindow(QMainWindow):
     closed = Signal()  # after the window saved its layout and let go of the core
-    # Set by window_menus.build_menus:
-    toolbar: QToolBar
-    settings_action: QAction
-    all_action: QAction
-    split_action: QAction
-    add_agent_action: QAction
-    emergency_action: QAction
-    resume_action: QAction
-    emergency_button: QPushButton
 
     def __init__(
         self,
@@ -113,7 +102,16 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.agents_panel = AgentsPanel(self.model)
         self.agents_panel.selectionChanged.connect(self._agents_selected)
         self.agents_panel.activated.connect(self.open_terminal)
-        self.agent_actions = AgentActions(self)
+        self.agent_actions = AgentActions(
+            core,
+            self,
+            parent=self,
+            pending_name=self.model.pending_name,
+            open_dialog=self.open_dialog,
+            report=self.statusBar().showMessage,
+            agent_command=agent_command,
+            fingerprint=onsembl.fingerprint if onsembl is not None else None,
+        )
         self.agents_panel.contextMenuRequested.connect(self.agent_actions.fill_menu)
 
         font = monospace_font(self.settings.font_size, self.settings.font_family or None)
@@ -129,7 +127,6 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.pages = QStackedWidget()
         self.pages.setAccessibleName("Pages")
         self.page_list: list[tuple[str, QWidget]] = [("Terminals", self.terminal_stack)]
-        self.page_actions = QActionGroup(self)
         for page in self._make_pages():
             self.page_list.append((page.title, page))
         for _title, widget in self.page_list:
@@ -147,7 +144,18 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.command_bar.presetChosen.connect(self.use_preset)
         self.emergency = EmergencyControl(self, core)
         self.warnings = WarningBanner()
-        self.warnings.actionRequested.connect(lambda _key: self.open_settings())
+        self.dialogs = WindowDialogs(
+            self,
+            core,
+            self.settings,
+            self.registry,
+            gateway_url=gateway_url,
+            agent_command=agent_command,
+            onsembl=onsembl,
+            open_dialog=self.open_dialog,
+            appearance_changed=self._apply_appearance,
+        )
+        self.warnings.actionRequested.connect(lambda _key: self.dialogs.open_settings())
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -159,7 +167,17 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.setCentralWidget(central)
 
         self._build_status_bar()
-        build_menus(self)
+        self.menus: Menus = build_menus(
+            self,
+            self.registry,
+            pages=self.page_list,
+            nav=self,
+            dialogs=self.dialogs,
+            agents_panel=self.agents_panel,
+            agent_actions=self.agent_actions,
+            emergency=self.emergency,
+            fill_split_menu=lambda menu: self.terminals.fill_split_menu(menu, self.set_split),
+        )
         self.command_bar.set_tab_order()
         self.notifier = Notifier(self, core.bus, self.settings)
 
@@ -241,11 +259,21 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.dialog = dialog
         dialog.open()
 
+    def _apply_appearance(self) -> None:
+        """Settings changed the theme or the terminal font: every part repaints in it."""
+        font = monospace_font(self.settings.font_size, self.settings.font_family or None)
+        self.terminals.apply_appearance(font, terminal_scheme())
+        self.model.refresh_theme()
+        for _title, widget in self.page_list:
+            if isinstance(widget, Page):
+                widget.refresh_theme()
+
     # --- pages ------------------------------------------------------------------------------------
 
     def show_page(self, widget: QWidget) -> None:
         self.pages.setCurrentWidget(widget)
-        for action, (_t, w) in zip(self.page_actions.actions(), self.page_list, strict=True):
+        actions = self.menus.page_actions.actions()
+        for action, (_t, w) in zip(actions, self.page_list, strict=True):
             action.setChecked(w is widget)
         if isinstance(widget, Page):
             widget.activate()
@@ -259,7 +287,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.terminals.show_all()
 
     def toggle_split(self) -> None:
-        on = self.split_action.isChecked()
+        on = self.menus.split_action.isChecked()
         if on and not self.terminals.split_agents:
             chosen = self.agents_panel.selected_ids()
             if len(chosen) < 2:
@@ -268,7 +296,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.set_split(on)
 
     def set_split(self, on: bool) -> None:
-        self.split_action.setChecked(on)
+        self.menus.split_action.setChecked(on)
         self.show_page(self.terminal_stack)
         self.terminals.set_split(on)
 
@@ -482,7 +510,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.splitter.restoreState(splitter)
         self.terminals.restore_state()
         if self.terminals.split_active:
-            self.split_action.setChecked(True)
+            self.menus.split_action.setChecked(True)
         for _title, widget in self.page_list:
             if isinstance(widget, Page):
                 widget.restore_state()

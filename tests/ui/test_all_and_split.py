@@ -67,7 +67,7 @@ def test_send_to_two_agents_all_view_filter_and_split(ui_run: UiRun) -> None:
         # Split view: both agents side by side (the selected ones).
         w.set_split(False)
         w.terminals.split_agents.clear()
-        w.split_action.trigger()
+        w.menus.split_action.trigger()
         assert w.terminals.split_active
         assert set(w.terminals.split_panels) == {alpha.id, beta.id}
         for agent in (alpha, beta):

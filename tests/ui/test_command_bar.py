@@ -71,7 +71,7 @@ def test_profiles_and_presets_managers_then_send_a_preset(ui_run: UiRun) -> None
         await ui.online("sh1")
 
         # A default profile made in the manager becomes the bar's "default limits".
-        w.open_profiles()
+        w.dialogs.open_profiles()
         profiles = w.dialog
         assert isinstance(profiles, ProfilesManager)
         QTest.keyClicks(profiles.name, "quick")
@@ -88,7 +88,7 @@ def test_profiles_and_presets_managers_then_send_a_preset(ui_run: UiRun) -> None
         profiles.reject()
 
         # A preset with a variable, made in the presets manager.
-        w.open_presets()
+        w.dialogs.open_presets()
         presets = w.dialog
         assert isinstance(presets, PresetsManager)
         QTest.keyClicks(presets.name, "greet")

@@ -189,7 +189,7 @@ def test_audit_filters_export_and_archive_restore(ui_run: UiRun) -> None:
         later = utcnow() + timedelta(days=100)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, run_cleanup, engine, archive_dir, later)
-        w.open_archives()
+        w.dialogs.open_archives()
         dialog = w.dialog
         assert isinstance(dialog, ArchivesDialog)
         await dialog.listed  # listed off the loop

@@ -107,9 +107,9 @@ def test_emergency_stop_says_what_it_stopped_and_resumes(ui_run: UiRun) -> None:
                 for a in (alpha, beta)
             )
         )
-        button = w.emergency_button
+        button = w.menus.emergency_button
         assert button.isVisible() and "Emergency stop" in button.text()
-        assert w.emergency_action.shortcut().toString() == "Ctrl+Shift+X"
+        assert w.menus.emergency_action.shortcut().toString() == "Ctrl+Shift+X"
         QTest.mouseClick(button, Qt.MouseButton.LeftButton)
 
         dialog = w.emergency.dialog

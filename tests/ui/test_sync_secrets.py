@@ -24,7 +24,7 @@ URL = "postgresql://me:s3cret@127.0.0.1:9/db"  # port 9 (discard): refused, sync
 
 def sync_tab(ui: Ui) -> tuple[SettingsDialog, SyncSettings]:
     """Settings opened on its Sync tab."""
-    ui.window.open_settings()
+    ui.window.dialogs.open_settings()
     dialog = ui.window.dialog
     assert isinstance(dialog, SettingsDialog) and dialog.sync is not None
     dialog.tabs.setCurrentWidget(dialog.sync)

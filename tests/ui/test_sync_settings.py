@@ -20,7 +20,7 @@ def test_connect_sync_from_settings(ui_run: UiRun, pg: PgServer) -> None:  # noq
     async def body(ui: Ui) -> None:
         w = ui.window
         assert not w.sync_label.isVisible()  # nothing configured: nothing shown
-        w.open_settings()
+        w.dialogs.open_settings()
         dialog = w.dialog
         assert isinstance(dialog, SettingsDialog) and dialog.sync is not None
         sync = dialog.sync

@@ -33,7 +33,7 @@ async def answer(parent: QWidget, button_text: str) -> None:
 
 
 def settings_of(ui: Ui) -> SettingsDialog:
-    ui.window.open_settings()
+    ui.window.dialogs.open_settings()
     dialog = ui.window.dialog
     assert isinstance(dialog, SettingsDialog)
     return dialog

@@ -69,7 +69,7 @@ def test_shortcuts_about_and_layout_persistence(ui_run: UiRun) -> None:
         assert rows["Find in output"] == "Ctrl+F"
         assert rows["Queue"] == "Ctrl+2"
         shortcuts.reject()
-        w.show_about()
+        w.dialogs.show_about()
         assert isinstance(w.dialog, AboutDialog)
         assert __version__ in w.dialog.version.text()
         w.dialog.reject()
@@ -223,9 +223,9 @@ def test_every_mnemonic_label_has_a_buddy(ui_run: UiRun) -> None:
         w = ui.window
         openers = {
             "Add agent": w.agent_actions.add_agent,
-            "Settings": w.open_settings,
-            "Presets": w.open_presets,
-            "Profiles": w.open_profiles,
+            "Settings": w.dialogs.open_settings,
+            "Presets": w.dialogs.open_presets,
+            "Profiles": w.dialogs.open_profiles,
         }
         for title, open_dialog in openers.items():
             open_dialog()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import __version__
-from ..window.actions import ShortcutInfo
+from ..presentation.shortcuts import ShortcutInfo
 
 
 class ShortcutsDialog(QDialog):

@@ -7,28 +7,55 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from ...core.commands import CommandError
 from ...core.records import LocalAgentState
+from ...core.service import Core
 from ...core.state import AgentInfo
 from ...errors import KnownError
 from ...protocol.enums import AgentStatus
 from ..dialogs.add_agent_dialog import AddAgentDialog
 from ..presentation.tasks import spawn
+from .dialogs import OpenDialog
 
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
+
+class AgentViews(Protocol):
+    """Where an agent's menu leads (the main window shows it)."""
+
+    def open_terminal(self, agent_id: uuid.UUID) -> None: ...
+    def split_with(self, ids: list[uuid.UUID]) -> None: ...
+    def target_and_focus(self, ids: list[uuid.UUID]) -> None: ...
+    def show_queue(self, agent_id: uuid.UUID | None = None) -> None: ...
+    def history_for(self, agent_id: uuid.UUID) -> None: ...
+    def traces_for(self, agent_id: uuid.UUID) -> None: ...
 
 
 class AgentActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.core = window.core
+    def __init__(
+        self,
+        core: Core,
+        views: AgentViews,
+        *,
+        parent: QWidget,
+        pending_name: Callable[[uuid.UUID], str | None],
+        open_dialog: OpenDialog,
+        report: Callable[[str, int], None],
+        agent_command: str,
+        fingerprint: str | None,
+    ) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.views = views
+        self.parent_widget = parent  # dialogs' parent
+        self.pending_name = pending_name  # a local agent's name for its not-yet-connected row
+        self.open_dialog = open_dialog
+        self.show_message = report  # a message in the status bar for so many ms
+        self.agent_command = agent_command
+        self.fingerprint = fingerprint  # the gateway's TLS certificate, when it serves TLS
 
     @property
     def local(self) -> Any:
@@ -41,21 +68,21 @@ class AgentActions(QObject):
     # --- menus ------------------------------------------------------------------------------------
 
     def fill_menu(self, menu: QMenu, ids: list[uuid.UUID]) -> None:
-        w = self.window
+        v = self.views
         agents = self.agents(ids)
         if not agents:
-            pending = [n for n in map(w.model.pending_name, ids) if n is not None]
+            pending = [n for n in map(self.pending_name, ids) if n is not None]
             if len(pending) == 1 and len(ids) == 1:
                 self.fill_pending_menu(menu, pending[0])
             return
         several = len(agents) > 1
         if not several:
-            menu.addAction("Open terminal", partial(w.open_terminal, agents[0].id))
+            menu.addAction("Open terminal", partial(v.open_terminal, agents[0].id))
         menu.addAction(
-            "Watch side by side" if several else "Add to split view", partial(w.split_with, ids)
+            "Watch side by side" if several else "Add to split view", partial(v.split_with, ids)
         )
         menu.addAction(
-            "Send a command to " + ("them" if several else "it"), partial(w.target_and_focus, ids)
+            "Send a command to " + ("them" if several else "it"), partial(v.target_and_focus, ids)
         )
         running = [a.current_command_id for a in agents if a.current_command_id is not None]
         cancel = menu.addAction("Cancel running command", partial(self.cancel_running, agents))
@@ -86,9 +113,9 @@ class AgentActions(QObject):
                 menu.addAction("Start agent", partial(self.call, self.local.start_agent, name))
             menu.addAction("Remove local agent…", partial(self.remove_local, name))
         menu.addSeparator()
-        menu.addAction("Show queue", partial(w.show_queue, agents[0].id))
-        menu.addAction("Show history", partial(w.history_for, agents[0].id))
-        menu.addAction("Show traces", partial(w.traces_for, agents[0].id))
+        menu.addAction("Show queue", partial(v.show_queue, agents[0].id))
+        menu.addAction("Show history", partial(v.history_for, agents[0].id))
+        menu.addAction("Show traces", partial(v.traces_for, agents[0].id))
 
     def fill_pending_menu(self, menu: QMenu, name: str) -> None:
         """A local agent that has not connected yet: only its process can be acted on."""
@@ -106,7 +133,7 @@ class AgentActions(QObject):
     # --- actions ----------------------------------------------------------------------------------
 
     def report(self, exc: Exception) -> None:
-        self.window.statusBar().showMessage(str(exc), 15_000)
+        self.show_message(str(exc), 15_000)
 
     def each(self, agents: list[AgentInfo], action: Callable[[uuid.UUID], object]) -> None:
         for agent in agents:
@@ -145,25 +172,24 @@ class AgentActions(QObject):
                 self.report(exc)
 
     def add_agent(self) -> None:
-        w = self.window
         taken = {a.name for a in self.core.agents.all()}
         if self.local is not None:
             taken |= {a.spec.name for a in self.local.all()}
         dialog = AddAgentDialog(
-            w.agent_command,
+            self.agent_command,
             taken,
             can_launch=self.local is not None,
-            parent=w,
-            fingerprint=w.onsembl.fingerprint if w.onsembl is not None else None,
+            parent=self.parent_widget,
+            fingerprint=self.fingerprint,
         )
 
         def accepted() -> None:
             spec = dialog.spec()
             if spec is not None and self.local is not None:
                 self.run(self.local.add(spec))
-                w.statusBar().showMessage(f"Launching {spec.name}…", 10_000)
+                self.show_message(f"Launching {spec.name}…", 10_000)
 
-        w.open_dialog(dialog, accepted)
+        self.open_dialog(dialog, accepted)
 
     def remove_local(self, name: str) -> None:
         box = QMessageBox(
@@ -171,11 +197,11 @@ class AgentActions(QObject):
             "Remove local agent",
             f"Stop {name} and stop launching it? Its history stays.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self.window,
+            self.parent_widget,
         )
 
         def accepted() -> None:
             if self.local is not None:
                 self.run(self.local.remove(name))
 
-        self.window.open_dialog(box, accepted)
+        self.open_dialog(box, accepted)

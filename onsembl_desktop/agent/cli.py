@@ -161,6 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     if not cwd.is_dir():
         print(f"onsembl-agent: --cwd {args.cwd} is not a directory", file=sys.stderr)
         return FATAL_EXIT
+    if args.type == AgentType.ACP.value.lower():
+        if not args.cli:
+            print(
+                "onsembl-agent: --type acp needs --cli COMMAND: the program that speaks ACP on "
+                "stdio (e.g. --cli gemini --cli-arg --experimental-acp, or --cli "
+                "claude-code-acp)",
+                file=sys.stderr,
+            )
+            return FATAL_EXIT
+        if args.interactive:
+            print("onsembl-agent: an ACP agent cannot run --interactive", file=sys.stderr)
+            return FATAL_EXIT
     try:
         server, token = _resolve_server(args)
     except ConfigError as exc:

@@ -32,6 +32,7 @@ from ..protocol import messages as m
 from ..protocol.codec import Direction, ErrorCode, ProtocolError
 from ..protocol.enums import ActivityState, CommandStatus, CompletionReason, ControlAction
 from .adapters.registry import adapter_for
+from .approvals import ApprovalBroker
 from .buffer import ResumeBuffer
 from .executor import AgentSettings, CommandRun
 from .health import HealthSampler
@@ -79,6 +80,7 @@ class AgentClient:
         self.outbox = Outbox(self.buffer, self._wake.set)
         self.outbox.ready = self._can_send_now
         self.adapter = adapter_for(settings.agent_type)
+        self.approvals = ApprovalBroker(self.outbox, options.name, settings.cwd)
         self.current: CommandRun | None = None
         self._current_task: asyncio.Task[None] | None = None
         self._next: m.CommandRequest | None = None  # waits for a command being stopped to end
@@ -190,6 +192,7 @@ class AgentClient:
         self.heartbeat_interval_s = welcome.heartbeat_interval_ms / 1000
         self._ack(welcome.acked_seq)
         self._sent_seq = welcome.acked_seq
+        self.approvals.connected(welcome)
         for command_id in welcome.unknown_commands:
             self._forget(command_id)
         self.connected.set()
@@ -237,6 +240,7 @@ class AgentClient:
             cwd=self.settings.cwd,
             last_seq=self.buffer.last_seq,
             commands=commands,
+            pending_approvals=self.approvals.pending(),
             activity=self._activity(),
             interactive=self.settings.interactive,
             capabilities=CAPABILITIES,
@@ -346,6 +350,8 @@ class AgentClient:
                 self._drop_next(payload)
         elif isinstance(payload, m.AgentControl):
             self._control(payload)
+        elif isinstance(payload, m.ApprovalDecision):
+            self.approvals.decided(payload)
         elif isinstance(payload, m.Error):
             log.warning("the app reports %s: %s", payload.code, payload.message)
         elif isinstance(payload, m.TerminalInput):
@@ -396,6 +402,7 @@ class AgentClient:
             self.adapter,
             self.session_id,
             self._set_session,
+            self.approvals.for_command(request),
         )
         run.hold_output(self.buffer.under_pressure)
         self.current = run

@@ -19,8 +19,16 @@ from pathlib import Path
 import psutil  # type: ignore[import-untyped, unused-ignore]
 
 from ..protocol import messages as m
-from ..protocol.enums import AgentType, CommandStatus, CompletionReason, StreamType
+from ..protocol.enums import (
+    AgentType,
+    ApprovalSource,
+    CommandStatus,
+    CompletionReason,
+    StreamType,
+)
+from .acp_run import AcpRun
 from .adapters import base as ab
+from .approvals import CommandApprovals
 from .interactive import start_session
 from .outbox import Outbox
 from .process import CAN_THROTTLE_CPU, ChildProcess, CpuThrottle, PipeProcess, PtyProcess
@@ -57,8 +65,10 @@ class CommandRun:
         adapter: ab.Adapter | None,
         session_id: str | None,
         on_session: Callable[[str], None],
+        approvals: CommandApprovals | None = None,
     ) -> None:
         self.request = request
+        self.approvals = approvals  # None: this run cannot ask (a shell, an old caller)
         self.settings = settings
         self.outbox = outbox
         self.adapter = adapter
@@ -76,6 +86,9 @@ class CommandRun:
         self.paused = False
         self.held = False  # back-pressure: see hold_output
         self._early_input: list[str] = []  # keystrokes that came before the process started
+        self._acp: AcpRun | None = None  # the ACP conversation (--type acp)
+        if approvals is not None:
+            approvals.on_note = self._approval_note
 
     # --- control ----------------------------------------------------------------------------------
 
@@ -84,8 +97,15 @@ class CommandRun:
             self.stop_reason = reason
             self.stop_message = message
             log.info("stopping %s: %s", self.command_id, reason.value)
+            if self.approvals is not None:  # a stop ends any wait for an answer
+                self.approvals.end(_approval_source(reason), message or _STOP_WORDS)
+        if self._acp is not None:
+            self._acp.cancel()
         if self.process is not None:
             self.process.stop(fast=self._fast_stop(reason))
+
+    def _approval_note(self, text: str) -> None:
+        self.outbox.output(self.command_id, f"\x1b[33m{text}\x1b[0m\r\n")
 
     def _fast_stop(self, reason: CompletionReason | None = None) -> bool:
         # The emergency stop must leave every agent quiet within a second: no SIGINT grace.
@@ -174,6 +194,9 @@ class CommandRun:
         finally:
             for task in watchdogs:
                 task.cancel()
+        if self._acp is not None:
+            await self._acp.close()
+            exit_code = self._acp.exit_code(exit_code)
         if throttle is not None and throttle.throttled_s:
             log.info(
                 "%s was held back %.1f s by its CPU limit", self.command_id, throttle.throttled_s
@@ -210,8 +233,24 @@ class CommandRun:
         )
         env.update(spec.env)
         self._parser = self.adapter.parser(self.request, started_at_ms=start_ms)
+        if self.settings.agent_type is AgentType.ACP:
+            return await self._start_acp(spec.argv, env)
         pipe = PipeProcess(self._line, self._stderr)
         await pipe.start(spec.argv, cwd=self.settings.cwd, env=env, stdin_text=spec.stdin_text)
+        return pipe
+
+    async def _start_acp(self, argv: list[str], env: dict[str, str]) -> ChildProcess:
+        self._acp = AcpRun(
+            self.request,
+            self.settings.cwd,
+            self.approvals,
+            self.session_id,
+            emit=self._line,
+            on_junk=lambda text: self._stderr(text + "\n"),
+        )
+        pipe = PipeProcess(self._acp.transport.line, self._stderr)
+        await pipe.start(argv, cwd=self.settings.cwd, env=env, keep_stdin=True)
+        self._acp.start(pipe)
         return pipe
 
     def _pty_output(self, text: str) -> None:
@@ -295,10 +334,13 @@ class CommandRun:
         limit_s = limits.time_limit_ms / 1000 if limits.time_limit_ms is not None else None
         if os.environ.get(IGNORE_TIME_LIMIT_ENV) == "1":
             limit_s = None
-        deadline = self.started + limit_s if limit_s is not None else None
         proc = psutil.Process(self.process.pid) if self.process and self.process.pid else None
         while True:
             now = time.monotonic()
+            deadline = None
+            if limit_s is not None:  # time spent waiting for approvals is not charged
+                waited = self.approvals.waited_s(now) if self.approvals is not None else 0.0
+                deadline = self.started + limit_s + waited
             if deadline is not None and now >= deadline:
                 self.stop(
                     CompletionReason.TIME_LIMIT_EXCEEDED,
@@ -375,6 +417,15 @@ class CommandRun:
                 session_id=session_id,
             )
         )
+
+
+_STOP_WORDS = "the command was stopped before an answer came"
+
+
+def _approval_source(reason: CompletionReason) -> ApprovalSource:
+    if reason is CompletionReason.EMERGENCY_STOP:
+        return ApprovalSource.EMERGENCY_STOP
+    return ApprovalSource.CANCELLED
 
 
 def _is_dir(path: str) -> bool:

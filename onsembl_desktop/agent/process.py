@@ -274,11 +274,20 @@ class PipeProcess(ChildProcess):
         self._flowing.set()
 
     async def start(
-        self, argv: Sequence[str], *, cwd: str, env: dict[str, str], stdin_text: str | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: str,
+        env: dict[str, str],
+        stdin_text: str | None = None,
+        keep_stdin: bool = False,
     ) -> None:
+        """``keep_stdin``: stdin stays open for :meth:`write` (a CLI spoken to on its stdin: ACP,
+        Claude's stream-json control); otherwise ``stdin_text`` is written and stdin closed."""
+        piped = stdin_text is not None or keep_stdin
         self.proc = await asyncio.create_subprocess_exec(
             *argv,
-            stdin=asyncio.subprocess.PIPE if stdin_text is not None else asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if piped else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=cwd,
@@ -290,7 +299,8 @@ class PipeProcess(ChildProcess):
             self.proc.stdin.write(stdin_text.encode())
             with contextlib.suppress(OSError):
                 await self.proc.stdin.drain()
-            self.proc.stdin.close()
+            if not keep_stdin:
+                self.proc.stdin.close()
         assert self.proc.stdout is not None and self.proc.stderr is not None
         if self.held:
             self._pause_pipes(True)
@@ -313,6 +323,22 @@ class PipeProcess(ChildProcess):
                 on_text(decoder.decode(chunk), False)
         finally:  # also when the drain after exit gave up waiting: keep the last partial line
             on_text(decoder.decode(b"", final=True), True)
+
+    async def write(self, data: bytes) -> None:
+        """Write to the CLI's stdin (started with ``keep_stdin``); a CLI that is gone or closed
+        its end raises ConnectionError."""
+        stdin = self.proc.stdin if self.proc is not None else None
+        if stdin is None or stdin.is_closing():
+            raise ConnectionError("the CLI's stdin is closed")
+        stdin.write(data)
+        try:
+            await stdin.drain()
+        except OSError as exc:
+            raise ConnectionError(f"the CLI's stdin is closed: {exc}") from None
+
+    def close_stdin(self) -> None:
+        if self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.close()
 
     def hold_output(self, held: bool) -> None:
         if held == self.held:

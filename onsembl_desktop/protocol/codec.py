@@ -99,6 +99,8 @@ SPECS: tuple[MessageSpec, ...] = (
     MessageSpec("OUTPUT_ACK", m.OutputAck, _S),
     MessageSpec("TERMINAL_INPUT", m.TerminalInput, _S),
     MessageSpec("TERMINAL_RESIZE", m.TerminalResize, _S),
+    MessageSpec("APPROVAL_REQUEST", m.ApprovalRequest, _A, since=2),
+    MessageSpec("APPROVAL_DECISION", m.ApprovalDecision, _S, since=2),
 )
 
 BY_TYPE: dict[str, MessageSpec] = {s.type: s for s in SPECS}

@@ -10,6 +10,9 @@ class AgentType(StrEnum):
     # Any other command-line program run through the user's shell (the data model's three types are
     # the AI CLIs; a plain shell agent is what the spine and tests run).
     SHELL = "SHELL"
+    # Any agent that speaks the Agent Client Protocol (Gemini CLI in its ACP mode, Claude Code and
+    # Codex through Zed's adapters, ...), driven through the ACP Python SDK (since protocol 2).
+    ACP = "ACP"
 
 
 class AgentStatus(StrEnum):
@@ -126,3 +129,76 @@ class AuditEventType(StrEnum):
     RETENTION_CLEANUP = "RETENTION_CLEANUP"
     SYNC_CONFLICT = "SYNC_CONFLICT"
     SYSTEM_ERROR = "SYSTEM_ERROR"
+    # Approvals (protocol 2): tool calls asked for and answered; the rules that answer for the user.
+    APPROVAL_REQUESTED = "APPROVAL_REQUESTED"
+    APPROVAL_GRANTED = "APPROVAL_GRANTED"
+    APPROVAL_DENIED = "APPROVAL_DENIED"
+    APPROVAL_RULE_ADDED = "APPROVAL_RULE_ADDED"
+    APPROVAL_RULE_REMOVED = "APPROVAL_RULE_REMOVED"
+
+
+class ApprovalKind(StrEnum):
+    """What a tool call does, as far as a policy is concerned (ACP's tool kinds)."""
+
+    READ = "READ"
+    SEARCH = "SEARCH"
+    THINK = "THINK"
+    FETCH = "FETCH"  # reaches the network
+    EDIT = "EDIT"
+    DELETE = "DELETE"
+    MOVE = "MOVE"
+    EXECUTE = "EXECUTE"  # runs a shell command
+    OTHER = "OTHER"
+
+    @property
+    def is_read(self) -> bool:
+        return self in _READ_KINDS
+
+
+# What "allow reads" allows without asking: looking, never changing or reaching out (a fetch can
+# carry the workspace's contents away, so it asks).
+_READ_KINDS = frozenset({ApprovalKind.READ, ApprovalKind.SEARCH, ApprovalKind.THINK})
+
+
+class ApprovalMode(StrEnum):
+    """An approval policy's answer for what no rule decides."""
+
+    ASK = "ASK"  # ask for everything
+    ASK_WRITES = "ASK_WRITES"  # allow reads, ask for writes, shell and the rest
+    ALLOW_ALL = "ALLOW_ALL"
+    DENY_ALL = "DENY_ALL"
+
+
+class ApprovalChoice(StrEnum):
+    """The kinds of answer an agent offers for one request (ACP's permission option kinds)."""
+
+    ALLOW_ONCE = "ALLOW_ONCE"
+    ALLOW_ALWAYS = "ALLOW_ALWAYS"
+    DENY = "DENY"
+    DENY_ALWAYS = "DENY_ALWAYS"
+
+    @property
+    def allows(self) -> bool:
+        return self in (ApprovalChoice.ALLOW_ONCE, ApprovalChoice.ALLOW_ALWAYS)
+
+
+class ApprovalOutcome(StrEnum):
+    ALLOWED = "ALLOWED"
+    DENIED = "DENIED"
+
+
+class ApprovalSource(StrEnum):
+    """Who or what answered a request."""
+
+    USER = "USER"  # the person, in the app or with `ctl approve/deny`
+    RULE = "RULE"  # one of the user's rules
+    POLICY = "POLICY"  # the policy's mode (allow everything, deny everything)
+    TIMEOUT = "TIMEOUT"  # nobody answered within the profile's time-out: denied
+    EMERGENCY_STOP = "EMERGENCY_STOP"  # denied with every other pending request
+    CANCELLED = "CANCELLED"  # the command ended (cancel, limit, the CLI gave up) first
+    UNSUPPORTED = "UNSUPPORTED"  # the app cannot answer approvals (older, or not for this agent)
+
+
+class RuleEffect(StrEnum):
+    ALLOW = "ALLOW"
+    DENY = "DENY"

@@ -21,11 +21,17 @@ import msgspec
 from .enums import (
     ActivityState,
     AgentType,
+    ApprovalChoice,
+    ApprovalKind,
+    ApprovalMode,
+    ApprovalOutcome,
+    ApprovalSource,
     CommandStatus,
     CommandType,
     CompletionReason,
     ControlAction,
     ReportStatus,
+    RuleEffect,
     StreamType,
     TraceType,
 )
@@ -101,6 +107,53 @@ class TraceNode(Payload, kw_only=True):
     metadata: dict[str, Any] | None = None
 
 
+class ApprovalRule(Payload, kw_only=True):
+    """One of the user's rules ("always allow `npm test` for agent X", "allow edits under src/").
+
+    Every set part must match (``protocol.approvals.rule_matches``): ``kind``, ``tool`` (the CLI's
+    own tool name, any case) and ``pattern`` — for a shell command its text (``*`` any
+    characters; a command that chains others never matches a pattern with ``*``), for a file its
+    path relative to the agent's working folder (``src/`` = anything under src, ``*`` globs).
+    """
+
+    id: uuid.UUID
+    effect: RuleEffect
+    kind: ApprovalKind | None = None
+    tool: ShortText | None = None
+    pattern: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    agent: ShortText | None = None  # the agent's name it is limited to (None: every agent)
+
+
+class ApprovalPolicy(Payload, kw_only=True):
+    """(v2) How a command's tool calls are approved: the rules first (deny before allow), then
+    the mode. Sent with each command; the agent applies it locally so an allowed call does not
+    wait for a round trip, and asks the app (APPROVAL_REQUEST) for the rest."""
+
+    mode: ApprovalMode = ApprovalMode.ASK_WRITES
+    rules: list[ApprovalRule] = []
+    timeout_s: PosInt | None = None  # denied by the app when unanswered this long (None: never)
+
+
+class ApprovalOption(Payload, kw_only=True):
+    """One answer the agent offers for a request."""
+
+    id: ShortText  # the agent's own id for it (an ACP optionId), given back in the decision
+    choice: ApprovalChoice
+    label: ShortText = ""
+    takes_message: bool = False  # a denial that passes the user's message on to the model
+
+
+class ApprovalAnswer(Payload, kw_only=True):
+    """How a request was answered: by the user, a rule, the policy, or the lack of an answer."""
+
+    outcome: ApprovalOutcome
+    source: ApprovalSource
+    option_id: ShortText | None = None  # the offered option taken
+    always: bool = False  # "allow/deny always": ``rule`` is the rule that was added
+    message: str | None = None  # to the model (a denial's reason), or why (timed out, ...)
+    rule: ApprovalRule | None = None  # the rule that decided, or the one this answer added
+
+
 class ReportSection(Payload, kw_only=True):
     title: str
     content: str = ""
@@ -147,6 +200,8 @@ class AgentConnect(Payload, kw_only=True):
     commands: list[CommandState] = []  # commands it is running or holds unacknowledged output of
     activity: ActivityState = ActivityState.IDLE
     config: dict[str, Any] = {}
+    # (v2) Approval requests this agent still waits on: the app sends their decisions again.
+    pending_approvals: list[uuid.UUID] = []
 
 
 class AgentHeartbeat(Payload, kw_only=True):
@@ -211,6 +266,29 @@ class AgentError(Sequenced, kw_only=True):
     fatal: bool = False
 
 
+class ApprovalRequest(Sequenced, kw_only=True):
+    """(v2) A tool call waits for the user's answer, or was answered by the policy on the agent.
+
+    ``decision`` is set when the agent already decided it from the command's policy (a rule, or
+    deny-everything): the app only records it. Otherwise the app answers with APPROVAL_DECISION.
+    ``request_id`` is stable for one tool call of one command (a resend or a re-ask is the same
+    request).
+    """
+
+    command_id: uuid.UUID
+    request_id: uuid.UUID
+    tool: ShortText  # the CLI's own name for the tool ("Bash", "Edit", an ACP title)
+    kind: ApprovalKind = ApprovalKind.OTHER
+    title: str = ""  # one line saying what it would do
+    shell_command: str | None = None  # a shell command, in full
+    paths: list[str] = []  # the files it reads or changes
+    diff: str | None = None  # a file edit as a unified diff of the change it would make
+    arguments: dict[str, Any] = {}  # the tool's arguments as the CLI gave them (long text cut)
+    options: list[ApprovalOption] = []
+    trace_id: uuid.UUID | None = None  # the TOOL_CALL trace node it concerns
+    decision: ApprovalAnswer | None = None
+
+
 # --- server → agent -----------------------------------------------------------------------------
 
 
@@ -223,6 +301,9 @@ class AgentWelcome(Payload, kw_only=True):
     protocol_version: PosInt
     server_version: ShortText = ""
     unknown_commands: list[uuid.UUID] = []  # commands the server will not take results for
+    # (v2) What this app does beyond the protocol's core: "approvals" = it answers
+    # APPROVAL_REQUEST (without it the agent cannot ask, and says so).
+    features: list[ShortText] = []
 
 
 class CommandRequest(Payload, kw_only=True):
@@ -231,6 +312,7 @@ class CommandRequest(Payload, kw_only=True):
     command_type: CommandType = CommandType.NATURAL
     priority: Priority = 50
     constraints: Constraints = msgspec.field(default_factory=Constraints)
+    approvals: ApprovalPolicy | None = None  # (v2) None: the app does not answer approvals
 
 
 class CommandCancel(Payload, kw_only=True):
@@ -268,3 +350,11 @@ class TerminalInput(Payload, kw_only=True):
 class TerminalResize(Payload, kw_only=True):
     cols: Annotated[int, msgspec.Meta(ge=2, le=1000)]
     rows: Annotated[int, msgspec.Meta(ge=2, le=1000)]
+
+
+class ApprovalDecision(Payload, kw_only=True):
+    """(v2) The app's answer to an APPROVAL_REQUEST."""
+
+    command_id: uuid.UUID
+    request_id: uuid.UUID
+    answer: ApprovalAnswer

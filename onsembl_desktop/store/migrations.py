@@ -14,6 +14,8 @@ Version history:
      (they held the JSON text 'null').
   4. sync (``store.outbox``): the device id, the outbox and its triggers; agents.device_id, with
      agent names unique per device.
+  5. approvals: the ACP agent type (agents, the presets' agent-types rule) and the APPROVAL_*
+     audit events in the CHECK constraints.
 
 Steps run with foreign keys off (``db.open_database``), so a rebuild may replace a table other
 tables refer to; the result is checked with ``PRAGMA foreign_key_check`` before it commits.
@@ -31,7 +33,7 @@ from .models import Agent, AuditLog, TerminalOutput, table_of
 from .outbox import create_v4_extras
 from .search import index_outputs
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _AGENT_TYPES = ", ".join(f"'{t.value}'" for t in AgentType)
 # A JSON array of agent-type strings, or NULL (PostgreSQL checks the TEXT[] with a CHECK).
@@ -159,6 +161,30 @@ def _step_3_to_4(conn: Connection) -> None:
     )
 
 
+def _step_4_to_5(conn: Connection) -> None:
+    # New enum values in CHECK constraints: the tables are rebuilt (their triggers with them:
+    # sync's and the device id's, read back first), the presets' rule triggers made again.
+    conn.exec_driver_sql("PRAGMA legacy_alter_table = ON")
+    try:
+        for model in (Agent, AuditLog):
+            table = table_of(model)
+            triggers = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                (table.name,),
+            ).scalars()
+            kept = list(triggers)
+            _rebuild(conn, table, keep_rowid=True)
+            for sql in kept:
+                conn.exec_driver_sql(sql)
+    finally:
+        conn.exec_driver_sql("PRAGMA legacy_alter_table = OFF")
+    for statement in _V2_EXTRAS:
+        if "ck_command_presets_target_agent_types" in statement:
+            name = statement.split("TRIGGER", 1)[1].split()[0]
+            conn.exec_driver_sql(f"DROP TRIGGER {name}")
+            conn.exec_driver_sql(statement)
+
+
 def _rebuild(conn: Connection, table: Any, *, keep_rowid: bool = False) -> None:
     """Recreate ``table`` from the models, keeping its rows (SQLite cannot alter constraints).
 
@@ -200,6 +226,7 @@ _STEPS: dict[int, Callable[[Connection], None]] = {
     1: _step_1_to_2,
     2: _step_2_to_3,
     3: _step_3_to_4,
+    4: _step_4_to_5,
 }
 
 

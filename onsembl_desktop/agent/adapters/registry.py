@@ -11,6 +11,7 @@ _MODULES = {
     AgentType.CLAUDE: "claude",
     AgentType.CODEX: "codex",
     AgentType.GEMINI: "gemini",
+    AgentType.ACP: "acp",
 }
 
 

@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.cli:
             print(
                 "onsembl-agent: --type acp needs --cli COMMAND: the program that speaks ACP on "
-                "stdio (e.g. --cli gemini --cli-arg --experimental-acp, or --cli "
+                "stdio (e.g. --cli gemini --cli-arg --acp, or --cli "
                 "claude-code-acp)",
                 file=sys.stderr,
             )

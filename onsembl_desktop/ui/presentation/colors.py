@@ -16,6 +16,7 @@ AGENT_TYPE_COLORS: dict[AgentType, str] = {
     AgentType.GEMINI: "#4C8BF5",
     AgentType.CODEX: "#10A37F",
     AgentType.SHELL: "#9AA0A6",
+    AgentType.ACP: "#9B72CB",  # any agent of the Agent Client Protocol
 }
 # Shades of the same hues for text: lighter on the dark theme, darker on the light one.
 AGENT_TYPE_COLORS_DARK: dict[AgentType, str] = {
@@ -23,12 +24,14 @@ AGENT_TYPE_COLORS_DARK: dict[AgentType, str] = {
     AgentType.GEMINI: "#7EABF7",
     AgentType.CODEX: "#33C29C",
     AgentType.SHELL: "#A8ABB0",
+    AgentType.ACP: "#B79CE0",
 }
 AGENT_TYPE_COLORS_LIGHT: dict[AgentType, str] = {
     AgentType.CLAUDE: "#B0502F",
     AgentType.GEMINI: "#1A5FD0",
     AgentType.CODEX: "#0B7A5F",
     AgentType.SHELL: "#5F6368",
+    AgentType.ACP: "#6B3FA0",
 }
 
 _UNKNOWN = "#9AA0A6"

@@ -474,7 +474,7 @@ def _placeless(info: CommandInfo | None) -> CommandInfo | None:
 
 TestSchedulerRules = SchedulerRules.TestCase
 TestSchedulerRules.settings = settings(
-    max_examples=int(os.environ.get("SCHEDULER_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("SCHEDULER_EXAMPLES", "40")),
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

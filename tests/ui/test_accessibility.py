@@ -76,9 +76,9 @@ def test_every_control_is_named_on_every_page(ui_run: UiRun) -> None:
     ui_run(body)
 
 
-def test_text_colours_are_readable_in_both_themes() -> None:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+def test_text_colours_are_readable_in_both_themes(qapp: QApplication) -> None:
+    # (qapp: the test makes its QApplication itself; run alone it found none)
+    app = qapp
     kinds = [*AgentStatus, *ActivityState, *CommandStatus]
     try:
         for theme in ("dark", "light"):
@@ -96,11 +96,10 @@ def test_text_colours_are_readable_in_both_themes() -> None:
         apply_theme(app, "dark")
 
 
-def test_selected_timeline_row_is_readable_in_both_themes() -> None:
+def test_selected_timeline_row_is_readable_in_both_themes(qapp: QApplication) -> None:
     """The selected bar's label on its highlight (it was the plain text colour: dark on dark
     navy in the light theme)."""
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = qapp
     try:
         for theme in ("dark", "light"):
             apply_theme(app, theme)

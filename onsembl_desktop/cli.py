@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the window, save a PNG of it once painted, and exit",
     )
     p.add_argument("--heartbeat", type=float, default=10.0, help=argparse.SUPPRESS)
+    # ctl report --format pdf: HTML on stdin printed to FILE by Qt, offscreen (ui/pdf.py).
+    p.add_argument("--print-pdf", type=Path, metavar="FILE", help=argparse.SUPPRESS)
     # Benchmarks: latency samples of marked output (gateway.probe).
     p.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     p.add_argument(
@@ -97,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     data_dir: Path = args.data_dir.expanduser().resolve()
     args.data_dir = data_dir
+    if args.print_pdf is not None:
+        from .ui import pdf
+
+        return pdf.main(args.print_pdf)
     if args.command == "token":
         if args.fingerprint:
             from .tls import ensure_certificate

@@ -50,6 +50,26 @@ def write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def atomic_write(path: Path, data: bytes) -> None:
+    """A file the user asked for (an export), whole or not at all: written to a temporary file
+    beside it and renamed over it, with the usual permissions (the umask's)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def read_endpoint(data_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((data_dir / ENDPOINT_FILE).read_text())

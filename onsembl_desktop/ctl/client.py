@@ -134,11 +134,19 @@ class ControlClient:
         """The full id of the command ``text`` names: itself if it is a full id, else the one
         command (open or finished) whose id starts with it, which the app resolves
         (``commands.resolve``: at least 4 hex digits, dashes optional)."""
+        return await self._resolve(text, "commands.resolve")
+
+    async def report_id(self, text: str) -> str:
+        """The full id of the report ``text`` names: a full id, or a unique prefix of one that the
+        app resolves (``reports.resolve``), as for commands."""
+        return await self._resolve(text, "reports.resolve")
+
+    async def _resolve(self, text: str, method: str) -> str:
         try:
             return str(uuid.UUID(text))
         except ValueError:
             pass
-        result = await self.call("commands.resolve", prefix=text)
+        result = await self.call(method, prefix=text)
         return str(result["id"])
 
     async def events(self) -> AsyncIterator[c.ControlEvent]:

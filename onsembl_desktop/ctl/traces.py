@@ -1,14 +1,21 @@
-"""``onsembl ctl traces|reports|report``: what agents recorded about a command."""
+"""``onsembl ctl traces|reports|report``: what agents recorded about a command; a report exported
+as Markdown, JSON, HTML or PDF."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from .. import launcher
+from ..paths import atomic_write
 from ..words import first_line
-from .client import ID_HELP, ControlClient
+from .client import ID_HELP, ControlClient, CtlError
 from .registry import Subparsers
 
 _NAME_WIDTH = 72
@@ -37,9 +44,21 @@ def add_parsers(sub: Subparsers) -> None:
     reports.add_argument("--json", action="store_true")
     reports.set_defaults(ctl_handler=_reports)
 
-    report = sub.add_parser("report", help="one investigation report")
-    report.add_argument("id", help="report id")
-    report.add_argument("--format", choices=["md", "json"], default="md")
+    report = sub.add_parser(
+        "report",
+        help="one investigation report (Markdown, JSON, HTML or PDF)",
+        description="Print or save one report. PDF needs -o FILE; it is laid out by Qt in a "
+        "separate process without a display (the HTML, printed).",
+    )
+    report.add_argument("id", help="report id, or a unique prefix of it (4+ hex digits)")
+    report.add_argument("--format", choices=["md", "json", "html", "pdf"], default="md")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write it to FILE instead of standard output (PDF: required)",
+    )
     report.set_defaults(ctl_handler=_report)
 
 
@@ -90,9 +109,64 @@ async def _reports(client: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def _report(client: ControlClient, args: argparse.Namespace) -> int:
-    report = await client.call("reports.get", reportId=args.id, format=args.format)
-    if args.format == "md":
-        print(report["markdown"], end="")
+    if args.format == "pdf" and args.output is None:
+        raise CtlError("a PDF goes to a file: give -o FILE")
+    report_id = await client.report_id(args.id)
+    wanted = "html" if args.format == "pdf" else args.format
+    report = await client.call("reports.get", reportId=report_id, format=wanted)
+    if args.format == "pdf":
+        assert args.output is not None
+        await print_pdf(report["html"], args.output)
+        print(f"saved {args.output}", file=sys.stderr)
+        return 0
+    if args.format == "json":
+        text = json.dumps(report, indent=2) + "\n"
     else:
-        print(json.dumps(report, indent=2))
+        text = str(report["markdown" if args.format == "md" else "html"])
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        await asyncio.to_thread(write_file, args.output, text.encode("utf-8"))
+        print(f"saved {args.output}", file=sys.stderr)
     return 0
+
+
+PDF_TIMEOUT_S = 120.0
+
+
+async def print_pdf(html: str, path: Path) -> None:
+    """``html`` printed to a PDF at ``path`` by ``onsembl --print-pdf`` in a child process with
+    Qt's offscreen platform: ctl itself stays Qt-free, and no display is needed."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *launcher.app_command(),
+            "--print-pdf",
+            str(path),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+    except OSError as exc:
+        raise CtlError(f"cannot start the PDF printer: {exc}") from None
+    try:
+        _out, err = await asyncio.wait_for(
+            proc.communicate(html.encode("utf-8")), timeout=PDF_TIMEOUT_S
+        )
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise CtlError(f"the PDF printer did not finish within {PDF_TIMEOUT_S:.0f} s") from None
+    if proc.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        why = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise CtlError(f"cannot print the PDF: {why}")
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` whole or not at all (a temporary file beside it, then renamed)."""
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise CtlError(f"cannot write {path}: {exc.strerror or exc}") from None

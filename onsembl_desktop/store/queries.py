@@ -201,7 +201,8 @@ def recent_commands(conn: Connection, limit: int = 200) -> list[Row[Any]]:
 
 @dataclass(frozen=True, slots=True)
 class IdMatch:
-    """A command whose id starts with a prefix: its id, content and agents' names."""
+    """A command (or report) whose id starts with a prefix: its id, content (a report's title)
+    and agents' names."""
 
     id: uuid.UUID
     content: str
@@ -553,6 +554,27 @@ def list_reports(
     if command_id is not None:
         query = query.where(InvestigationReport.command_id == command_id)
     return list(conn.execute(query))
+
+
+def reports_with_id_prefix(
+    conn: Connection, digits: str, limit: int = 5
+) -> tuple[int, list[IdMatch]]:
+    """How many reports have an id starting with ``digits`` (lowercase hex, no dashes), and the
+    most recently updated ``limit`` of them (``content``: the title; ``agents``: its agent):
+    a range over the primary key, as :func:`commands_with_id_prefix`."""
+    as_text = type_coerce(InvestigationReport.id, String)
+    in_range = and_(as_text >= digits, as_text < digits + "g")
+    count = conn.execute(
+        select(func.count()).select_from(InvestigationReport).where(in_range)
+    ).scalar_one()
+    rows = conn.execute(
+        select(InvestigationReport.id, InvestigationReport.title, Agent.name)
+        .join(Agent, Agent.id == InvestigationReport.agent_id)
+        .where(in_range)
+        .order_by(InvestigationReport.updated_at.desc())
+        .limit(limit)
+    ).all()
+    return count, [IdMatch(r.id, r.title, [r.name]) for r in rows]
 
 
 def get_report(conn: Connection, report_id: uuid.UUID) -> Row[Any] | None:

@@ -109,6 +109,27 @@ def test_reports_list_and_render(claude: AppProcess, tmp_path: Path) -> None:
     ]
     assert "markdown" not in full
 
+    # A unique prefix names it, as for commands; the exports the window has, from the CLI.
+    short = listed["id"][:8]
+    assert claude.ctl("report", short, "--format", "md", check=True).stdout == md
+    page = claude.ctl("report", short, "--format", "html", check=True).stdout
+    assert page.startswith("<!DOCTYPE html>") and "<h1>Flaky login test</h1>" in page
+    assert page.index("No wait on the session") < page.index("Cookie set after redirect")
+    saved = tmp_path / "out" / "report.md"
+    saved.parent.mkdir()
+    result = claude.ctl("report", short, "-o", str(saved), check=True)
+    assert saved.read_text() == md and f"saved {saved}" in result.stderr
+    pdf = tmp_path / "out" / "report.pdf"
+    result = claude.ctl("report", short, "--format", "pdf", "-o", str(pdf), timeout=120)
+    assert result.returncode == 0, result.stderr
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert sorted(p.name for p in pdf.parent.iterdir()) == ["report.md", "report.pdf"]
+    result = claude.ctl("report", short, "--format", "pdf")
+    assert result.returncode == 2 and "give -o FILE" in result.stderr
+    result = claude.ctl("report", "zz12")
+    assert result.returncode == 2 and "no report id starts with 'zz12'" in result.stderr
+
 
 def test_unknown_ids_are_clear_errors(claude: AppProcess) -> None:
     missing = str(uuid.uuid4())

@@ -69,7 +69,8 @@ async def commands_cancel(s: ControlSession, p: c.CommandIdParams) -> Any:
 
 
 class ResolveParams(c.Params, kw_only=True):
-    """``commands.resolve``: the full id of the one command whose id starts with ``prefix``."""
+    """``commands.resolve`` / ``reports.resolve``: the full id of the one command (report) whose
+    id starts with ``prefix``."""
 
     prefix: Annotated[str, msgspec.Meta(max_length=64)]
 
@@ -87,26 +88,40 @@ async def resolve_command_id(core: Core, prefix: str) -> uuid.UUID:
     """The id of the one command, open or finished, whose id starts with ``prefix``: a full id or
     at least :data:`MIN_PREFIX_DIGITS` of its hex digits (dashes optional, any case). A
     KnownError names the candidates when there are several, and says so when there are none."""
+    digits = prefix_digits(prefix, "command")
+    await core.store.flush()  # a command just sent is in the database too
+    found = await core.store.read(partial(queries.commands_with_id_prefix, digits=digits))
+    return one_match(prefix, "command", digits, *found)
+
+
+def prefix_digits(prefix: str, what: str) -> str:
+    """The hex digits of an id's prefix (dashes dropped, lowercase), or a KnownError saying why
+    it cannot name a ``what``."""
     digits = prefix.strip().lower().replace("-", "")
     if not digits or len(digits) > 32 or not _HEX.issuperset(digits):
-        raise CommandError(f"no command id starts with {prefix!r}")
+        raise CommandError(f"no {what} id starts with {prefix!r}")
     if len(digits) < MIN_PREFIX_DIGITS:
         raise CommandError(
             f"{prefix!r} is too short: give at least {MIN_PREFIX_DIGITS} hex digits of the id"
         )
-    await core.store.flush()  # a command just sent is in the database too
-    count, matches = await core.store.read(partial(queries.commands_with_id_prefix, digits=digits))
+    return digits
+
+
+def one_match(
+    prefix: str, what: str, digits: str, count: int, matches: list[queries.IdMatch]
+) -> uuid.UUID:
+    """The one id found, or a KnownError naming none or the candidates."""
     if count == 1:
         return matches[0].id
     if count == 0:
-        raise CommandError(f"no command id starts with {prefix!r}")
+        raise CommandError(f"no {what} id starts with {prefix!r}")
     shown = _short_ids([m.id.hex for m in matches], len(digits))
     listed = ", ".join(
         f"{short} ({', '.join([*m.agents, repr(first_line(m.content, width=40))])})"
         for short, m in zip(shown, matches, strict=True)
     )
     more = f", and {count - len(matches)} more" if count > len(matches) else ""
-    raise CommandError(f"{prefix!r} matches {count} commands: {listed}{more} — give more of the id")
+    raise CommandError(f"{prefix!r} matches {count} {what}s: {listed}{more} — give more of the id")
 
 
 def _short_ids(ids: list[str], given: int) -> list[str]:

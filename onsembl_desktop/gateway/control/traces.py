@@ -1,23 +1,26 @@
 """Control methods over what agents recorded: a command's trace tree, its reports.
 
-``traces.get`` backs ``onsembl ctl traces``; ``reports.list`` and ``reports.get`` back
-``onsembl ctl reports`` / ``report``. Reads run off the loop (``Store.read``) after a flush, so
+``traces.get`` backs ``onsembl ctl traces``; ``reports.list``, ``reports.resolve`` (a report id's
+unique prefix) and ``reports.get`` (JSON, Markdown or HTML) back ``onsembl ctl reports`` /
+``report``. Reads run off the loop (``Store.read``) after a flush, so
 everything the agents delivered so far is there.
 """
 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy import Connection, Row
 
 from ...core.commands import CommandError
-from ...core.reports import ReportDocument, to_dict, to_markdown
+from ...core.reports import ReportDocument, to_dict, to_html, to_markdown
 from ...protocol import control as c
 from ...store import queries
 from ..views import iso
+from .commands import ResolveParams, one_match, prefix_digits
 from .endpoint import ControlSession, method
 
 
@@ -32,7 +35,7 @@ class ReportsParams(c.Params, kw_only=True):
 
 class ReportParams(c.Params, kw_only=True):
     report_id: uuid.UUID
-    format: Literal["json", "md"] = "json"
+    format: Literal["json", "md", "html"] = "json"
 
 
 @method("traces.get", TracesParams)
@@ -100,7 +103,8 @@ async def reports_list(s: ControlSession, p: ReportsParams) -> Any:
 
 @method("reports.get", ReportParams)
 async def reports_get(s: ControlSession, p: ReportParams) -> Any:
-    """One report: its JSON view, with ``markdown`` when ``format`` is ``md``."""
+    """One report: its JSON view, with ``markdown`` when ``format`` is ``md``, ``html`` (a whole
+    page, what a PDF prints) when it is ``html``."""
     await s.core.store.flush()
     row = await s.core.store.read(lambda conn: queries.get_report(conn, p.report_id))
     if row is None:
@@ -109,7 +113,18 @@ async def reports_get(s: ControlSession, p: ReportParams) -> Any:
     view = to_dict(doc)
     if p.format == "md":
         view["markdown"] = to_markdown(doc)
+    elif p.format == "html":
+        view["html"] = to_html(doc)
     return view
+
+
+@method("reports.resolve", ResolveParams)
+async def reports_resolve(s: ControlSession, p: ResolveParams) -> Any:
+    """The full id of the one report whose id starts with ``prefix`` (4+ hex digits)."""
+    digits = prefix_digits(p.prefix, "report")
+    await s.core.store.flush()
+    found = await s.core.store.read(partial(queries.reports_with_id_prefix, digits=digits))
+    return {"id": str(one_match(p.prefix, "report", digits, *found))}
 
 
 def document(row: Row[Any]) -> ReportDocument:

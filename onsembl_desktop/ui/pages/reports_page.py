@@ -8,8 +8,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QItemSelection, QMarginsF, Qt
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -31,6 +30,7 @@ from ...protocol.enums import ReportStatus
 from ...store import queries
 from ...store.types import utcnow
 from ..models.rows_model import Column, RowsModel
+from ..pdf import html_to_pdf
 from ..presentation import reads
 from ..presentation.reads import ReportRow
 from ..presentation.report_export import (
@@ -52,23 +52,7 @@ from .report_editor import ReportEditor
 def pdf_bytes(doc: ReportDoc) -> bytes:
     """The report's HTML printed to a PDF in memory (Qt's text layout runs on the UI thread, as
     Qt requires; the file is written off the loop)."""
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setTitle(doc.title)
-    writer.setCreator("Onsembl Desktop")
-    writer.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4),
-            QPageLayout.Orientation.Portrait,
-            QMarginsF(18, 18, 18, 18),
-        )
-    )
-    text = QTextDocument()
-    text.setHtml(to_html(doc))
-    text.print_(writer)
-    del writer  # ends the PDF
-    return bytes(buffer.data().data())
+    return html_to_pdf(to_html(doc), doc.title)
 
 
 def rendered(doc: ReportDoc, fmt: str) -> bytes:

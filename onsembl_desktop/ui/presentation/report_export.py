@@ -1,11 +1,10 @@
-"""A report as Markdown, HTML or JSON (Qt-free; PDF is the HTML printed by Qt in the page).
+"""A report as Markdown, HTML or JSON (Qt-free; PDF is the HTML printed by Qt, ``ui/pdf.py``).
 
-Markdown and JSON are the core's renderings (``core.reports``: one for ``ctl report`` and here).
+All three are the core's renderings (``core.reports``: one for ``ctl report`` and here).
 """
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,11 +75,6 @@ class ReportDoc:
         }
 
 
-def _evidence(finding: dict[str, Any]) -> list[str]:
-    evidence = finding.get("evidence") or []
-    return [str(e) for e in evidence] if isinstance(evidence, list) else [str(evidence)]
-
-
 def document(doc: ReportDoc) -> ReportDocument:
     """The core's form of the report, for the renderings every exporter shares."""
     return ReportDocument(
@@ -100,57 +94,7 @@ def to_markdown(doc: ReportDoc) -> str:
 
 
 def to_html(doc: ReportDoc) -> str:
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>{e(doc.title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.45}"
-        "h1{margin-bottom:.2em}.meta{color:#555}.sev{font-weight:bold;text-transform:uppercase}"
-        "pre{white-space:pre-wrap}</style></head><body>",
-        f"<h1>{e(doc.title)}</h1>",
-    ]
-    meta = [f"Status: {e(doc.status.replace('_', ' ').lower())}"]
-    if doc.agent:
-        meta.append(f"Agent: {e(doc.agent)}")
-    if doc.created_at:
-        meta.append(f"Created: {doc.created_at.astimezone().strftime('%Y-%m-%d %H:%M')}")
-    parts.append(f"<p class='meta'>{' · '.join(meta)}</p>")
-    if doc.summary.strip():
-        parts += ["<h2>Summary</h2>", _paragraphs(doc.summary)]
-    for section in doc.sections:
-        parts += [
-            f"<h2>{e(str(section.get('title', '')))}</h2>",
-            _paragraphs(str(section.get("content", ""))),
-        ]
-    if doc.findings:
-        parts.append("<h2>Findings</h2><ul>")
-        for f in doc.findings:
-            evidence = "".join(f"<li>{e(x)}</li>" for x in _evidence(f))
-            parts.append(
-                f"<li><span class='sev'>{e(str(f.get('severity', 'info')))}</span> "
-                f"{e(str(f.get('description', '')))}"
-                + (f"<ul>{evidence}</ul>" if evidence else "")
-                + "</li>"
-            )
-        parts.append("</ul>")
-    if doc.recommendations:
-        parts.append("<h2>Recommendations</h2><ul>")
-        for r in doc.recommendations:
-            rationale = f" — {e(str(r['rationale']))}" if r.get("rationale") else ""
-            parts.append(
-                f"<li><b>{e(str(r.get('priority', 'medium')).title())}</b> "
-                f"{e(str(r.get('action', '')))}{rationale}</li>"
-            )
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def _paragraphs(text: str) -> str:
-    blocks = [b.strip() for b in text.strip().split("\n\n") if b.strip()]
-    return (
-        "".join("<p>" + html.escape(b).replace("\n", "<br>") + "</p>" for b in blocks) or "<p></p>"
-    )
+    return reports.to_html(document(doc))
 
 
 def to_json(doc: ReportDoc) -> str:

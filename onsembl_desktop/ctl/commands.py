@@ -11,6 +11,7 @@ from typing import Any
 from . import paging
 from .client import ID_HELP, ControlClient, CtlError
 from .registry import Subparsers
+from .tagging import TaggedOutput
 
 # --- the command line -----------------------------------------------------------------------------
 
@@ -134,17 +135,18 @@ async def _send(client: ControlClient, args: argparse.Namespace) -> int:
         print(f"queued for {', '.join(queued)}", file=sys.stderr)
     if not args.wait:
         return 0
-    return await _watch(client, result["id"])
+    return await _watch(client, result["id"], [r["agent"] for r in result["runs"]])
 
 
-async def _watch(client: ControlClient, command_id: str) -> int:
+async def _watch(client: ControlClient, command_id: str, agents: list[str]) -> int:
     await client.call("commands.watch", commandId=command_id)
-    out = sys.stdout
+    out = TaggedOutput(agents, sys.stdout)
     async for event in client.events():
         if event.event == "output":
-            out.write(event.data["data"])
-            out.flush()
+            out.write(event.data["agent"], event.data["data"])
+            sys.stdout.flush()
         elif event.event == "done":
+            out.finish()
             status = event.data["status"]
             if status != "COMPLETED":
                 error = event.data.get("error") or ""
@@ -167,10 +169,12 @@ async def _show(client: ControlClient, args: argparse.Namespace) -> int:
         error = f" — {run['error']}" if run["error"] else ""
         print(f"  {run['agent']}: {run['status']}{extra}{error}")
     print()
+    out = TaggedOutput([run["agent"] for run in view["runs"]], sys.stdout)
     async for page in pages:
         for chunk in page["output"]:
-            sys.stdout.write(chunk["data"])
+            out.write(chunk["agent"], chunk["data"])
         sys.stdout.flush()
+    out.finish()
     return 0
 
 

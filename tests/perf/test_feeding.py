@@ -15,8 +15,9 @@ import pytest
 from onsembl_desktop.core.events import EventBus
 from onsembl_desktop.core.service import Core
 from onsembl_desktop.terminal import Terminal
+from onsembl_desktop.textlines import clean_lines
 from onsembl_desktop.ui.presentation import terminals
-from onsembl_desktop.ui.presentation.all_output import AllOutput, clean_lines
+from onsembl_desktop.ui.presentation.all_output import AllOutput
 from onsembl_desktop.ui.presentation.terminals import TerminalHub
 
 
@@ -138,7 +139,7 @@ _OLD_NOT_SGR = re.compile(
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"
     r"|\x1b[ -/]*[0-~]"
-    r"|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f])"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f])"
 )
 
 

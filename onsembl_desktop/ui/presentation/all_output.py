@@ -17,7 +17,6 @@ have scrolled out of the kept lines anyway.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections import deque
@@ -26,40 +25,12 @@ from itertools import repeat
 
 from ...core.state import AgentInfo
 from ...terminal import Terminal
+from ...textlines import clean_lines
 from .colors import rgb, type_text
 
 COLS = 220
 TAG_WIDTH = 12
 SLICE = 16_384  # characters fed to the engine at a time between looks at the deadline
-# Everything but colour: escape sequences other than SGR, and C0 controls except TAB, LF, CR, ESC.
-# (An unterminated OSC or DCS ends at the line's end, as when lines were cleaned one by one.)
-_NOT_SGR = re.compile(
-    r"\x1b(?!\[[0-9;]*m)"  # an escape that is not SGR (SGR is kept)
-    r"(?:\[[0-?]*[ -/]*[@-~]"  # other CSI
-    r"|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC
-    r"|[P^_X][^\x1b\n]*(?:\x1b\\)?"  # DCS, PM, APC, SOS
-    r"|[ -/]*[0-~])"  # other escapes
-    r"|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]"
-)
-_BLANK = re.compile(r"(?:\x1b\[[0-9;]*m|\s)*")  # nothing visible: colour codes and spaces
-
-
-def _last_version(line: str) -> str:
-    """A line redrawn with carriage returns, as it was left (a progress bar's last state)."""
-    parts = [p for p in line.split("\r") if p]
-    return parts[-1] if parts else ""
-
-
-def clean_lines(text: str) -> list[str]:
-    """The visible lines of ``text`` (complete lines, without the last newline), each cleaned:
-    colour kept, other sequences and controls removed, redrawn lines as they were left."""
-    text = _NOT_SGR.sub("", text)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")  # (what splitting at CR would leave anyway)
-    lines = text.split("\n")
-    if "\r" in text:
-        lines = [_last_version(line) if "\r" in line else line for line in lines]
-    return [line for line in lines if not _BLANK.fullmatch(line)]
 
 
 class AllOutput:

@@ -235,7 +235,10 @@ async def fuzz_connection(
         open_timeout=20,
     )
     hello = m.AgentConnect(
-        name=name, agent_type=AgentType.SHELL, instance_id=uuid.uuid4(), protocol_version=1
+        name=name,
+        agent_type=AgentType.SHELL,
+        instance_id=uuid.uuid4(),
+        protocol_version=PROTOCOL_VERSION,
     )
     await ws.send(codec.encode(hello), text=True)
     welcome = codec.decode(await ws.recv(), expect=Direction.SERVER_TO_AGENT).payload

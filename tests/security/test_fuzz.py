@@ -19,7 +19,7 @@ from websockets.sync.client import ClientConnection as SyncConnection
 from websockets.sync.client import connect as sync_connect
 
 from onsembl_desktop.app import OnsemblApp
-from onsembl_desktop.protocol import codec
+from onsembl_desktop.protocol import PROTOCOL_VERSION, codec
 from onsembl_desktop.protocol import messages as m
 from onsembl_desktop.protocol.codec import Direction
 from tests.protocol.strategies import JSON_VALUES
@@ -122,7 +122,10 @@ def prop_agent(thread_app: ThreadApp) -> Iterator[SyncConnection]:
         compression=None,
     ) as ws:
         hello = m.AgentConnect(
-            name="prop", agent_type="SHELL", instance_id=uuid.uuid4(), protocol_version=1
+            name="prop",
+            agent_type="SHELL",
+            instance_id=uuid.uuid4(),
+            protocol_version=PROTOCOL_VERSION,
         )
         ws.send(codec.encode(hello).decode())
         assert isinstance(codec.decode(ws.recv(5)).payload, m.AgentWelcome)

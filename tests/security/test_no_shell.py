@@ -57,8 +57,10 @@ def test_no_shell_spawning_calls_in_the_source() -> None:
     assert offenders == []
 
 
-def test_only_the_shell_agent_builds_a_shell_command_line() -> None:
-    """``[shell, "-c", text]`` appears once: the shell agent's executor, run in its --cwd."""
+def test_only_the_agent_process_builds_a_shell_command_line() -> None:
+    """``[shell, "-c", text]`` appears in two places, both inside onsembl-agent, never the app:
+    the shell agent's executor (run in its --cwd) and the ACP client's ``terminal/create``, which
+    runs a command line the ACP agent asked for in a folder confined to the agent's --cwd."""
     found = []
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(), str(path))
@@ -67,10 +69,13 @@ def test_only_the_shell_agent_builds_a_shell_command_line() -> None:
                 isinstance(e, ast.Constant) and e.value == "-c" for e in node.elts
             ):
                 found.append(path.relative_to(PACKAGE).as_posix())
-    assert found == ["agent/executor.py"]
+    assert sorted(found) == ["agent/acp_run.py", "agent/executor.py"]
     source = (PACKAGE / "agent/executor.py").read_text()
     assert 'argv = [self.settings.shell, "-c", self.request.content]' in source
     assert "await pty.start(argv, cwd=self.settings.cwd, env=env)" in source
+    acp = (PACKAGE / "agent/acp_run.py").read_text()
+    assert 'argv = [os.environ.get("SHELL") or "/bin/sh", "-c", command]' in acp
+    assert "folder = str(self.files.resolve(cwd)) if cwd else self.cwd" in acp
 
 
 _spawned: list[tuple[str, list[str]]] = []

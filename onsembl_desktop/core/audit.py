@@ -1,9 +1,19 @@
-"""The audit trail: every event worth keeping for 30 days, written through the store's writer."""
+"""The audit trail: every event worth keeping for 30 days, written through the store's writer.
+
+Who did it: an event the person caused (``by_user``) records where the request came from, so the
+Audit page can say "onsembl ctl" or "the demo" rather than "you" for all of them. That origin is
+the context of the call — :func:`acting_as` around the work a client asked for (the control
+endpoint serves ctl in it, the demo its own commands) — recorded as the row's ``user_agent``;
+the window's own actions have none, and are the user's.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -15,6 +25,21 @@ from .events import AuditRecorded, EventBus
 from .records import AuditEntry
 
 log = logging.getLogger("onsembl.audit")
+
+# Where the request being served came from ("onsembl ctl", "onsembl demo"); None: the window.
+_origin: ContextVar[str | None] = ContextVar("onsembl_audit_origin", default=None)
+CTL_ORIGIN = "onsembl ctl"
+DEMO_ORIGIN = "onsembl demo"
+
+
+@contextmanager
+def acting_as(origin: str) -> Iterator[None]:
+    """What the user's events recorded inside this block (and in tasks it starts) came from."""
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
 
 
 class Audit:
@@ -35,6 +60,8 @@ class Audit:
     ) -> None:
         """Record an event (asynchronously, in order with every other write)."""
         log.debug("audit %s agent=%s command=%s %s", event_type, agent_id, command_id, details)
+        if by_user and user_agent is None:
+            user_agent = _origin.get()
         self._store.call(
             queries.insert_audit,
             event_type=event_type,

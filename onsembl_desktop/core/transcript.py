@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from ..protocol.enums import CommandStatus
 from ..store.models import Command, CommandRun, TerminalOutput
+from ..words import duration
 
 DIM, BOLD, RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
 STATUS_SGR = {
@@ -46,7 +47,9 @@ def footer(
     if exit_code is not None:
         parts.append(f"exit {exit_code}")
     if started and completed:
-        parts.append(f"{(completed - started).total_seconds():.1f} s")
+        # "ran": the run's wall time by the app's clock (an AI CLI's own count of its time,
+        # on its last line above, can differ: it leaves out its start-up, or was recorded).
+        parts.append(f"ran {duration((completed - started).total_seconds())}")
     if error and status is not CommandStatus.COMPLETED:
         parts.append(error)
     color = STATUS_SGR.get(status, DIM)

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.audit import DEMO_ORIGIN, acting_as
 from ..core.events import AgentChanged
 from ..core.service import Core
 from ..launcher import agent_command, bundled_executable, is_frozen
@@ -142,11 +143,12 @@ class DemoAgents:
         prompts = self.prompts(cli)
         n = self._next.get(name, 0)
         self._next[name] = n + 1
-        self.core.commands.submit(prompts[n % len(prompts)], agent_ids=[agent.id])
-        if n == 0 and len(prompts) > 1:
-            # A second one waits in the queue, so the queue view has something to show.
-            self.core.commands.submit(prompts[1], agent_ids=[agent.id], priority=40)
-            self._next[name] = 2
+        with acting_as(DEMO_ORIGIN):  # the audit says the demo sent these, not the user
+            self.core.commands.submit(prompts[n % len(prompts)], agent_ids=[agent.id])
+            if n == 0 and len(prompts) > 1:
+                # A second one waits in the queue, so the queue view has something to show.
+                self.core.commands.submit(prompts[1], agent_ids=[agent.id], priority=40)
+                self._next[name] = 2
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:

@@ -104,8 +104,13 @@ def test_demo_agents_replay_recordings(ui_run: UiRun) -> None:
             await until(lambda: completed() >= 3, within=30)
             claude = w.core.agents.by_name("demo-claude")
             assert claude is not None
-            text = "\n".join(w.hub.get(claude.id).terminal.history_text())
-            assert "TypeScript" in text  # the recording's answer, rendered
+            term = w.hub.get(claude.id)
+
+            def shown() -> str:
+                term.catch_up()  # (the frame clock feeds it a slice a frame: a busy loop lags)
+                return "\n".join(term.terminal.history_text() + term.terminal.display())
+
+            await until(lambda: "TypeScript" in shown(), within=30)  # the answer, rendered
         finally:
             await demo.stop()
         assert all(p.returncode is not None for p in demo.procs)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import sys
 from datetime import timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
+from onsembl_desktop.core.audit import DEMO_ORIGIN, acting_as
 from onsembl_desktop.protocol.enums import CommandStatus
 from onsembl_desktop.store.archive import ARCHIVE_DIR
 from onsembl_desktop.store.retention import run_cleanup
@@ -17,6 +19,7 @@ from onsembl_desktop.store.types import utcnow
 from onsembl_desktop.ui.dialogs.archives_dialog import ArchivesDialog
 from onsembl_desktop.ui.pages.audit_page import AuditPage
 from onsembl_desktop.ui.pages.history_page import HistoryPage
+from tests.support import env_for_children
 from tests.ui.conftest import Ui, UiRun, until
 
 
@@ -232,5 +235,72 @@ def test_a_long_search_failure_never_widens_the_window(ui_run: UiRun) -> None:
         assert page.busy.width() > 100  # and something of it shows
         assert w.minimumSizeHint().width() == before
         page.grab().save("/tmp/onsembl-shots/history-failed.png")
+
+    ui_run(body)
+
+
+def test_audit_says_who_did_it_and_its_details_in_words(ui_run: UiRun) -> None:
+    """The By column names who or what did each thing — the window's user, onsembl ctl, the
+    demo, the agent — and Details reads "key: value", whole in its tooltip and in the pane."""
+
+    async def body(ui: Ui) -> None:
+        w = ui.window
+        ui.start_agent("sh1")
+        await ui.online("sh1")
+        info = w.send(w.command_bar.request("echo from-the-window"))  # type: ignore[arg-type]
+        assert info is not None
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "onsembl_desktop",
+            "ctl",
+            "--data-dir",
+            str(ui.data_dir),
+            "send",
+            "--agent",
+            "sh1",
+            "echo from-ctl",
+            stdout=asyncio.subprocess.PIPE,
+            env=env_for_children(),
+        )
+        await proc.communicate()
+        assert proc.returncode == 0
+        with acting_as(DEMO_ORIGIN):  # as the demo sends its prompts
+            w.core.commands.submit("echo from-the-demo", agent_ids=[info.runs[0].agent_id])
+        commands = w.core.commands._commands.values()
+        await until(lambda: sum(1 for c in commands if c.status.is_final) == 3)
+
+        page = w.page("Audit")
+        assert isinstance(page, AuditPage)
+        w.show_page(page)
+        col = {c.title: i for i, c in enumerate(page.model.columns)}
+
+        def rows(event: str) -> dict[str, tuple[str, str, str]]:
+            found = {}
+            for r, row in enumerate(page.model.rows):
+                if row.event_type == event:
+                    cell = page.model.index(r, col["Details"])
+                    by = page.model.index(r, col["By"]).data()
+                    found[str(row.details.get("content", row.command_id))] = (
+                        by,
+                        cell.data(),
+                        cell.data(Qt.ItemDataRole.ToolTipRole),
+                    )
+            return found
+
+        await until(lambda: len(rows("COMMAND_SENT")) == len(rows("COMMAND_COMPLETED")) == 3)
+        sent = rows("COMMAND_SENT")
+        assert {k: v[0] for k, v in sent.items()} == {
+            "echo from-the-window": "you",
+            "echo from-ctl": "onsembl ctl",
+            "echo from-the-demo": "the demo",
+        }
+        _by, line, tip = sent["echo from-ctl"]
+        assert line.startswith("content: echo from-ctl · ") and "type: natural" in line
+        assert "{" not in line and '"' not in line  # words, not JSON
+        assert "priority: 50" in tip.splitlines() and "targets: 1" in tip.splitlines()
+        assert {v[0] for v in rows("COMMAND_COMPLETED").values()} == {"sh1"}  # it reported it
+        page.table.selectRow(0)
+        assert "by       " in page.detail.toPlainText() and "{" not in page.detail.toPlainText()
 
     ui_run(body)

@@ -40,11 +40,19 @@ def test_traces_tree_details_timeline_and_totals(ui_run: UiRun) -> None:
         await until(lambda: page.commands.rows)
         row = page.commands.rows[0]
         assert row.id == info.id and row.agents == "cl1"
-        assert row.tokens == 78_392  # the sample's own total, rolled up to the root
+        # Its tokens are its run's, the figure of its card and its transcript's last line.
+        run = w.core.commands.get(info.id).runs[0]  # type: ignore[union-attr]
+        assert row.tokens == run.tokens and row.tokens.total == 78_392
+        table = page.commands_table
+        tokens_col = [c.title for c in page.commands.columns].index("Tokens")
+        assert table.model().index(0, tokens_col).data() == "78.4k"
+        tip = table.model().index(0, tokens_col).data(Qt.ItemDataRole.ToolTipRole)
+        assert "78,392 tokens" in tip
         page.commands_table.selectRow(0)
         await until(lambda: page.tree_model.rowCount() == 1)
         assert "3 tool calls" in page.summary.text()
-        assert "78,392 tokens" in page.summary.text()
+        assert "78.4k tokens" in page.summary.text() and "ran " in page.summary.text()
+        assert "78,392 tokens" in page.summary.toolTip()
         # Find the Bash tool call in the tree and look at it.
         items = [page._items[n.id] for n in page.nodes if n.type == "TOOL_CALL"]
         assert [i.text() for i in items] == ["Glob", "Bash", "Bash"]
@@ -62,7 +70,7 @@ def test_traces_tree_details_timeline_and_totals(ui_run: UiRun) -> None:
         assert page.tree.currentIndex().data(NODE_ROLE).parent_id is None
         # Totals per agent over the listed commands.
         assert page.totals.rows[0].agent == "cl1"
-        assert page.totals.rows[0].tokens == 78_392
+        assert page.totals.rows[0].tokens.total == 78_392
         # Filtering by agent keeps it; the agent filter lists agents.
         assert page.agent.findData(agent.id) > 0
 
@@ -96,7 +104,7 @@ def test_traces_totals_count_each_agents_own_share(ui_run: UiRun) -> None:
         assert page.commands.rows[0].agents == "cl1, sh1"
         totals = {t.agent: t for t in page.totals.rows}
         assert set(totals) == {"cl1"}
-        assert totals["cl1"].tokens == 78_392 and totals["cl1"].calls == 12
+        assert totals["cl1"].tokens.total == 78_392 and totals["cl1"].calls == 12
         assert totals["cl1"].commands == 1
 
         # Shown for one agent, the totals are that agent's only.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from ...core.audit import CTL_ORIGIN, acting_as
 from ...core.service import Core
 from ...errors import KnownError
 from ...protocol import control as c
@@ -91,8 +92,9 @@ class ControlSession:
 
     async def serve(self) -> None:
         try:
-            async for raw in self.ws:
-                await self._handle(raw)
+            with acting_as(CTL_ORIGIN):  # what ctl does is audited as ctl's, not the window's
+                async for raw in self.ws:
+                    await self._handle(raw)
         except ConnectionClosed:
             pass
         finally:

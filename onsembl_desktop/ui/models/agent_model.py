@@ -39,6 +39,7 @@ from ...core.events import (
 from ...core.records import LocalAgentInfo, LocalAgentState
 from ...core.state import AgentInfo, CommandInfo, Tokens
 from ...protocol.enums import AgentStatus, AgentType
+from ..presentation.numbers import tokens_text, tokens_tip
 from ..theme import status_color, type_color, type_text_color
 
 Index = QModelIndex | QPersistentModelIndex
@@ -320,15 +321,6 @@ class AgentTableModel(QAbstractTableModel):
         return None
 
 
-def format_tokens(t: Tokens) -> str:
-    if not t.total and t.cost_usd is None:
-        return ""
-    text = f"{t.total:,} tok" if t.total < 100_000 else f"{t.total / 1000:,.0f}k tok"
-    if t.cost_usd:
-        text += f" · ${t.cost_usd:.2f}"
-    return text
-
-
 def _display(a: AgentInfo, col: str, stats: AgentStats) -> str:
     if col == "Name":
         return a.name
@@ -341,7 +333,7 @@ def _display(a: AgentInfo, col: str, stats: AgentStats) -> str:
     if col == "Queue":
         return str(a.queue_length) if a.queue_length else ""
     if col == "Tokens":
-        return format_tokens(stats.tokens)
+        return tokens_text(stats.tokens)
     if col == "CPU":
         cpu = a.health.get("cpu_usage")
         return f"{cpu:.0f}%" if isinstance(cpu, int | float) else ""
@@ -383,6 +375,8 @@ def _tooltip(a: AgentInfo, stats: AgentStats) -> str:
         lines.append(f"Running: {stats.command_text[:200]}")
     if stats.pending:
         lines.append(f"Local agent: {stats.pending}")
+    if stats.tokens.total or stats.tokens.cost_usd is not None:
+        lines.append(f"Tokens so far: {tokens_tip(stats.tokens)}")
     if a.cwd:
         lines.append(f"Working directory: {a.cwd}")
     if a.host_machine:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -29,10 +29,41 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         self.columns = list(columns)
         self.rows: list[R] = []
 
-    def set_rows(self, rows: list[R]) -> None:
-        self.beginResetModel()
+    def set_rows(self, rows: list[R], key: Callable[[R], Hashable] | None = None) -> None:
+        """Show ``rows``. With ``key`` (a row's identity), rows that stay keep their selection
+        and current index: new rows at the top are inserted, any other change moves rows as a
+        layout change (the view keeps what was selected), instead of a reset that drops it."""
+        if key is None or not self.rows:
+            self.beginResetModel()
+            self.rows = list(rows)
+            self.endResetModel()
+            return
+        old = [key(r) for r in self.rows]
+        new = [key(r) for r in rows]
+        added = len(new) - len(old)
+        if added >= 0 and new[added:] == old:
+            if added:
+                self.beginInsertRows(QModelIndex(), 0, added - 1)
+                self.rows = list(rows)
+                self.endInsertRows()
+            else:
+                self.rows = list(rows)
+            self.refresh()
+            return
+        self.layoutAboutToBeChanged.emit()
+        where = {k: i for i, k in enumerate(new)}
+        before = self.persistentIndexList()
+        after = []
+        for index in before:
+            row = where.get(old[index.row()]) if index.row() < len(old) else None
+            after.append(QModelIndex() if row is None else self.index(row, index.column()))
         self.rows = list(rows)
-        self.endResetModel()
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
+
+    def row_of(self, key: Callable[[R], Hashable], value: Hashable) -> int:
+        """The row whose ``key`` is ``value``, or -1."""
+        return next((i for i, r in enumerate(self.rows) if key(r) == value), -1)
 
     def append_rows(self, rows: list[R]) -> None:
         if not rows:

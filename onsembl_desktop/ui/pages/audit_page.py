@@ -28,6 +28,8 @@ from ...core.service import Core
 from ...protocol.enums import AuditEventType
 from ..models.rows_model import Column, RowsModel
 from ..presentation import reads
+from ..presentation.audit_text import details_line, details_text, who, who_tip
+from ..presentation.numbers import when, when_tip
 from ..presentation.reads import AuditRow
 from ..settings import UiSettings
 from ..theme import muted_text
@@ -36,6 +38,7 @@ from ..widgets.common import (
     PeriodFilter,
     agent_combo,
     fill_agent_combo,
+    held_still,
     make_table,
     text_pane,
 )
@@ -85,7 +88,7 @@ def export_csv(
                             r.agent_name,
                             str(r.agent_id or ""),
                             str(r.command_id or ""),
-                            "user" if r.by_user else "system",
+                            who(r),
                             r.ip_address or "",
                             r.user_agent or "",
                             _details(r),
@@ -146,12 +149,11 @@ class AuditPage(Page):
         self.info = ElidedLabel("")  # a long export path must not widen the window
         self.info.setAccessibleName("Audit status")
 
-        def who(r: AuditRow) -> str:
-            return "you" if r.by_user else "system"
-
         self.model = RowsModel[AuditRow](
             [
-                Column("Time", lambda r: r.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
+                Column(
+                    "Time", lambda r: when(r.created_at), tooltip=lambda r: when_tip(r.created_at)
+                ),
                 Column("Event", lambda r: r.event_type.replace("_", " ").lower()),
                 Column("Agent", lambda r: r.agent_name),
                 Column(
@@ -159,12 +161,17 @@ class AuditPage(Page):
                     lambda r: str(r.command_id)[:8] if r.command_id else "",
                     tooltip=lambda r: str(r.command_id or ""),
                 ),
-                Column("By", who, lambda r: None if r.by_user else muted_text()),
-                Column("Details", _details),
+                Column(
+                    "By",
+                    who,
+                    lambda r: None if r.by_user else muted_text(),
+                    tooltip=who_tip,
+                ),
+                Column("Details", details_line, tooltip=lambda r: details_text(r) or "—"),
             ],
             self,
         )
-        self.table = make_table(self.model, "Audit log", (150, 150, 100, 80, 60), 5)
+        self.table = make_table(self.model, "Audit log", (110, 140, 100, 72, 90), 5)
         self.keep_header("columns", self.table.horizontalHeader())
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = text_pane("Audit event details")
@@ -249,14 +256,13 @@ class AuditPage(Page):
             if offset:
                 self.model.append_rows(rows)
             else:
-                self.model.set_rows(rows)
-                # New events reload the list: keep the one being read selected, or let it go
-                # when the filters leave it out (its details beside a list it is not in).
-                kept = next((i for i, r in enumerate(rows) if r.id == self._selected_id), None)
-                if kept is None:
+                # New events reload the list: they come in without moving what is being read,
+                # which stays selected; a filter that leaves it out lets it go (its details
+                # beside a list it is not in would mislead).
+                with held_still(self.table, lambda i: getattr(self.model.row(i), "id", None)):
+                    self.model.set_rows(rows, key=lambda r: r.id)
+                if all(r.id != self._selected_id for r in rows):
                     self._show_event(None)
-                else:
-                    self.table.selectRow(kept)
             self.more.setEnabled(len(rows) == PAGE)
             shown = len(self.model.rows)
             self.info.setText(
@@ -277,14 +283,16 @@ class AuditPage(Page):
             self.detail.setPlainText("")
             return
         lines = [
-            f"{row.event_type}  {row.created_at.astimezone().isoformat(timespec='seconds')}",
+            f"{row.event_type.replace('_', ' ').lower()}  {when_tip(row.created_at)}",
             f"agent    {row.agent_name or '—'} {row.agent_id or ''}",
             f"command  {row.command_id or '—'}",
-            f"by       {'the user' if row.by_user else 'the system'}",
+            f"by       {who_tip(row)}",
         ]
-        if row.ip_address or row.user_agent:
-            lines.append(f"from     {row.ip_address or ''} {row.user_agent or ''}")
-        lines += ["", json.dumps(row.details, indent=2, ensure_ascii=False, default=str)]
+        if row.ip_address:
+            lines.append(f"from     {row.ip_address}")
+        details = details_text(row)
+        if details:
+            lines += ["", details]
         self.detail.setPlainText("\n".join(lines))
 
     def _export(self) -> None:

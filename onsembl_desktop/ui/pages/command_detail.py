@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.state import Tokens
 from ...core.transcript import footer, header
 from ...terminal import Terminal
+from ..presentation.numbers import count, duration, tokens_tip, when_tip
 from ..presentation.reads import CommandDetail, ReportRow, TraceNode
 from ..presentation.report_export import ReportDoc, to_html
 from ..terminal_views.terminal_panel import TerminalPanel
@@ -131,15 +133,19 @@ class CommandDetailView(QWidget):
             return
         c = detail.command
         color = status_color(c.status).name()
-        when = c.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        tokens = sum(r.total_tokens or 0 for r in detail.runs)
+        tokens = sum((_run_tokens(r) for r in detail.runs), Tokens())
+        ran = ""
+        if c.started_at is not None and c.completed_at is not None:
+            ran = f" · ran {duration((c.completed_at - c.started_at).total_seconds())}"
         self.heading.setText(
             f"<b>{_escape(c.content.strip().splitlines()[0] if c.content.strip() else '')}</b><br>"
             f"{c.type.value.title()} · <span style='color:{color}'>{c.status.value.lower()}</span>"
-            f" · {when} · priority {c.priority}"
-            + (f" · {tokens:,} tokens" if tokens else "")
+            f" · {when_tip(c.created_at)} · priority {c.priority}"
+            + (f" · {count(tokens.total)} tokens" if tokens.total else "")
+            + ran
             + (f"<br>{_escape(c.error)}" if c.error else "")
         )
+        self.heading.setToolTip(tokens_tip(tokens) if tokens.total else "")
         for run in detail.runs:
             self.agent.addItem(run.agent_name, run.agent_id)
         self.agent.blockSignals(False)
@@ -186,6 +192,17 @@ class CommandDetailView(QWidget):
             return
         doc = ReportDoc.of(row.title, row.summary, row.status.value, row.content, row.agent_name)
         self.report.setHtml(to_html(doc))
+
+
+def _run_tokens(r: Any) -> Tokens:
+    """A stored run's tokens (the figures its card and transcript show)."""
+    return Tokens(
+        int(r.input_tokens or 0),
+        int(r.output_tokens or 0),
+        int(r.cached_tokens or 0),
+        int(r.total_tokens or 0),
+        r.cost_usd,
+    )
 
 
 def _no_output(run: Any) -> str:  # a command_runs row

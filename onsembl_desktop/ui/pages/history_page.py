@@ -34,9 +34,17 @@ from ...protocol.enums import CommandStatus, CommandType
 from ...store import search
 from ..models.rows_model import Column, RowsModel, first_line
 from ..presentation import reads
+from ..presentation.numbers import when, when_tip
 from ..settings import UiSettings
 from ..theme import status_color
-from ..widgets.common import ElidedLabel, PeriodFilter, agent_combo, fill_agent_combo, make_table
+from ..widgets.common import (
+    ElidedLabel,
+    PeriodFilter,
+    agent_combo,
+    fill_agent_combo,
+    held_still,
+    make_table,
+)
 from .base import Page
 from .command_detail import CommandDetailView
 
@@ -137,7 +145,9 @@ class HistoryPage(Page):
 
         self.model = RowsModel[HistoryRow](
             [
-                Column("When", lambda r: r.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+                Column(
+                    "When", lambda r: when(r.created_at), tooltip=lambda r: when_tip(r.created_at)
+                ),
                 Column("Command", lambda r: first_line(r.content), tooltip=lambda r: r.content),
                 Column("Agents", lambda r: r.agents),
                 Column("Type", lambda r: r.type.value.title()),
@@ -235,7 +245,8 @@ class HistoryPage(Page):
             return
         self.busy.setText("")
         self.cancel.setVisible(False)
-        self.model.set_rows(rows)
+        with held_still(self.table, lambda i: getattr(self.model.row(i), "id", None)):
+            self.model.set_rows(rows, key=lambda r: r.id)
         more = " (newest shown)" if len(rows) >= SHOW else ""
         narrowed = q.text or any(v is not None for v in (q.agent_id, q.type, q.status, q.since))
         if rows:
@@ -243,15 +254,14 @@ class HistoryPage(Page):
         else:
             self.count.setText("No command matches" if narrowed else "No command sent yet")
         refining, self._refining = self._refining, False
-        for i, r in enumerate(rows):
-            if r.id == self._selected_id:
-                self.table.selectRow(i)
-                break
-        else:
-            if refining and self._selected_id is not None:
-                self._selected_id = None
-                self.matches.setVisible(False)
-                self.detail.clear()
+        row = self.model.row_of(lambda r: r.id, self._selected_id)
+        if row >= 0:
+            if not self.table.selectionModel().isRowSelected(row):
+                self.table.selectRow(row)
+        elif refining and self._selected_id is not None:
+            self._selected_id = None
+            self.matches.setVisible(False)
+            self.detail.clear()
 
     def cancel_search(self) -> None:
         if self._search_task is not None and not self._search_task.done():

@@ -32,6 +32,7 @@ from ...store.types import utcnow
 from ..models.rows_model import Column, RowsModel
 from ..pdf import html_to_pdf
 from ..presentation import reads
+from ..presentation.numbers import when, when_tip
 from ..presentation.reads import ReportRow
 from ..presentation.report_export import (
     FORMATS,
@@ -43,7 +44,7 @@ from ..presentation.report_export import (
 )
 from ..settings import UiSettings
 from ..theme import status_color
-from ..widgets.common import ElidedLabel, make_table, tool_button
+from ..widgets.common import ElidedLabel, held_still, make_table, tool_button
 from ..widgets.progress import Progress, run_with_progress
 from .base import Page
 from .report_editor import ReportEditor
@@ -107,8 +108,8 @@ class ReportsPage(Page):
                 ),
                 Column(
                     "Updated",
-                    lambda r: r.updated_at.astimezone().strftime("%b %d %H:%M"),
-                    tooltip=lambda r: r.updated_at.astimezone().isoformat(timespec="seconds"),
+                    lambda r: when(r.updated_at),
+                    tooltip=lambda r: when_tip(r.updated_at),
                 ),
             ],
             self,
@@ -180,13 +181,15 @@ class ReportsPage(Page):
         )
 
     def _loaded(self, rows: list[ReportRow]) -> None:
-        self.model.set_rows(rows)
+        with held_still(self.table, lambda i: getattr(self.model.row(i), "id", None)):
+            self.model.set_rows(rows, key=lambda r: r.id)
         self.empty.setVisible(not rows)
         self.info.setText(f"{len(rows)} report{'s' if len(rows) != 1 else ''}")
-        for i, r in enumerate(rows):
-            if r.id == self.current:
-                self.table.selectRow(i)
-                return
+        row = self.model.row_of(lambda r: r.id, self.current)
+        if row >= 0:
+            if not self.table.selectionModel().isRowSelected(row):
+                self.table.selectRow(row)
+            return
         if self.current is not None:
             self.current = None
             self.editor.load(None)

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from ...protocol.enums import CommandStatus
+from ..presentation.numbers import count, duration_ms
 from ..presentation.reads import TraceNode
 from ..theme import muted_text, status_color
 
@@ -38,16 +39,6 @@ def node_status(node: TraceNode) -> str:
     if str((node.metadata or {}).get("status", "")).upper() == "CANCELLED":
         return "cancelled"
     return "running" if node.completed_at is None and node.duration_ms is None else "ok"
-
-
-def format_ms(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    return f"{ms // 60_000} min {ms % 60_000 / 1000:.0f} s"
 
 
 def depth_first(nodes: list[TraceNode]) -> list[tuple[TraceNode, int]]:
@@ -78,8 +69,8 @@ def build_tree(model: QStandardItemModel, nodes: list[TraceNode]) -> dict[uuid.U
             QStandardItem(node.name),
             QStandardItem(TYPE_LABELS.get(node.type, node.type)),
             QStandardItem(node.agent_name),
-            QStandardItem(format_ms(node.duration_ms)),
-            QStandardItem(f"{node.tokens_used:,}" if node.tokens_used else ""),
+            QStandardItem(duration_ms(node.duration_ms)),
+            QStandardItem(count(node.tokens_used) if node.tokens_used else ""),
             QStandardItem(status),
         ]
         for item in row:
@@ -95,6 +86,8 @@ def build_tree(model: QStandardItemModel, nodes: list[TraceNode]) -> dict[uuid.U
         for item in row[3:5]:
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         row[0].setToolTip(node.name)
+        if node.tokens_used:
+            row[4].setToolTip(f"{node.tokens_used:,} tokens")
         parent = items.get(node.parent_id) if node.parent_id else None
         (parent or model.invisibleRootItem()).appendRow(row)
         items[node.id] = row[0]
@@ -115,7 +108,7 @@ def detail_text(node: TraceNode) -> str:
         f"started   {node.started_at.astimezone().strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}",
     ]
     if node.duration_ms is not None:
-        lines.append(f"duration  {format_ms(node.duration_ms)}")
+        lines.append(f"duration  {duration_ms(node.duration_ms)}")
     if node.tokens_used:
         lines.append(f"tokens    {node.tokens_used:,}")
     lines.append(f"status    {node_status(node)}")
@@ -227,7 +220,7 @@ class Timeline(QWidget):
         axis = QRect(4, 0, max(10, self.width() - 8), 18)
         p.setPen(muted_text())
         p.drawText(axis, Qt.AlignmentFlag.AlignLeft, "0")
-        p.drawText(axis, Qt.AlignmentFlag.AlignRight, format_ms(int(span * 1000)))
+        p.drawText(axis, Qt.AlignmentFlag.AlignRight, duration_ms(int(span * 1000)))
         for row in self.layout_rows():
             color = bar_color(row.node)
             background, text = row_colors(pal, row.node.id == self.selected)

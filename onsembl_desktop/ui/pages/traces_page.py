@@ -9,10 +9,10 @@ TRACE_EVENTs reload the open command's tree (coalesced).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt
+from PySide6.QtCore import QItemSelection, QModelIndex, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -26,16 +26,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.events import AgentChanged, TraceChanged
+from ...core.events import AgentChanged, CommandChanged, TraceChanged
 from ...core.service import Core
+from ...core.state import Tokens
 from ..models.rows_model import Column, RowsModel, first_line
 from ..presentation import reads
+from ..presentation.numbers import (
+    count,
+    duration_ms,
+    tokens_count,
+    tokens_tip,
+    when,
+    when_tip,
+)
 from ..presentation.reads import AgentShare, TracedCommand, TraceNode
 from ..settings import UiSettings
 from ..theme import status_color
-from ..widgets.common import agent_combo, fill_agent_combo, labelled, make_table, text_pane
+from ..widgets.common import (
+    agent_combo,
+    fill_agent_combo,
+    held_still,
+    labelled,
+    make_table,
+    text_pane,
+)
 from .base import Page
-from .trace_widgets import NODE_ROLE, Timeline, build_tree, detail_text, format_ms, node_status
+from .trace_widgets import NODE_ROLE, Timeline, build_tree, detail_text, node_status
 
 SELECT_HINT = "Select a command on the left to see its trace."
 
@@ -45,7 +61,7 @@ class AgentTotal:
     agent: str
     commands: int
     calls: int
-    tokens: int
+    tokens: Tokens
     duration_ms: int
 
 
@@ -64,11 +80,28 @@ def agent_totals(
             agent,
             len(shares),
             sum(s.entries for s in shares),
-            sum(s.tokens for s in shares),
+            sum((s.tokens for s in shares), Tokens()),
             sum(s.duration_ms for s in shares),
         )
         for agent, shares in sorted(by_agent.items())
     ]
+
+
+RAN_TIP = (
+    "Ran: from the command's start to its end by the app's clock (its agents' runs). The tree's "
+    "Duration is each entry's own span, by the CLI's events; a CLI's own count of its time is on "
+    "its transcript's last line."
+)
+
+
+def _ran(c: TracedCommand) -> str:
+    if not c.status.is_final:
+        return "running"
+    return duration_ms(c.duration_ms) if c.duration_ms else "–"
+
+
+def _command_tip(c: TracedCommand) -> str:
+    return f"{c.content}\n\ncommand {str(c.id)[:8]} · sent {when_tip(c.created_at)}"
 
 
 class TracesPage(Page):
@@ -91,19 +124,27 @@ class TracesPage(Page):
 
         self.commands = RowsModel[TracedCommand](
             [
-                Column("Command", lambda c: first_line(c.content), tooltip=lambda c: c.content),
+                Column(
+                    "When", lambda c: when(c.created_at), tooltip=lambda c: when_tip(c.created_at)
+                ),
+                Column("Command", lambda c: first_line(c.content), tooltip=_command_tip),
                 Column("Agents", lambda c: c.agents),
                 Column(
                     "Status", lambda c: c.status.value.lower(), lambda c: status_color(c.status)
                 ),
                 Column("Entries", lambda c: str(c.entries), right=True),
-                Column("Tokens", lambda c: f"{c.tokens:,}" if c.tokens else "", right=True),
-                Column("Duration", lambda c: format_ms(c.duration_ms or None), right=True),
+                Column(
+                    "Tokens",
+                    lambda c: tokens_count(c.tokens),
+                    tooltip=lambda c: tokens_tip(c.tokens),
+                    right=True,
+                ),
+                Column("Ran", lambda c: _ran(c), tooltip=lambda c: RAN_TIP, right=True),
             ],
             self,
         )
         self.commands_table = make_table(
-            self.commands, "Traced commands", (240, 100, 80, 45, 70, 65), 0
+            self.commands, "Traced commands", (62, 200, 90, 72, 48, 52, 58), 1
         )
         self.keep_header("commands", self.commands_table.horizontalHeader())
         self.commands_table.selectionModel().selectionChanged.connect(self._command_selected)
@@ -112,8 +153,13 @@ class TracesPage(Page):
                 Column("Agent", lambda t: t.agent),
                 Column("Commands", lambda t: str(t.commands), right=True),
                 Column("Entries", lambda t: str(t.calls), right=True),
-                Column("Tokens", lambda t: f"{t.tokens:,}", right=True),
-                Column("Time", lambda t: format_ms(t.duration_ms), right=True),
+                Column(
+                    "Tokens",
+                    lambda t: tokens_count(t.tokens),
+                    tooltip=lambda t: tokens_tip(t.tokens),
+                    right=True,
+                ),
+                Column("Ran", lambda t: duration_ms(t.duration_ms), right=True),
             ],
             self,
         )
@@ -172,6 +218,11 @@ class TracesPage(Page):
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
         self.subscribe(TraceChanged, self._trace_changed)
+        self.subscribe(CommandChanged, self._command_changed)
+        self._live_refresh = QTimer(self)  # a listed command's tokens so far, a few times a second
+        self._live_refresh.setSingleShot(True)
+        self._live_refresh.setInterval(300)
+        self._live_refresh.timeout.connect(self._show_commands)
         self.subscribe(
             AgentChanged, lambda _e: fill_agent_combo(self.agent, self.core.agents.all())
         )
@@ -195,16 +246,37 @@ class TracesPage(Page):
 
     def _show_commands(self) -> None:
         text = self.search.text().strip().lower()
-        rows = [c for c in self._all if not text or text in c.content.lower()]
-        self.commands.set_rows(rows)
+        rows = [self._live(c) for c in self._all if not text or text in c.content.lower()]
+        with held_still(self.commands_table, lambda i: getattr(self.commands.row(i), "id", None)):
+            self.commands.set_rows(rows, key=lambda c: c.id)
         self.totals.set_rows(agent_totals(rows, self.agent.currentData()))
         if self.current is not None and all(c.id != self.current for c in rows):
             self._close_command()  # filtered out: its tree beside a list it is not in misleads
         if self.current is None:
             self.summary.setText(self._hint(self.search.text().strip()))
-        for row, c in enumerate(rows):
-            if c.id == self.current:
+        else:
+            self._summarize()
+        row = self.commands.row_of(lambda c: c.id, self.current)
+        if row >= 0 and not self.commands_table.selectionModel().isRowSelected(row):
+            with QSignalBlocker(self.commands_table.selectionModel()):
                 self.commands_table.selectRow(row)
+
+    def _live(self, command: TracedCommand) -> TracedCommand:
+        """A command still running: its runs' tokens as reported so far (the store has them
+        once the runs end)."""
+        if command.status.is_final:
+            return command
+        info = self.core.commands.get(command.id)
+        if info is None:
+            return command
+        tokens = sum((r.tokens for r in info.runs), Tokens())
+        shares = tuple(
+            replace(share, tokens=run.tokens)
+            if (run := info.run_for(share.agent_id)) is not None
+            else share
+            for share in command.shares
+        )
+        return replace(command, status=info.status, tokens=tokens, shares=shares)
 
     def _close_command(self) -> None:
         self.current = None
@@ -230,6 +302,14 @@ class TracesPage(Page):
 
     def _trace_changed(self, ev: TraceChanged) -> None:
         self.changed()
+
+    def _command_changed(self, ev: CommandChanged) -> None:
+        if not self.isVisible() or all(c.id != ev.command.id for c in self._all):
+            return
+        if ev.command.status.is_final:
+            self.changed()  # its figures are stored now
+        elif not self._live_refresh.isActive():
+            self._live_refresh.start()
 
     def show_agent(self, agent_id: uuid.UUID) -> None:
         fill_agent_combo(self.agent, self.core.agents.all())
@@ -273,30 +353,36 @@ class TracesPage(Page):
         header.setStretchLastSection(False)
         self.tree.expandAll() if expanded or len(nodes) < 200 else None
         self.timeline.set_nodes(nodes)
-        roots = [n for n in nodes if n.parent_id is None]
-        calls = sum(1 for n in nodes if n.type == "TOOL_CALL")
-        turns = sum(1 for n in nodes if n.type == "LLM_PROMPT" and n.parent_id is not None)
-        tokens = sum(n.tokens_used or 0 for n in roots)
-        duration = max((n.duration_ms or 0 for n in roots), default=0)
-        failed = sum(1 for n in nodes if n.error)
-        stopped = sum(1 for n in nodes if node_status(n) == "cancelled")
-        self.summary.setText(
-            f"<b>{len(nodes)} entries</b> · {turns} model turns · {calls} tool calls · "
-            f"{tokens:,} tokens · {format_ms(duration) or '–'}"
-            + (
-                f" · <span style='color:{status_color('FAILED').name()}'>{failed} failed</span>"
-                if failed
-                else ""
-            )
-            + (
-                f" · <span style='color:{status_color('CANCELLED').name()}'>"
-                f"{stopped} cancelled</span>"
-                if stopped
-                else ""
-            )
-        )
+        self._summarize()
         if selected is not None and selected in self._items:
             self.select_node(selected)
+
+    def _summarize(self) -> None:
+        """The open command's counts, and its tokens and run time as every view gives them
+        (its runs'); the tree's own figures are each node's."""
+        nodes = self.nodes
+        command = next((c for c in self.commands.rows if c.id == self.current), None)
+        calls = sum(1 for n in nodes if n.type == "TOOL_CALL")
+        turns = sum(1 for n in nodes if n.type == "LLM_PROMPT" and n.parent_id is not None)
+        failed = sum(1 for n in nodes if n.error)
+        stopped = sum(1 for n in nodes if node_status(n) == "cancelled")
+        parts = [f"<b>{len(nodes)} entries</b>", f"{turns} model turns", f"{calls} tool calls"]
+        if command is not None:
+            if command.tokens.total:
+                parts.append(f"{count(command.tokens.total)} tokens")
+            parts.append(f"ran {_ran(command)}")
+        if failed:
+            parts.append(
+                f"<span style='color:{status_color('FAILED').name()}'>{failed} failed</span>"
+            )
+        if stopped:
+            color = status_color("CANCELLED").name()
+            parts.append(f"<span style='color:{color}'>{stopped} cancelled</span>")
+        self.summary.setText(" · ".join(parts))
+        tip = [RAN_TIP]
+        if command is not None:
+            tip.insert(0, tokens_tip(command.tokens))
+        self.summary.setToolTip("\n\n".join(tip))
 
     def _selected_node(self) -> uuid.UUID | None:
         indexes = self.tree.selectionModel().selectedIndexes()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, case, cast, func, or_, select
+from sqlalchemy import Connection, String, and_, cast, func, or_, select
 
 from ...core.state import Tokens
 from ...protocol.enums import CommandStatus, ReportStatus
@@ -70,24 +70,27 @@ def startup(
 
 @dataclass(frozen=True, slots=True)
 class AgentShare:
-    """One agent's part of a traced command: its own entries, tokens and run time."""
+    """One agent's part of a traced command: its own entries, and its run's tokens and time."""
 
     agent_id: uuid.UUID
     agent: str
     entries: int
-    tokens: int
+    tokens: Tokens
     duration_ms: int
 
 
 @dataclass(frozen=True, slots=True)
 class TracedCommand:
+    """A command with traces. Its tokens and run time are its runs' — what its agents reported
+    and the app timed, the figures every view shows for it — not the trace's own sums."""
+
     id: uuid.UUID
     content: str
     status: CommandStatus
     created_at: datetime
     agents: str
     entries: int
-    tokens: int
+    tokens: Tokens
     duration_ms: int
     shares: tuple[AgentShare, ...] = ()  # the agents that traced it (a broadcast's others did not)
 
@@ -95,20 +98,19 @@ class TracedCommand:
 def traced_commands(
     conn: Connection, *, agent_id: uuid.UUID | None = None, limit: int = 300
 ) -> list[TracedCommand]:
-    """Commands that have traces, newest first, with their entry counts and rolled-up totals."""
-    roots = (
+    """Commands that have traces, newest first, with their entry counts and their runs' tokens
+    and time."""
+    counts = (
         select(
-            TraceEntry.command_id.label("command_id"),
-            func.count(TraceEntry.id).label("entries"),
-            func.sum(func.coalesce(TraceEntry.tokens_used, 0)).label("tokens"),
+            TraceEntry.command_id.label("command_id"), func.count(TraceEntry.id).label("entries")
         )
         .group_by(TraceEntry.command_id)
         .subquery()
     )
     query = (
-        select(Command.__table__, roots.c.entries, roots.c.tokens)
-        .join(roots, roots.c.command_id == Command.id)
-        .order_by(Command.created_at.desc())
+        select(Command.__table__, counts.c.entries)
+        .join(counts, counts.c.command_id == Command.id)
+        .order_by(Command.created_at.desc(), Command.id.desc())
         .limit(limit)
     )
     if agent_id is not None:
@@ -119,96 +121,111 @@ def traced_commands(
         )
     out = []
     rows = list(conn.execute(query))
-    names = _run_names(conn, [r.id for r in rows])
-    shares = _agent_shares(conn, [r.id for r in rows])
+    runs = _runs_of(conn, [r.id for r in rows])
+    shares = _agent_shares(conn, [r.id for r in rows], runs)
     for c in rows:
-        duration = 0
-        if c.started_at and c.completed_at:
-            duration = int((c.completed_at - c.started_at).total_seconds() * 1000)
+        mine = runs.get(c.id, [])
+        tokens = sum((r.tokens for r in mine), Tokens())
         out.append(
             TracedCommand(
                 c.id,
                 c.content,
                 c.status,
                 c.created_at,
-                ", ".join(names.get(c.id, [])),
+                ", ".join(r.agent for r in mine),
                 int(c.entries),
-                _root_tokens(conn, c.id) or int(c.tokens or 0),
-                duration,
+                tokens,
+                _span_ms(c.started_at, c.completed_at),
                 tuple(shares.get(c.id, ())),
             )
         )
     return out
 
 
-def _agent_shares(
-    conn: Connection, command_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[AgentShare]]:
-    """Per command, each tracing agent's entries, tokens (its roots carry the roll-up) and the
-    time its own run took."""
-    out: dict[uuid.UUID, list[AgentShare]] = {}
-    root_tokens = func.sum(
-        case((TraceEntry.parent_id.is_(None), func.coalesce(TraceEntry.tokens_used, 0)), else_=0)
-    )
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    """A command run's agent, tokens and time (the one source of a command's figures)."""
+
+    agent_id: uuid.UUID
+    agent: str
+    tokens: Tokens
+    duration_ms: int
+
+
+def _span_ms(started: datetime | None, completed: datetime | None) -> int:
+    if started is None or completed is None:
+        return 0
+    return int((completed - started).total_seconds() * 1000)
+
+
+def _runs_of(conn: Connection, command_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[RunFigures]]:
+    """Each command's runs, by agent name."""
+    out: dict[uuid.UUID, list[RunFigures]] = {}
+    r = CommandRun
     for i in range(0, len(command_ids), 500):
         chunk = command_ids[i : i + 500]
-        runs = {
-            (r.command_id, r.agent_id): r
-            for r in conn.execute(
-                select(
-                    CommandRun.command_id,
-                    CommandRun.agent_id,
-                    CommandRun.started_at,
-                    CommandRun.completed_at,
-                ).where(CommandRun.command_id.in_(chunk))
-            )
-        }
         query = (
             select(
-                TraceEntry.command_id,
-                TraceEntry.agent_id,
+                r.command_id,
+                r.agent_id,
                 Agent.name,
-                func.count(TraceEntry.id),
-                root_tokens,
+                r.input_tokens,
+                r.output_tokens,
+                r.cached_tokens,
+                r.total_tokens,
+                r.cost_usd,
+                r.started_at,
+                r.completed_at,
+            )
+            .join(Agent, Agent.id == r.agent_id)
+            .where(r.command_id.in_(chunk))
+            .order_by(Agent.name)
+        )
+        for row in conn.execute(query):
+            tokens = Tokens(
+                int(row.input_tokens or 0),
+                int(row.output_tokens or 0),
+                int(row.cached_tokens or 0),
+                int(row.total_tokens or 0),
+                row.cost_usd,
+            )
+            figures = RunFigures(
+                row.agent_id, row.name, tokens, _span_ms(row.started_at, row.completed_at)
+            )
+            out.setdefault(row.command_id, []).append(figures)
+    return out
+
+
+def _agent_shares(
+    conn: Connection,
+    command_ids: list[uuid.UUID],
+    runs: dict[uuid.UUID, list[RunFigures]],
+) -> dict[uuid.UUID, list[AgentShare]]:
+    """Per command, each tracing agent's entries, with its run's tokens and time."""
+    out: dict[uuid.UUID, list[AgentShare]] = {}
+    for i in range(0, len(command_ids), 500):
+        chunk = command_ids[i : i + 500]
+        query = (
+            select(
+                TraceEntry.command_id, TraceEntry.agent_id, Agent.name, func.count(TraceEntry.id)
             )
             .join(Agent, Agent.id == TraceEntry.agent_id)
             .where(TraceEntry.command_id.in_(chunk))
             .group_by(TraceEntry.command_id, TraceEntry.agent_id, Agent.name)
             .order_by(Agent.name)
         )
-        for command_id, agent_id, name, entries, tokens in conn.execute(query):
-            run = runs.get((command_id, agent_id))
-            duration = 0
-            if run is not None and run.started_at and run.completed_at:
-                duration = int((run.completed_at - run.started_at).total_seconds() * 1000)
+        for command_id, agent_id, name, entries in conn.execute(query):
+            run = next((r for r in runs.get(command_id, []) if r.agent_id == agent_id), None)
             out.setdefault(command_id, []).append(
-                AgentShare(agent_id, name, int(entries), int(tokens or 0), duration)
+                AgentShare(
+                    agent_id,
+                    name,
+                    int(entries),
+                    run.tokens if run is not None else Tokens(),
+                    run.duration_ms if run is not None else 0,
+                )
             )
     return out
-
-
-def _root_tokens(conn: Connection, command_id: uuid.UUID) -> int:
-    """The roots carry the rolled-up tokens; summing every node would count them twice."""
-    value = conn.execute(
-        select(func.sum(func.coalesce(TraceEntry.tokens_used, 0))).where(
-            TraceEntry.command_id == command_id, TraceEntry.parent_id.is_(None)
-        )
-    ).scalar()
-    return int(value or 0)
-
-
-def _run_names(conn: Connection, command_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    names: dict[uuid.UUID, list[str]] = {}
-    for i in range(0, len(command_ids), 500):
-        chunk = command_ids[i : i + 500]
-        for command_id, name in conn.execute(
-            select(CommandRun.command_id, Agent.name)
-            .join(Agent, Agent.id == CommandRun.agent_id)
-            .where(CommandRun.command_id.in_(chunk))
-            .order_by(Agent.name)
-        ):
-            names.setdefault(command_id, []).append(name)
-    return names
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ...core.state import AgentInfo
 from ...protocol.enums import ActivityState, AgentStatus
-from ..models.agent_model import AGENT_ROLE, STATS_ROLE, AgentStats, format_tokens
+from ..models.agent_model import AGENT_ROLE, STATS_ROLE, AgentStats
+from ..presentation.numbers import tokens_text as format_tokens
 from ..theme import muted_text, status_color, type_color, type_text_color
 
 Index = QModelIndex | QPersistentModelIndex

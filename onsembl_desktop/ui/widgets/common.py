@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QAbstractItemModel, QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QDate,
+    QDateTime,
+    QModelIndex,
+    Qt,
+    QTime,
+    Signal,
+)
 from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -56,6 +65,31 @@ def make_table(
     else:
         header.setStretchLastSection(True)
     return table
+
+
+@contextmanager
+def held_still(table: QTableView, key: Callable[[QModelIndex], Hashable]) -> Iterator[None]:
+    """Rows inserted or moved by the update in the ``with`` block do not move what the user is
+    looking at: while the pointer is over the list, a row is selected or the list is scrolled,
+    the row at the top of the view stays there (new rows come in above it, out of sight, and
+    the scroll bar says so). A list nobody is using, at the top, shows new rows as they come."""
+    model = table.model()
+    bar = table.verticalScrollBar()
+    using = table.underMouse() or table.selectionModel().hasSelection() or bar.value() > 0
+    top = table.rowAt(0)
+    anchor = key(model.index(top, 0)) if using and top >= 0 else None
+    offset = table.rowViewportPosition(top) if top >= 0 else 0
+    yield
+    if anchor is None:
+        return
+    row = next((r for r in range(model.rowCount()) if key(model.index(r, 0)) == anchor), -1)
+    if row < 0:
+        return
+    table.doItemsLayout()  # (the scroll bar's range follows the new rows now, not later)
+    if table.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerItem:
+        bar.setValue(row)
+    else:
+        bar.setValue(bar.value() + table.rowViewportPosition(row) - offset)
 
 
 def text_pane(name: str) -> QPlainTextEdit:

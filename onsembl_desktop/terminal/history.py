@@ -1,14 +1,16 @@
 """Scrollback: each line kept as one ``bytes`` object, in one of two forms.
 
-*Packed*: ``<wrapped:u8><nruns:u16><lengths:u16*n><styles:u64*n>`` followed by
-the UTF-8 text, so a 100-column line with a handful of colour runs costs about
-two bytes per cell (no per-cell or per-run Python objects).
+*Packed*: ``<flags:u8><nruns:u16><lengths:u16*n><styles:u64*n>`` followed by the UTF-8 text,
+so a 100-column line with a handful of colour runs costs about two bytes per cell (no per-cell
+or per-run Python objects). ``flags`` is 0-3: bit 0 the line wrapped, bit 1 its styles are wide
+(each a u64 pair, low bits first: underline shapes and colours need more than 64 bits).
 
-*Raw*: ``0xFF`` followed by the line exactly as the program sent it, printable
-ASCII and plain SGR sequences only (prefixed by one SGR for the style it
-started in). The fast path for scrolling output stores lines this way without
-ever building their cells; they are decoded when someone looks at them. It is
-also the smaller form for typical coloured output.
+*Raw*: the line exactly as the program sent it (UTF-8): one-cell characters and plain SGR
+sequences only, prefixed by one SGR for the style it started in (if any) and by 0x04 if it
+wrapped. It never starts with a byte below 0x04, which tells the forms apart. The fast path for
+scrolling output stores lines this way without ever building their cells (a whole block at
+once); they are decoded when someone looks at them. It is also the smaller form for typical
+coloured output.
 """
 
 from __future__ import annotations
@@ -20,36 +22,68 @@ from .line import PAD, SGR_SPLIT, decode_sgr_line
 from .style import style_to_sgr
 
 _HEAD = struct.Struct("<BH")
-RAW = 0xFF
-_formats: dict[int, struct.Struct] = {}
+_WRAPPED, _WIDE = 1, 2
+_RAW_WRAPPED = 4
+_LOW = (1 << 64) - 1
+_formats: dict[tuple[int, bool], struct.Struct] = {}
 
 
-def _fmt(n: int) -> struct.Struct:
-    fmt = _formats.get(n)
+def _fmt(n: int, wide: bool) -> struct.Struct:
+    fmt = _formats.get((n, wide))
     if fmt is None:
-        fmt = _formats[n] = struct.Struct(f"<BH{n}H{n}Q")
+        fmt = _formats[n, wide] = struct.Struct(f"<BH{n}H{2 * n if wide else n}Q")
     return fmt
+
+
+def is_raw(blob: bytes) -> bool:
+    return not blob or blob[0] > 3  # (0x04: raw and wrapped)
+
+
+def is_wrapped(blob: bytes) -> bool:
+    return bool(blob) and (blob[0] == _RAW_WRAPPED or (blob[0] <= 3 and bool(blob[0] & _WRAPPED)))
+
+
+def _raw_text(blob: bytes) -> str:
+    return blob[1:].decode() if blob and blob[0] == _RAW_WRAPPED else blob.decode()
 
 
 def pack_line(text: str, runs: list[int], wrapped: bool) -> bytes:
     n = len(runs) >> 1
-    head = _fmt(n).pack(wrapped, n, *runs[0::2], *runs[1::2])
+    styles = runs[1::2]
+    if max(styles, default=0) > _LOW:
+        wide = [v for style in styles for v in (style & _LOW, style >> 64)]
+        head = _fmt(n, True).pack(wrapped | _WIDE, n, *runs[0::2], *wide)
+    else:
+        head = _fmt(n, False).pack(wrapped, n, *runs[0::2], *styles)
     if text.isascii():
         return head + text.encode("ascii")
     return head + text.encode("utf-8", "surrogatepass")
 
 
 def unpack_line(blob: bytes) -> tuple[str, list[int], bool]:
-    if blob[0] == RAW:
-        return (*decode_sgr_line(blob[1:].decode("ascii")), False)
-    wrapped, n = _HEAD.unpack_from(blob)
-    fmt = _fmt(n)
+    if is_raw(blob):
+        return (*decode_sgr_line(_raw_text(blob)), blob[:1] == b"\x04")
+    flags, n = _HEAD.unpack_from(blob)
+    wide = bool(flags & _WIDE)
+    fmt = _fmt(n, wide)
     values = fmt.unpack_from(blob)
     runs = [0] * (2 * n)
     runs[0::2] = values[2 : 2 + n]
-    runs[1::2] = values[2 + n :]
+    if wide:
+        pairs = values[2 + n :]
+        runs[1::2] = [pairs[k] | pairs[k + 1] << 64 for k in range(0, 2 * n, 2)]
+    else:
+        runs[1::2] = values[2 + n :]
     text = blob[fmt.size :].decode("utf-8", "surrogatepass")
-    return text, runs, bool(wrapped)
+    return text, runs, bool(flags & _WRAPPED)
+
+
+def text_cells(blob: bytes) -> int:
+    """An upper bound of the cells a line takes, without decoding it."""
+    if is_raw(blob):
+        return len(SGR_SPLIT.sub("", _raw_text(blob)))
+    flags, n = _HEAD.unpack_from(blob)
+    return len(blob) - _fmt(n, bool(flags & _WIDE)).size
 
 
 class History:
@@ -68,18 +102,22 @@ class History:
         if self.limit:
             self.lines.append(pack_line(text, runs, wrapped))
 
-    def push_raw(self, raw: str, style: int) -> None:
-        """Keep a line of printable ASCII and plain SGRs that started in ``style``."""
+    def push_raw(self, raw: str, style: int, wrapped: bool = False) -> None:
+        """Keep a line of one-cell characters and plain SGRs that started in ``style``."""
         if self.limit:
             if style:
                 raw = f"\x1b[{style_to_sgr(style)}m{raw}"
-            self.lines.append(b"\xff" + raw.encode("ascii"))
+            self.lines.append(b"\x04" + raw.encode() if wrapped else raw.encode())
+
+    def extend_raw(self, raw: list[bytes]) -> None:
+        """Keep raw lines already encoded (and prefixed with their start style)."""
+        self.lines.extend(raw)
 
     def text(self, i: int) -> str:
         """Line ``i`` as text, trailing blanks stripped."""
         blob = self.lines[i]
-        if blob[0] == RAW:
-            return SGR_SPLIT.sub("", blob[1:].decode("ascii")).rstrip(" ")
+        if is_raw(blob):
+            return SGR_SPLIT.sub("", _raw_text(blob)).rstrip(" ")
         return unpack_line(blob)[0].replace(PAD, "").rstrip(" ")
 
     def pop(self) -> tuple[str, list[int], bool]:

@@ -32,7 +32,7 @@ class Line:
         self.runs: list[int] = [] if runs is None else runs
         self.chars: list[str] | None = None
         self.styles: list[int] | None = None
-        #: A third, lazy form: the line as the program sent it (printable ASCII
+        #: A third, lazy form: the line as the program sent it (one-cell characters
         #: and plain SGRs, starting in ``raw_style``), decoded on first use. The
         #: scrolling fast path leaves rows like this; most scroll away unread.
         self.raw: str | None = None
@@ -144,6 +144,14 @@ class Line:
             chars[x1] = " "
         chars[x0:x1] = " " * (x1 - x0)
         styles[x0:x1] = [fill] * (x1 - x0)
+
+    def erase_unprotected(self, x0: int, x1: int, fill: int, cols: int, protected: int) -> None:
+        """Like :meth:`erase`, keeping cells whose style has the ``protected`` bit."""
+        chars, styles = self.thaw(cols)
+        for x in range(max(0, x0), min(x1, cols)):
+            if not styles[x] & protected:
+                chars[x] = " "
+                styles[x] = fill
 
     def insert(self, x: int, n: int, fill: int, cols: int) -> None:
         """Insert ``n`` blanks at ``x``, pushing cells right (off the edge)."""
@@ -260,12 +268,12 @@ def runs_of(text: str, runs: list[int]) -> list[Run]:
     return out
 
 
-SGR_SPLIT = re.compile(r"\x1b\[([0-9;]*)m")
+SGR_SPLIT = re.compile(r"\x1b\[([0-9;:]*)m")
 _sgr = SgrCache()
 
 
 def decode_sgr_line(raw: str, style: int = 0) -> tuple[str, list[int]]:
-    """``(text, runs)`` of printable ASCII interleaved with plain SGR sequences.
+    """``(text, runs)`` of one-cell characters interleaved with plain SGR sequences.
 
     The inverse of keeping a simple line as its raw bytes (see ``history``),
     starting in ``style``.

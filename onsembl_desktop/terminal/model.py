@@ -28,6 +28,14 @@ class Attr(IntFlag):
     INVERSE = 32
     HIDDEN = 64
     STRIKE = 128
+    #: Not erased by selective erase (DECSCA), nor by any erase in ISO protection (SPA/EPA).
+    PROTECTED = 256
+    # The shape of an underline (SGR 4:2 ... 4:5, 21); UNDERLINE is set with any of them.
+    DOUBLE_UNDERLINE = 512
+    CURLY_UNDERLINE = 1024
+    DOTTED_UNDERLINE = 2048
+    DASHED_UNDERLINE = 4096
+    OVERLINE = 8192
 
 
 class Run(NamedTuple):
@@ -42,6 +50,8 @@ class Run(NamedTuple):
     fg: Color
     bg: Color
     attrs: Attr
+    #: The underline's colour (SGR 58); the default colour draws it in the text's colour.
+    ul_color: Color = -1
 
 
 def rgb(r: int, g: int, b: int) -> Color:

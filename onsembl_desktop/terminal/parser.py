@@ -50,17 +50,19 @@ class Handler(Protocol):
 class SequenceParser:
     """Resumable state machine for the sequences :data:`TOKEN` does not match."""
 
-    __slots__ = ("_buf", "_inter", "_osc_esc", "state")
+    __slots__ = ("_buf", "_inter", "_osc_esc", "_size", "state")
 
     def __init__(self) -> None:
         self.state = GROUND
         self._buf: list[str] = []
+        self._size = 0  # characters in _buf (kept, not summed: pieces may be single bytes)
         self._inter = ""
         self._osc_esc = False  # an ESC seen inside a string: ST if "\" follows
 
     def reset(self) -> None:
         self.state = GROUND
         self._buf = []
+        self._size = 0
         self._inter = ""
         self._osc_esc = False
 
@@ -109,6 +111,7 @@ class SequenceParser:
     def _start_escape(self) -> None:
         self.state = ESCAPE
         self._buf = []
+        self._size = 0
         self._inter = ""
 
     def _escape(self, ch: str, handler: Handler) -> None:
@@ -147,7 +150,8 @@ class SequenceParser:
         m = _PARAMS.match(data, pos)
         end = m.end() if m else pos
         self._buf.append(data[pos - 1 : end])
-        if sum(map(len, self._buf)) > _MAX_PARAMS:
+        self._size += end - pos + 1
+        if self._size > _MAX_PARAMS:
             self.state = CSI_IGNORE
         return end
 
@@ -163,8 +167,9 @@ class SequenceParser:
             return pos
         m = _STRING_END.search(data, pos)
         end = m.start() if m else len(data)
-        if self.state == OSC_STRING and sum(map(len, self._buf)) < _MAX_OSC:
+        if self.state == OSC_STRING and self._size < _MAX_OSC:
             self._buf.append(data[pos:end])
+            self._size += end - pos
         if m is None:
             return end
         ch = data[end]

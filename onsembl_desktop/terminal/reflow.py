@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .charwidth import char_width
-from .history import RAW, unpack_line
-from .line import PAD, SGR_SPLIT, Line, line_from_frozen
+from .history import is_wrapped, text_cells, unpack_line
+from .line import PAD, Line, line_from_frozen
 
 if TYPE_CHECKING:
     from .screen import Screen
@@ -70,9 +70,7 @@ def _split(text: str, runs: list[int], cols: int) -> list[tuple[str, list[int], 
 
 def _fits(blob: bytes, cols: int) -> bool:
     """Whether a scrollback line is surely no wider than ``cols`` (cheap bound)."""
-    if blob[0] == RAW:
-        return len(SGR_SPLIT.sub("", blob[1:].decode("ascii"))) <= cols
-    return len(blob) - 3 - 10 * (blob[1] | blob[2] << 8) <= cols
+    return text_cells(blob) <= cols
 
 
 def reflow(screen: Screen, cols: int) -> None:
@@ -101,7 +99,7 @@ def reflow(screen: Screen, cols: int) -> None:
 
     previous_wrapped = False
     for blob in blobs:
-        wrapped = blob[0] == 1
+        wrapped = is_wrapped(blob)
         if not wrapped and not previous_wrapped and (cols >= old_cols or _fits(blob, cols)):
             logical.append(blob)
         else:

@@ -1,4 +1,4 @@
-"""Changing the screen size the way tmux does.
+"""Changing the screen size the way tmux does (xterm would not re-flow).
 
 Width first: on the main screen wrapped lines are re-flowed (see ``reflow``);
 the alternate screen is cut or padded. Then height: shrinking first drops rows
@@ -67,23 +67,29 @@ def resize_screen(screen: Screen, cols: int, rows: int) -> None:
         # when the alternate screen ends), with the cursor 1049 will restore.
         alt, where = screen.lines, (screen.cx, screen.cy)
         screen.lines, screen._main_lines = main, None
-        saved = screen.alt_saved
+        saved = screen.saved_slots[0]
         if saved is not None:
-            screen.cx, screen.cy = saved[0], saved[1]
+            screen.cx, screen.cy = saved.x, saved.y
         _resize_main(screen, cols, rows)
         if saved is not None:
-            screen.alt_saved = (screen.cx, screen.cy, *saved[2:])
+            screen.saved_slots[0] = saved._replace(x=screen.cx, y=screen.cy)
         screen._main_lines, screen.lines = screen.lines, alt
         screen.cx, screen.cy = where
         screen.wrap_pending = False
         shift = _fit_rows(screen, alt, rows, main=False)
         screen.cy = max(0, min(screen.cy + shift, rows - 1))
-    for group in (screen.lines, screen._main_lines or []):
+    kept = screen._alt_lines  # mode 47's alternate screen, waiting for its next visit
+    if kept is not None:
+        del kept[rows:]
+        kept += [Line() for _ in range(rows - len(kept))]
+    for group in (screen.lines, screen._main_lines or [], kept or []):
         for line in group:
             line.resize(cols)
     if cols != screen.cols:
+        # Stops the program set stay; the new columns get the default stops, every 8 from
+        # the first multiple of 8 at or past the old width (80 -> 100 gains 80, 88, 96).
         old_tabs = [t for t in screen.tabs if t < cols]
-        start = (screen.cols // 8 + 1) * 8
+        start = -(-screen.cols // 8) * 8
         screen.tabs = old_tabs + [t for t in range(start, cols, 8) if t not in old_tabs]
     screen.cols, screen.rows = cols, rows
     screen.top, screen.bottom = 0, rows - 1

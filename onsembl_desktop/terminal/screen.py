@@ -1,36 +1,53 @@
 """Screen state and the editing primitives the control sequences map onto.
 
-Semantics follow tmux where it differs from xterm (tmux is the reference the
-golden tests compare against), for example:
+Semantics are xterm's (agents run programs with ``TERM=xterm-256color``), checked against a real
+xterm (``tests/terminal/xtermref.py``), for example:
 
-* pending wrap: after the last column is written the cursor waits there; a line
-  feed keeps the wait, cursor moves and CR end it, BS just ends it, and erases
-  start from *past* the last column (so ``EL`` then erases nothing);
-* BS at column 0 goes back up to the end of the previous row if that row wrapped;
-* ``ED 2``, and ``ED 0`` from the home position, on the main screen first push
-  the used rows into scrollback (tmux's ``scroll-on-clear``);
-* a line feed keeps the cursor column; ``IL``/``DL`` keep it too; LNM is ignored;
-* on the main screen any scroll region scrolling up sends its top rows to
-  scrollback, not only a whole-screen scroll (xterm keeps only the latter).
+* pending wrap: after the last column is written the cursor waits there; printing wraps first,
+  TAB and CBT move without ending the wait, and everything else that moves or edits ends it
+  (BS moves back one from the last column; erases and ICH/DCH/ECH act on the last column);
+* DECSC / DECRC save and restore the position, the wait, the style, the character sets and
+  origin mode, one slot per screen; entering the alternate screen with 1049 saves in the main
+  screen's slot, so ``ESC 8`` after leaving restores that;
+* IL / DL act only inside the scroll region and return the cursor to column 0;
+* the alternate screen of mode 47 keeps its contents between visits; 1047 clears it on leaving.
+
+Where xterm's choice would lose what a person wants to see again, the scrollback keeps more (as
+tmux, VTE and kitty do): ``ED 2``, and ``ED 0`` from the home position, first push the used rows
+into scrollback, and a scroll region that scrolls up on the main screen sends its top rows
+there too (xterm keeps only whole-screen scrolls). The screen itself is xterm's either way.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from typing import NamedTuple
 
+from .charsets import ASCII, Table, table
 from .charwidth import char_width
 from .history import History
 from .line import PAD, Line
-from .style import fill_of
+from .style import PROTECTED, fill_of
 
 MAX_COLS = 4096
 MAX_ROWS = 2048
-_MAX_MARKS = 8
-#: DECSC state: x, y, wrap pending, style, G0 and G1 graphics, shifted out, origin.
-Saved = tuple[
-    int, int, bool, int, bool, bool, bool, bool
-]  # combining marks kept per cell; more are dropped (bounded memory)
+_MAX_MARKS = 8  # combining marks kept per cell; more are dropped (bounded memory)
+
+
+class Saved(NamedTuple):
+    """What DECSC saves (xterm's ``SavedCursor``)."""
+
+    x: int
+    y: int
+    wrap_pending: bool
+    style: int
+    charsets: tuple[str, str, str, str]
+    gl: int
+    origin: bool
+
+
+_NOTHING_SAVED = Saved(0, 0, False, 0, (ASCII,) * 4, 0, False)
 
 
 class Screen:
@@ -50,27 +67,38 @@ class Screen:
         self._init_state()
 
     def _init_state(self) -> None:
-        cols, rows = self.cols, self.rows
+        rows = self.rows
         self.lines: list[Line] = [Line() for _ in range(rows)]
         self._main_lines: list[Line] | None = None  # kept while the alternate screen shows
+        self._alt_lines: list[Line] | None = None  # mode 47's alternate screen, kept
         self.cx = 0
         self.cy = 0
         self.wrap_pending = False
         self.style = 0
+        self.top = 0
+        self.bottom = rows - 1
+        self.tabs = list(range(8, self.cols, 8))
+        #: DECSC slots: the main screen's and the alternate screen's.
+        self.saved_slots: list[Saved | None] = [None, None]
+        self.last_char = ""  # what REP repeats ("" after anything but printing)
+        # A line's start the fast path left raw on the bottom row, to carry on (``fastpath``).
+        self.tail_line: Line | None = None
+        self.tail_cells = 0
+        self.tail_style = 0
+        self._init_modes()
+        self.mark_all()
+
+    def _init_modes(self) -> None:
+        """Modes a soft reset (DECSTR) also returns to their defaults."""
         self.autowrap = True
         self.origin = False
         self.insert_mode = False
         self.cursor_on = True
-        self.g0_graphics = False
-        self.g1_graphics = False
-        self.shift_out = False
-        self.top = 0
-        self.bottom = rows - 1
-        self.tabs = list(range(8, cols, 8))
-        self.saved: Saved | None = None
-        self.alt_saved: Saved | None = None
-        self.last_char = ""
-        self.mark_all()
+        self.charsets = [ASCII, ASCII, ASCII, ASCII]
+        self.gl = 0
+        self.single_shift = 0  # 2 or 3 while SS2 / SS3 waits for its character
+        self.gl_table: Table | None = None
+        self.protection = 0  # 0 none, 1 DEC (DECSCA), 2 ISO (SPA / EPA)
 
     # -- dirty tracking ------------------------------------------------
 
@@ -95,28 +123,59 @@ class Screen:
         self._dirty.clear()
         self.scrolled = 0
 
+    # -- character sets ------------------------------------------------
+
+    def designate(self, slot: int, designation: str) -> None:
+        self.charsets[slot] = designation
+        self._charset_changed()
+
+    def shift(self, gl: int) -> None:
+        """Invoke G0-G3 into GL (SI, SO, LS2, LS3)."""
+        self.gl = gl
+        self._charset_changed()
+
+    def _charset_changed(self) -> None:
+        self.gl_table = table(self.charsets[self.gl])
+
+    def map_text(self, text: str) -> str:
+        """``text`` through GL's set, its first character through a waiting single shift."""
+        if self.single_shift:
+            first = table(self.charsets[self.single_shift])
+            self.single_shift = 0
+            head = text[0].translate(first) if first is not None else text[0]
+            rest = text[1:]
+            return head + (rest.translate(self.gl_table) if self.gl_table is not None else rest)
+        return text.translate(self.gl_table) if self.gl_table is not None else text
+
     # -- printing ------------------------------------------------------
 
     def put_cells(self, text: str) -> None:
         """Print ``text`` whose every code point takes exactly one cell."""
-        if not text:
+        total = len(text)
+        if not total:
             return
-        chunk = text
         cols = self.cols
         style = self.style
-        while text:
-            if self.wrap_pending:
+        lines = self.lines
+        i = 0
+        chunk = text
+        while i < total:  # offsets, never slices of the rest: linear in len(text)
+            if self.wrap_pending and self.autowrap:  # (without autowrap the wait is kept)
                 self._wrap()
             x = self.cx
-            line = self.lines[self.cy]
             space = cols - x
-            if len(text) <= space:
-                chunk, text = text, ""
+            left = total - i
+            if left <= space:
+                chunk = text[i:] if i else text
+                i = total
             elif self.autowrap:
-                chunk, text = text[:space], text[space:]
+                chunk = text[i : i + space]
+                i += space
             else:  # without wrap every extra character lands on the last column
-                chunk, text = text[: space - 1] + text[-1], ""
+                chunk = text[i : i + space - 1] + text[-1]
+                i = total
             n = len(chunk)
+            line = lines[self.cy]
             if self.insert_mode:
                 line.insert(x, n, 0, cols)
             line.write(x, chunk, style, cols)
@@ -127,8 +186,7 @@ class Screen:
                 self.wrap_pending = self.autowrap
             else:
                 self.cx = x
-        last = chunk[-1]
-        self.last_char = last if last < "\x80" else ""  # REP repeats only ASCII
+        self.last_char = chunk[-1]
 
     def put_text(self, text: str) -> None:
         """Print ``text`` of any widths: wide characters, combining marks."""
@@ -151,7 +209,7 @@ class Screen:
         cols = self.cols
         if cols < 2:
             return
-        if self.wrap_pending:
+        if self.wrap_pending and self.autowrap:
             self._wrap()
         if self.cx >= cols - 1:
             if not self.autowrap:
@@ -165,7 +223,7 @@ class Screen:
             line.insert(x, 2, 0, cols)
         line.write(x, ch + PAD, self.style, cols)
         self.mark(self.cy)
-        self.last_char = ""
+        self.last_char = ch
         if x + 2 >= cols:
             self.cx = cols - 1
             self.wrap_pending = self.autowrap
@@ -175,14 +233,26 @@ class Screen:
     def _combine(self, mark: str) -> None:
         x = self.cx if self.wrap_pending else self.cx - 1
         if x < 0:
-            return  # nothing to combine with: dropped, as tmux does
+            return  # nothing to combine with: dropped
         chars, _ = self.lines[self.cy].thaw(self.cols)
         if chars[x] == PAD and x:
             x -= 1
         if len(chars[x]) < _MAX_MARKS:
             chars[x] += mark
             self.mark(self.cy)
-        self.last_char = ""
+
+    def repeat(self, n: int) -> None:
+        """REP: print the last printed character ``n`` more times (wrapping as printing does)."""
+        ch = self.last_char
+        if not ch:
+            return
+        n = min(n, self.cols * self.rows)  # more could only scroll the same cells away
+        if char_width(ch) == 1:
+            self.put_cells(ch * n)
+        else:
+            for _ in range(n):
+                self._put_wide(ch)
+        self.last_char = ""  # (a REP is not repeated)
 
     def _wrap(self) -> None:
         self.lines[self.cy].wrapped = True
@@ -198,29 +268,34 @@ class Screen:
 
     def index(self) -> None:
         """LF/IND: down one row, scrolling at the bottom of the region."""
+        self.wrap_pending = False
         if self.cy == self.bottom:
             self.scroll_up(1)
         elif self.cy < self.rows - 1:
             self.cy += 1
 
     def reverse_index(self) -> None:
+        self.wrap_pending = False
         if self.cy == self.top:
             self.scroll_down(1)
         elif self.cy > 0:
             self.cy -= 1
 
-    def backspace(self) -> None:
-        if self.wrap_pending:
-            self.wrap_pending = False
-        elif self.cx > 0:
-            self.cx -= 1
-        elif self.cy > 0 and self.lines[self.cy - 1].wrapped:
-            self.cy -= 1
+    def backspace(self, reverse_wrap: bool = False) -> None:
+        self.wrap_pending = False
+        if self.cx > 0:
+            self.cx = min(self.cx, self.cols - 1) - 1
+        elif reverse_wrap and self.autowrap:
+            # xterm's reverse-wraparound (mode 45): to the end of the row above, the
+            # top margin (or top row) wrapping to the bottom one.
+            top = self.top if self.top <= self.cy <= self.bottom else 0
+            bottom = self.bottom if self.top <= self.cy <= self.bottom else self.rows - 1
+            self.cy = self.cy - 1 if self.cy > top else bottom
             self.cx = self.cols - 1
 
     def tab(self, n: int = 1) -> None:
-        if self.wrap_pending:
-            return
+        # TAB and CBT move the cursor but, in xterm, leave a pending wrap pending: the next
+        # character still wraps first.
         tabs = self.tabs
         for _ in range(n):
             i = bisect_right(tabs, self.cx)
@@ -228,7 +303,6 @@ class Screen:
 
     def back_tab(self, n: int = 1) -> None:
         tabs = self.tabs
-        self.wrap_pending = False
         for _ in range(n):
             i = bisect_left(tabs, self.cx)
             self.cx = tabs[i - 1] if i > 0 else 0
@@ -270,19 +344,34 @@ class Screen:
         self.cy = min(limit, self.cy + n)
         self.wrap_pending = False
 
-    def save_cursor(self) -> Saved:
-        return (self.cx, self.cy, self.wrap_pending, self.style, self.g0_graphics,
-                self.g1_graphics, self.shift_out, self.origin)  # fmt: skip
+    # -- saving the cursor ---------------------------------------------
 
-    def restore_cursor(
-        self, saved: tuple[int, int, bool, int, bool, bool, bool, bool] | None
-    ) -> None:
-        if saved is None:  # nothing saved: home, default style and character sets
-            saved = (0, 0, False, 0, False, False, False, False)
-        x, y, _, self.style, self.g0_graphics, self.g1_graphics, self.shift_out, self.origin = saved
-        self.cx = min(x, self.cols - 1)
-        self.cy = min(y, self.rows - 1)
-        self.wrap_pending = False
+    @property
+    def saved(self) -> Saved | None:
+        """The DECSC slot of the screen that shows."""
+        return self.saved_slots[self._main_lines is not None]
+
+    def save_cursor(self, slot: int | None = None) -> None:
+        """DECSC (into this screen's slot, or ``slot``)."""
+        index = (self._main_lines is not None) if slot is None else slot
+        g0, g1, g2, g3 = self.charsets
+        self.saved_slots[index] = Saved(
+            self.cx, self.cy, self.wrap_pending, self.style, (g0, g1, g2, g3), self.gl, self.origin
+        )
+
+    def restore_cursor(self, slot: int | None = None) -> None:
+        """DECRC; with nothing saved: home, default style and character sets, origin off."""
+        index = (self._main_lines is not None) if slot is None else slot
+        saved = self.saved_slots[index] or _NOTHING_SAVED
+        self.style = saved.style
+        self.charsets = list(saved.charsets)
+        self.gl = saved.gl
+        self.single_shift = 0
+        self._charset_changed()
+        self.origin = saved.origin
+        self.cx = min(saved.x, self.cols - 1)
+        self.cy = min(saved.y, self.rows - 1)
+        self.wrap_pending = saved.wrap_pending and self.cx == self.cols - 1
 
     # -- scrolling -------------------------------------------------------
 
@@ -308,7 +397,7 @@ class Screen:
             if len(self._dirty) > 4 * self.rows:
                 self._prune_dirty()
             return
-        if self._main_lines is None:  # tmux keeps a region's top rows too
+        if self._main_lines is None:  # as tmux: a region's top rows too
             self.keep_in_history(lines[top : top + n])
         del lines[top : top + n]
         lines[bottom - n + 1 : bottom - n + 1] = [blank(cols, fill) for _ in range(n)]
@@ -316,9 +405,16 @@ class Screen:
 
     def keep_in_history(self, lines: Iterable[Line]) -> None:
         history = self.history
+        if not history.limit:
+            return
+        append = history.lines.append
         for line in lines:
-            if line.raw is not None:  # still as the program sent it: keep it so
-                history.push_raw(line.raw, line.raw_style)
+            raw = line.raw
+            if raw is not None:  # still as the program sent it: keep it so
+                if line.raw_style or line.wrapped:
+                    history.push_raw(raw, line.raw_style, line.wrapped)
+                else:
+                    append(raw.encode())
             else:
                 text, runs = line.freeze()
                 history.push(text, runs, line.wrapped)
@@ -348,54 +444,65 @@ class Screen:
         self._dirty = {a for a in self._dirty if a >= base}
 
     def set_region(self, top: int, bottom: int) -> None:
-        if bottom > self.rows - 1:
-            bottom = self.rows - 1
+        """DECSTBM (0-based rows); the cursor goes home, the region's top in origin mode."""
+        bottom = min(bottom, self.rows - 1)
         if top >= bottom:
             return
         self.top, self.bottom = top, bottom
-        # tmux homes the cursor absolutely, even in origin mode.
-        self.cx = self.cy = 0
-        self.wrap_pending = False
+        self.move_to(0, 0)
 
     # -- erasing and editing ---------------------------------------------
 
-    def _edit_x(self) -> int:
-        """Where in-line edits start: past the last column while a wrap is pending."""
-        return self.cols if self.wrap_pending else self.cx
-
-    def erase_line(self, mode: int) -> None:
+    def _erase(self, y: int, x0: int, x1: int, selective: bool = False) -> None:
+        """Blank cells ``x0 <= x < x1`` of row ``y``; protected ones stay when they should."""
+        line = self.lines[y]
         fill = fill_of(self.style)
-        line = self.lines[self.cy]
-        x = self._edit_x()
-        if mode == 0:
-            line.erase(x, self.cols, fill, self.cols)
-        elif mode == 1:
-            line.erase(0, x + 1, fill, self.cols)
-        elif mode == 2:
-            line.erase(0, self.cols, fill, self.cols)
+        if (selective and self.protection) or self.protection == 2:
+            line.erase_unprotected(x0, x1, fill, self.cols, PROTECTED)
         else:
-            return
-        self.mark(self.cy)
+            line.erase(x0, x1, fill, self.cols)
+        self.mark(y)
 
-    def erase_display(self, mode: int) -> None:
+    def _erase_rows(self, y0: int, y1: int, selective: bool = False) -> None:
+        if (selective and self.protection) or self.protection == 2:
+            for y in range(y0, y1):
+                self._erase(y, 0, self.cols, selective)
+            return
         fill = fill_of(self.style)
-        cols, cy = self.cols, self.cy
+        for y in range(y0, y1):
+            self.lines[y] = Line.blank(self.cols, fill)
+        self.mark_range(y0, y1)
+
+    def erase_line(self, mode: int, selective: bool = False) -> None:
+        if mode > 2:
+            return  # (not even the pending wrap ends)
+        x = self.cx
+        self.wrap_pending = False
         if mode == 0:
-            if self.cx == 0 and cy == 0 and not self.wrap_pending and self._main_lines is None:
+            self._erase(self.cy, x, self.cols, selective)
+        elif mode == 1:
+            self._erase(self.cy, 0, x + 1, selective)
+        elif mode == 2:
+            self._erase(self.cy, 0, self.cols, selective)
+
+    def erase_display(self, mode: int, selective: bool = False) -> None:
+        cy = self.cy
+        if mode in (0, 2) and not selective and self.protection != 2:
+            whole = mode == 2 or (self.cx == 0 and cy == 0)
+            if whole and self._main_lines is None:
+                self.wrap_pending = False
                 self.clear_into_history()
                 return
-            self.erase_line(0)
-            for y in range(cy + 1, self.rows):
-                self.lines[y] = Line.blank(cols, fill)
-            self.mark_range(cy, self.rows)
+        if mode == 0:
+            self.erase_line(0, selective)
+            self._erase_rows(cy + 1, self.rows, selective)
         elif mode == 1:
-            for y in range(cy):
-                self.lines[y] = Line.blank(cols, fill)
-            self.erase_line(1)
-            self.mark_range(0, cy + 1)
+            self._erase_rows(0, cy, selective)
+            self.erase_line(1, selective)
         elif mode == 2:
-            self.clear_into_history()
-        elif mode == 3:
+            self.wrap_pending = False
+            self._erase_rows(0, self.rows, selective)
+        elif mode == 3 and not selective:
             self.history.clear()
 
     def clear_into_history(self) -> None:
@@ -404,7 +511,7 @@ class Screen:
         if self._main_lines is None:
             used = 0
             for y, line in enumerate(self.lines):
-                if not line.untouched():  # tmux: any cell ever written counts
+                if not line.untouched():  # any cell ever written counts
                     used = y + 1
             self.keep_in_history(self.lines[:used])
             self._base += used
@@ -413,70 +520,79 @@ class Screen:
         self.mark_all()
 
     def erase_chars(self, n: int) -> None:
-        x = self._edit_x()
-        self.lines[self.cy].erase(x, x + n, fill_of(self.style), self.cols)
-        self.mark(self.cy)
+        self.wrap_pending = False
+        self._erase(self.cy, self.cx, self.cx + n)
 
     def insert_chars(self, n: int) -> None:
-        if self.wrap_pending:
-            return
+        self.wrap_pending = False
         self.lines[self.cy].insert(self.cx, n, fill_of(self.style), self.cols)
         self.mark(self.cy)
 
     def delete_chars(self, n: int) -> None:
-        if self.wrap_pending:
-            return
+        self.wrap_pending = False
         self.lines[self.cy].delete(self.cx, n, fill_of(self.style), self.cols)
         self.mark(self.cy)
 
-    def _lines_bottom(self) -> int:
-        """Last row IL/DL move: the region's, or outside the region the screen's (tmux)."""
-        return self.bottom if self.top <= self.cy <= self.bottom else self.rows - 1
-
     def insert_lines(self, n: int) -> None:
-        self.scroll_down(n, self.cy, self._lines_bottom())
+        """IL: only inside the scroll region; the cursor goes to column 0."""
+        if not self.top <= self.cy <= self.bottom:
+            return
+        self.scroll_down(n, self.cy, self.bottom)
+        self.carriage_return()
 
     def delete_lines(self, n: int) -> None:
-        # Rows deleted inside the screen never go to scrollback.
-        top, bottom = self.cy, self._lines_bottom()
+        """DL: only inside the scroll region; rows deleted never go to scrollback."""
+        if not self.top <= self.cy <= self.bottom:
+            return
+        top, bottom = self.cy, self.bottom
         n = min(n, bottom - top + 1)
         lines = self.lines
         del lines[top : top + n]
         fill = fill_of(self.style)
         lines[bottom - n + 1 : bottom - n + 1] = [Line.blank(self.cols, fill) for _ in range(n)]
         self.mark_range(top, bottom + 1)
+        self.carriage_return()
 
     def alignment_test(self) -> None:
-        """DECALN: fill the screen with ``E``."""
+        """DECALN: fill the screen with ``E``; margins reset, cursor home."""
         self.top, self.bottom = 0, self.rows - 1
         self.lines[:] = [Line("E" * self.cols, [self.cols, 0]) for _ in range(self.rows)]
+        self.origin = False
         self.move_to(0, 0)
         self.mark_all()
 
     # -- alternate screen ------------------------------------------------
 
-    def enter_alternate(self, save_cursor: bool) -> None:
+    def enter_alternate(self, mode: int) -> None:
+        """Show the alternate screen (47, 1047, 1049); 1049 saves the cursor and clears it."""
+        if mode == 1049:
+            self.save_cursor()
+            self.wrap_pending = False  # (it clears the screen it shows)
         if self._main_lines is not None:
+            if mode == 1049:
+                self._erase_rows(0, self.rows)
             return
-        if save_cursor:
-            self.alt_saved = self.save_cursor()
         self._main_lines = self.lines
-        self.lines = [Line() for _ in range(self.rows)]
+        kept = self._alt_lines
+        if kept is None or mode == 1049:
+            kept = [Line() for _ in range(self.rows)]
+        self.lines = kept
+        self._alt_lines = None
         self.mark_all()
 
-    def leave_alternate(self, restore_cursor: bool) -> None:
-        # tmux restores the 1049 cursor even when the alternate screen is not on,
-        # and always ends a pending wrap.
-        if restore_cursor and self.alt_saved is not None:
-            self.restore_cursor(self.alt_saved)
-        self.wrap_pending = False
-        if self._main_lines is None:
-            return
-        self.lines = self._main_lines
-        self._main_lines = None
-        self.cx = min(self.cx, self.cols - 1)
-        self.cy = min(self.cy, self.rows - 1)
-        self.mark_all()
+    def leave_alternate(self, mode: int) -> None:
+        """Back to the main screen; 1047 clears the alternate one, 1049 restores the cursor."""
+        if self._main_lines is not None:
+            self._alt_lines = None if mode == 1047 else self.lines
+            self.lines = self._main_lines
+            self._main_lines = None
+            self.cx = min(self.cx, self.cols - 1)
+            self.cy = min(self.cy, self.rows - 1)
+            self.mark_all()
+        elif mode == 1047:
+            self._alt_lines = None
+        if mode == 1049:
+            self.restore_cursor()
 
     @property
     def in_alternate_screen(self) -> bool:

@@ -1,9 +1,10 @@
 """Cell styles packed into one int, and SGR applied to them.
 
-A style is ``fg | bg << 26 | attrs << 52`` where each colour field holds the
-public :data:`Color` plus one (so 0 is the default colour and the all-default
-style is the int 0). One int per style keeps rows as flat lists and history
-lines as packed bytes, with no per-cell objects.
+A style is ``fg | bg << 26 | attrs << 52 | underline colour << 66`` where each colour field holds
+the public :data:`Color` plus one (so 0 is the default colour and the all-default style is the
+int 0). One int per style keeps rows as flat lists and history lines as packed bytes, with no
+per-cell objects. Styles past 64 bits (underline shapes past single, underline colours) are rare;
+history packs those lines in a wider form.
 """
 
 from __future__ import annotations
@@ -13,30 +14,52 @@ from .model import RGB_FLAG, Attr, Color
 FIELD = 0x3FFFFFF
 BG_SHIFT = 26
 ATTR_SHIFT = 52
+ATTR_BITS = 0x3FFF
+UL_SHIFT = 66
 BG_MASK = FIELD << BG_SHIFT
 FG_MASK = FIELD
-_ATTRS = [Attr(i) for i in range(256)]
+PROTECTED = int(Attr.PROTECTED) << ATTR_SHIFT
+_UNDERLINES = int(
+    Attr.UNDERLINE
+    | Attr.DOUBLE_UNDERLINE
+    | Attr.CURLY_UNDERLINE
+    | Attr.DOTTED_UNDERLINE
+    | Attr.DASHED_UNDERLINE
+)
+#: SGR 4:n -> the underline bits it sets (0 clears them).
+_UNDERLINE_SHAPES = {
+    1: int(Attr.UNDERLINE),
+    2: int(Attr.UNDERLINE | Attr.DOUBLE_UNDERLINE),
+    3: int(Attr.UNDERLINE | Attr.CURLY_UNDERLINE),
+    4: int(Attr.UNDERLINE | Attr.DOTTED_UNDERLINE),
+    5: int(Attr.UNDERLINE | Attr.DASHED_UNDERLINE),
+}
+_attr_cache: dict[int, Attr] = {}
 
 # SGR number -> (attribute bits to clear, attribute bits to set).
-_FLAG_CODES: dict[int, tuple[int, int]] = {
+_FLAG_CODES: dict[int, tuple[int, int]] = {  # (made plain ints below)
     1: (0, Attr.BOLD),
     2: (0, Attr.DIM),
     3: (0, Attr.ITALIC),
-    4: (0, Attr.UNDERLINE),
+    4: (_UNDERLINES, Attr.UNDERLINE),
     5: (0, Attr.BLINK),
     6: (0, Attr.BLINK),
     7: (0, Attr.INVERSE),
     8: (0, Attr.HIDDEN),
     9: (0, Attr.STRIKE),
-    21: (0, Attr.UNDERLINE),  # double underline; drawn as underline
+    21: (_UNDERLINES, Attr.UNDERLINE | Attr.DOUBLE_UNDERLINE),  # as xterm: double underline
     22: (Attr.BOLD | Attr.DIM, 0),
     23: (Attr.ITALIC, 0),
-    24: (Attr.UNDERLINE, 0),
+    24: (_UNDERLINES, 0),
     25: (Attr.BLINK, 0),
     27: (Attr.INVERSE, 0),
     28: (Attr.HIDDEN, 0),
     29: (Attr.STRIKE, 0),
+    53: (0, Attr.OVERLINE),
+    55: (Attr.OVERLINE, 0),
 }
+_FLAG_CODES = {code: (int(clear), int(add)) for code, (clear, add) in _FLAG_CODES.items()}
+_KEEP_ON_RESET = int(Attr.PROTECTED)
 
 
 def pack(fg: Color = -1, bg: Color = -1, attrs: int = 0) -> int:
@@ -52,7 +75,15 @@ def bg_of(style: int) -> Color:
 
 
 def attrs_of(style: int) -> Attr:
-    return _ATTRS[style >> ATTR_SHIFT]
+    bits = style >> ATTR_SHIFT & ATTR_BITS
+    attr = _attr_cache.get(bits)
+    if attr is None:
+        attr = _attr_cache[bits] = Attr(bits)
+    return attr
+
+
+def ul_color_of(style: int) -> Color:
+    return (style >> UL_SHIFT & FIELD) - 1
 
 
 def fill_of(style: int) -> int:
@@ -103,7 +134,8 @@ def apply_sgr(style: int, params: str) -> int:
     parts = params.split(";")
     fg = style & FIELD
     bg = style >> BG_SHIFT & FIELD
-    attrs = style >> ATTR_SHIFT
+    attrs = style >> ATTR_SHIFT & ATTR_BITS
+    ul = style >> UL_SHIFT & FIELD
     i = 0
     n = len(parts)
     while i < n:
@@ -112,16 +144,18 @@ def apply_sgr(style: int, params: str) -> int:
             sub = part.split(":")
             head = sub[0]
             if head == "4":
-                attrs = (
-                    attrs | Attr.UNDERLINE if sub[1] not in ("", "0") else attrs & ~Attr.UNDERLINE
-                )
-            elif head in ("38", "48"):
+                shape = int(sub[1]) if sub[1].isdigit() else 1
+                if shape in _UNDERLINE_SHAPES or shape == 0:
+                    attrs = attrs & ~_UNDERLINES | _UNDERLINE_SHAPES.get(shape, 0)
+            elif head in ("38", "48", "58"):
                 colour = _colon_colour(sub)
                 if colour is not None:
                     if head == "38":
                         fg = colour + 1
-                    else:
+                    elif head == "48":
                         bg = colour + 1
+                    else:
+                        ul = colour + 1
             i += 1
             continue
         try:
@@ -130,7 +164,8 @@ def apply_sgr(style: int, params: str) -> int:
             i += 1
             continue
         if code == 0:
-            fg = bg = attrs = 0
+            fg = bg = ul = 0
+            attrs &= _KEEP_ON_RESET  # (DECSCA's protection is not an SGR attribute)
         elif 30 <= code <= 37:
             fg = code - 29
         elif 40 <= code <= 47:
@@ -143,18 +178,22 @@ def apply_sgr(style: int, params: str) -> int:
             fg = 0
         elif code == 49:
             bg = 0
+        elif code == 59:
+            ul = 0
         elif code in (38, 48, 58):
             colour, i = _extended_colour(parts, i)
-            if colour is not None and code != 58:
+            if colour is not None:
                 if code == 38:
                     fg = colour + 1
-                else:
+                elif code == 48:
                     bg = colour + 1
+                else:
+                    ul = colour + 1
         elif code in _FLAG_CODES:
             clear, add = _FLAG_CODES[code]
-            attrs = (attrs & ~clear) | add
+            attrs = attrs & ~clear | add
         i += 1
-    return fg | bg << BG_SHIFT | attrs << ATTR_SHIFT
+    return fg | bg << BG_SHIFT | attrs << ATTR_SHIFT | ul << UL_SHIFT
 
 
 class SgrCache:
@@ -189,23 +228,36 @@ _ATTR_SGR = (
     (Attr.BOLD, "1"),
     (Attr.DIM, "2"),
     (Attr.ITALIC, "3"),
+    (Attr.DASHED_UNDERLINE, "4:5"),
+    (Attr.DOTTED_UNDERLINE, "4:4"),
+    (Attr.CURLY_UNDERLINE, "4:3"),
+    (Attr.DOUBLE_UNDERLINE, "4:2"),
     (Attr.UNDERLINE, "4"),
     (Attr.BLINK, "5"),
     (Attr.INVERSE, "7"),
     (Attr.HIDDEN, "8"),
     (Attr.STRIKE, "9"),
+    (Attr.OVERLINE, "53"),
+)
+_SHAPES = (
+    Attr.DOUBLE_UNDERLINE | Attr.CURLY_UNDERLINE | Attr.DOTTED_UNDERLINE | Attr.DASHED_UNDERLINE
 )
 
 
 def style_to_sgr(style: int) -> str:
-    """SGR parameters that turn the default style into ``style``."""
+    """SGR parameters that turn the default style into ``style`` (protection is not SGR)."""
     parts = ["0"]
-    attrs = style >> ATTR_SHIFT
+    attrs = style >> ATTR_SHIFT & ATTR_BITS
+    if attrs & _SHAPES:
+        attrs &= ~Attr.UNDERLINE  # the shape's own code says it
     parts += [code for flag, code in _ATTR_SGR if attrs & flag]
     fg = style & FIELD
     bg = style >> BG_SHIFT & FIELD
+    ul = style >> UL_SHIFT & FIELD
     if fg:
         parts.append(_colour_sgr(fg, 30))
     if bg:
         parts.append(_colour_sgr(bg, 40))
+    if ul:
+        parts.append(_colour_sgr(ul, 50))
     return ";".join(parts)

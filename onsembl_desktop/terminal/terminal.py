@@ -6,7 +6,7 @@ import codecs
 import logging
 from collections.abc import Callable
 
-from .control import GRAPHICS, Controls
+from .control import Controls
 from .fastpath import ready, scroll_lines
 from .line import Line, runs_of
 from .model import Run
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class Terminal(Controls):
-    """A VT/xterm terminal emulator that renders what tmux would show.
+    """A VT/xterm terminal emulator that shows what xterm shows.
 
     Sans-I/O: :meth:`feed` takes decoded text (or :meth:`feed_bytes` raw
     bytes), the screen is read back through :meth:`row_runs`, :meth:`display`
@@ -43,6 +43,8 @@ class Terminal(Controls):
 
     #: Re-raise internal errors instead of logging them (tests set this).
     strict = False
+    #: Take the scrolling fast path (``fastpath``); tests turn it off for a reference.
+    fast = True
 
     def __init__(
         self,
@@ -81,7 +83,8 @@ class Terminal(Controls):
             pos = parser.feed(data, 0, self)
         finditer = TOKEN.finditer
         apply_sgr = self.sgr.apply
-        if pos < n and ready(self):
+        fast = self.fast
+        if fast and pos < n and ready(self):
             pos = scroll_lines(self, data, pos)
         while pos < n:
             for m in finditer(data, pos):
@@ -91,8 +94,8 @@ class Terminal(Controls):
                 kind = m.lastindex
                 if kind == TEXT:
                     text = m.group(1)
-                    if self.g0_graphics or self.g1_graphics:
-                        text = self._translate(text)
+                    if self.gl_table is not None or self.single_shift:
+                        text = self.map_text(text)
                     if text.isascii():
                         self.put_cells(text)
                     else:
@@ -105,7 +108,7 @@ class Terminal(Controls):
                     self.cx = 0
                     self.wrap_pending = False
                     self.index()
-                    if ready(self):
+                    if fast and ready(self):
                         start = pos
                         pos = scroll_lines(self, data, pos)
                         if pos != start:
@@ -126,14 +129,10 @@ class Terminal(Controls):
             parser.begin_escape()
             pos = parser.feed(data, pos + 1, self)
 
-    def _translate(self, text: str) -> str:
-        graphics = self.g1_graphics if self.shift_out else self.g0_graphics
-        return text.translate(GRAPHICS) if graphics else text
-
     # -- size and state --------------------------------------------------
 
     def resize(self, cols: int, rows: int) -> None:
-        """Change the size the way tmux does (no reflow of wrapped lines)."""
+        """Change the size: the main screen re-flows wrapped lines, the alternate one is cut."""
         try:
             resize_screen(self, cols, rows)
         except Exception:
@@ -143,10 +142,8 @@ class Terminal(Controls):
 
     def reset(self) -> None:
         """Back to a fresh terminal: screen, modes, title and scrollback cleared."""
-        self.history.clear()
         self._parser.reset()
-        self._init_state()
-        self.title = ""
+        self.full_reset()
 
     # -- reading ---------------------------------------------------------
 

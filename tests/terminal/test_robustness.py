@@ -40,9 +40,10 @@ def check_invariants(t: Terminal) -> None:
 
 
 def snapshot(t: Terminal) -> tuple[Any, ...]:
-    rows = [t.row_runs(y) for y in range(t.rows)]
-    hist = [t.history_runs(i) for i in range(t.history_size)]
-    return rows, hist, t.cursor, t.cursor_visible, t.in_alternate_screen, t.title
+    rows = [(t.row_runs(y), t.line(y).wrapped) for y in range(t.rows)]
+    hist = [(t.history_runs(i), t.history.get(i)[2]) for i in range(t.history_size)]
+    state = (t.cursor, t.cursor_visible, t.in_alternate_screen, t.title, t.style, t.wrap_pending)
+    return rows, hist, state
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -1,4 +1,5 @@
-"""Screen behaviour, one rule at a time; expectations checked against tmux 3.3a."""
+"""Screen behaviour, one rule at a time; expectations checked against a real xterm (patch 379,
+``xtermref.py``) and, for resizing and scrollback, tmux 3.3a."""
 
 from __future__ import annotations
 
@@ -29,21 +30,31 @@ def test_cr_lf_after_a_full_row_adds_no_blank_row() -> None:
     assert term("a" * 10 + "\r\nb").display()[:2] == ["a" * 10, "b"]
 
 
-def test_line_feed_keeps_the_pending_wrap_like_tmux() -> None:
-    assert term("a" * 10 + "\nb").display()[:3] == ["a" * 10, "", "b"]
+def test_line_feed_ends_the_pending_wrap() -> None:
+    assert term("a" * 10 + "\nb").display()[:3] == ["a" * 10, " " * 9 + "b", ""]
 
 
-def test_backspace_ends_a_pending_wrap_without_moving() -> None:
-    assert term("a" * 10 + "\bX").display()[0] == "a" * 9 + "X"
+def test_backspace_from_a_pending_wrap_moves_back_from_the_last_column() -> None:
+    t = term("a" * 10 + "\bX")
+    assert (t.display()[0], t.cursor) == ("a" * 8 + "Xa", (9, 0))
 
 
-def test_backspace_at_column_zero_returns_to_a_wrapped_row() -> None:
-    t = term("a" * 12 + "\b\b\bX")
-    assert t.display()[:2] == ["a" * 9 + "X", "aa"]
+def test_backspace_stops_at_column_zero_unless_reverse_wraparound_is_on() -> None:
+    assert term("a" * 12 + "\b\b\bX").display()[:2] == ["a" * 10, "Xa"]
+    assert term("\x1b[?45h" + "a" * 12 + "\b\b\bX").display()[:2] == ["a" * 9 + "X", "aa"]
+    # Reverse wraparound goes up whether or not the row above wrapped; from the top, to the bottom.
+    assert term("\x1b[?45hab\r\n\b\bX").display()[0] == "ab      X"
+    assert term("\x1b[?45h\bX").cursor == (9, 3)
 
 
-def test_erase_in_line_during_pending_wrap_erases_nothing() -> None:
-    assert term("a" * 10 + "\x1b[Kb").display()[:2] == ["a" * 10, "b"]
+def test_edits_during_a_pending_wrap_act_on_the_last_column() -> None:
+    assert term("a" * 10 + "\x1b[Kb").display()[:2] == ["a" * 9 + "b", ""]
+    for edit in ("\x1b[@", "\x1b[P", "\x1b[X"):
+        assert term("abcdefghij" + edit + "X").display()[:2] == ["abcdefghiX", ""]
+
+
+def test_tab_keeps_a_pending_wrap() -> None:
+    assert term("abcdefghij\tb").display()[:2] == ["abcdefghij", "b"]
 
 
 def test_without_autowrap_the_last_column_is_overwritten() -> None:
@@ -97,7 +108,7 @@ def test_combining_mark_with_nothing_before_is_dropped() -> None:
         ("2", Attr.DIM),
         ("3", Attr.ITALIC),
         ("4", Attr.UNDERLINE),
-        ("4:3", Attr.UNDERLINE),
+        ("4:3", Attr.UNDERLINE | Attr.CURLY_UNDERLINE),
         ("5", Attr.BLINK),
         ("7", Attr.INVERSE),
         ("8", Attr.HIDDEN),
@@ -270,7 +281,7 @@ def test_queries_are_answered_only_in_interactive_mode() -> None:
     replies: list[str] = []
     t = Terminal(10, 4, on_reply=replies.append)
     t.feed("ab\r\ncd\x1b[6n\x1b[5n\x1b[c\x1b[>c\x1b[?6n")
-    assert replies == ["\x1b[2;3R", "\x1b[0n", "\x1b[?1;2c", "\x1b[>84;0;0c", "\x1b[?2;3R"]
+    assert replies == ["\x1b[2;3R", "\x1b[0n", "\x1b[?62;22c", "\x1b[>41;379;0c", "\x1b[?2;3R"]
     term("\x1b[6n\x1b[c")  # no on_reply: silently ignored
 
 
@@ -339,7 +350,7 @@ def test_width_changes_reflow_wrapped_lines_like_tmux(
 ) -> None:
     t = term(before)
     t.resize(*size)
-    t.feed("\x1b[?1049lX")
+    t.feed("\x1b[?1049lX" if "1049h" in before else "X")
     assert (t.display(), t.history_text(), t.cursor) == (screen, history, cursor)
 
 
@@ -350,31 +361,35 @@ def test_resize_in_alternate_screen_keeps_the_main_screen() -> None:
     assert t.display() == ["mainX", ""]
 
 
-# -- tmux's rules found by differential checks (tests/terminal/diff_tmux.py) -----
+# -- xterm's rules found by differential checks (tests/terminal/diff_xterm.py) ----
 
 
 @pytest.mark.parametrize(
     ("data", "screen"),
     [
-        ("a\r\nb\r\nc\r\nd\x1b[3;4r\x1b[1;1H\x1b[2L", ["", "", "a", "b", "c"]),
-        ("a\r\nb\r\nc\r\nd\x1b[3;4r\x1b[1;1H\x1b[2M", ["c", "d", "", "", ""]),
-        ("a\r\nb\r\nc\r\nd\r\ne\x1b[2;3r\x1b[4;1H\x1b[1L", ["a", "b", "c", "", "d"]),
-        ("a\r\nb\r\nc\r\nd\r\ne\x1b[2;3r\x1b[4;1H\x1b[1M", ["a", "b", "c", "e", ""]),
+        ("a\r\nb\r\nc\r\nd\x1b[3;4r\x1b[1;1H\x1b[2L", ["a", "b", "c", "d", ""]),
+        ("a\r\nb\r\nc\r\nd\x1b[3;4r\x1b[1;1H\x1b[2M", ["a", "b", "c", "d", ""]),
+        ("a\r\nb\r\nc\r\nd\r\ne\x1b[2;3r\x1b[4;1H\x1b[1L", ["a", "b", "c", "d", "e"]),
+        ("a\r\nb\r\nc\r\nd\r\ne\x1b[2;3r\x1b[2;2H\x1b[1M", ["a", "c", "", "d", "e"]),
     ],
 )
-def test_insert_and_delete_lines_outside_the_region_use_the_whole_screen(
-    data: str, screen: list[str]
-) -> None:
+def test_insert_and_delete_lines_act_only_inside_the_region(data: str, screen: list[str]) -> None:
     assert term(data, rows=5).display() == screen
 
 
-def test_setting_a_region_homes_the_cursor_absolutely_even_in_origin_mode() -> None:
-    assert term("\x1b[?6h\x1b[5;7r\x1b[9;7rabc", rows=6).display()[0] == "abc"
+def test_insert_and_delete_lines_return_to_column_zero() -> None:
+    t = term("ab\x1b[Hx\x1b[2Ly")
+    assert (t.display(), t.cursor) == (["y", "", "xb", ""], (1, 0))
 
 
-def test_an_explicit_zero_region_bottom_is_row_one() -> None:
-    t = term("\x1b[2;3rab\x1b[3;0rX")  # 3;0 is 3;1: invalid, ignored, cursor stays
-    assert t.display()[0] == "abX"
+def test_setting_a_region_in_origin_mode_homes_the_cursor_to_its_top() -> None:
+    t = term("\x1b[?6h\x1b[5;7r\x1b[9;7rabc", rows=6)
+    assert (t.display()[4], t.cursor) == ("abc", (3, 4))
+
+
+def test_a_zero_region_bottom_is_the_last_row() -> None:
+    t = term("\x1b[2;3rab\x1b[3;0rX")
+    assert (t.display()[0], t.cursor) == ("Xb", (1, 0))
 
 
 def test_restore_without_save_resets_position_style_and_charsets() -> None:

@@ -1,6 +1,6 @@
 """Sans-I/O VT terminal engine (no Qt, no asyncio, no I/O).
 
-Feed it a program's output; read back what tmux would show for the same bytes.
+Feed it a program's output; read back what xterm would show for the same bytes.
 
 Why not stock pyte: pyte dispatches every character through a generator and
 stores a named tuple per cell, which caps it near 1 MB/s (0.3 MB/s with
@@ -25,13 +25,21 @@ Reading the screen:
   regions, resize), so track ``history_size`` for the scrollback itself.
 * ``reset()`` is a fresh terminal: scrollback, title and modes cleared.
 
-Where tmux and xterm disagree this follows tmux (the golden tests' reference):
-pending wrap survives LF and BS ends it in place; ED 2, and ED 0 from home,
-push the used rows into scrollback; any scroll region on the main screen keeps
-its top rows in scrollback; LNM, CHT, HPR, VPR and DECSTR are ignored; REP
-repeats only an ASCII character and never past the line end; DECCOLM clears
-without changing the width; width changes re-flow wrapped lines. Unlike tmux,
-invalid UTF-8 shows as U+FFFD (tmux drops it).
+Behaviour is xterm's (agents run programs with ``TERM=xterm-256color``), checked against a
+real xterm 379 (``tests/terminal/xtermref.py``, ``diff_xterm.py``) and against independent
+suites: libvterm's test scripts, Alacritty's reference tests and vttest's screens
+(``tests/data/vt-suites``). Deliberate departures: ``ED 2`` (and ``ED 0`` from home) first push
+the used rows into scrollback, and a scroll region scrolling up on the main screen keeps its top
+rows there (as tmux, VTE and kitty do; the screen itself is xterm's); resizing re-flows the main
+screen's wrapped lines as tmux does (xterm cuts them), the alternate screen being cut or padded;
+DECCOLM (when mode 40 allows it) clears and homes but leaves the width to the view.
+
+Modes that change what keys and the mouse send are recorded for the view to read:
+``app_cursor_keys``, ``app_keypad``, ``mouse_mode`` (9, 1000, 1002, 1003), ``mouse_encoding``
+(1005, 1006, 1015), ``focus_events``, ``bracketed_paste``, ``newline_mode``,
+``alternate_scroll``; and for painting: ``reverse_video`` (DECSCNM), ``cursor_shape``
+(DECSCUSR), ``cursor_blink``, ``synchronized`` (mode 2026), ``bells``. A view sets ``colors``
+to answer the colour queries programs use to pick a dark or light scheme.
 """
 
 from .model import PALETTE_256, Attr, Color, Run, is_rgb, rgb, rgb_of

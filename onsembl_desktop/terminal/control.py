@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .. import __version__
 from .charsets import GRAPHICS, designation_slot
+from .model import PALETTE_256
 from .screen import Screen
-from .style import PROTECTED, SgrCache
+from .style import PROTECTED, SgrCache, style_to_sgr
 
 __all__ = ["GRAPHICS", "Controls"]
 
 DA1_REPLY = "\x1b[?62;22c"  # a VT220 with ANSI colour: what we implement
 DA2_REPLY = "\x1b[>41;379;0c"  # xterm, patch 379: programs pick xterm's features by it
+XTVERSION_REPLY = f"\x1bP>|Onsembl({__version__})\x1b\\"  # (who we are, when asked by name)
 
 MOUSE_MODES = (9, 1000, 1002, 1003)
 MOUSE_ENCODINGS = (1005, 1006, 1015)
@@ -54,6 +57,9 @@ class Controls(Screen):
         self.on_reply = on_reply
         self.sgr = SgrCache()
         self.bells = 0  # BEL characters received (a view may flash on a change)
+        #: The colours a view paints with, ``(foreground, background, palette)`` as 0xRRGGBB,
+        #: to answer OSC 10 / 11 / 4 queries (programs pick a dark or light scheme by them).
+        self.colors: tuple[int, int, list[int]] | None = None
         super().__init__(cols, rows, scrollback)
 
     def _init_state(self) -> None:
@@ -65,6 +71,7 @@ class Controls(Screen):
         self.cursor_shape = 0  # DECSCUSR: 0/1 blinking block, 2 block, 3/4 underline, 5/6 bar
         self.cursor_blink = False  # mode 12
         self.synchronized = False  # mode 2026: the program is between frames
+        self.allow_deccolm = False  # mode 40: DECCOLM may act
 
     def _init_input_modes(self) -> None:
         self.app_cursor_keys = False  # DECCKM
@@ -172,8 +179,40 @@ class Controls(Screen):
         code, _, value = text.partition(";")
         if code in ("0", "2"):
             self.title = value
-        # Everything else (colours, the clipboard, hyperlinks, notifications) is ignored:
-        # a program's output must not reach the user's clipboard or desktop.
+        elif code in ("10", "11", "4") and self.colors is not None:
+            self._color_query(code, value)
+        # Everything else (setting colours, the clipboard, hyperlinks, notifications) is
+        # ignored: a program's output must not reach the user's clipboard or desktop.
+
+    def _color_query(self, code: str, value: str) -> None:
+        assert self.colors is not None
+        fg, bg, palette = self.colors
+        if code == "4":  # 4;index;? (pairs may repeat)
+            parts = value.split(";")
+            for index, query in zip(parts[0::2], parts[1::2], strict=False):
+                if query == "?" and index.isdigit() and int(index) < 256:
+                    colour = (palette + PALETTE_256[len(palette) :])[int(index)]
+                    self.reply(f"\x1b]4;{index};{_rgb(colour)}\x07")
+        elif value == "?":
+            self.reply(f"\x1b]{code};{_rgb(fg if code == '10' else bg)}\x07")
+
+    # -- DCS ------------------------------------------------------------
+
+    def dcs(self, text: str) -> None:
+        if text.startswith("$q"):  # DECRQSS: report a setting
+            value = self._setting(text[2:])
+            self.reply(f"\x1bP1$r{value}\x1b\\" if value else "\x1bP0$r\x1b\\")
+
+    def _setting(self, name: str) -> str:
+        if name == "m":
+            return style_to_sgr(self.style, colon=True) + "m"
+        if name == "r":
+            return f"{self.top + 1};{self.bottom + 1}r"
+        if name == " q":
+            return f"{self.cursor_shape or 2} q"
+        if name == '"q':
+            return f'{1 if self.style & PROTECTED else 0}"q'
+        return ""
 
     # -- CSI ------------------------------------------------------------
 
@@ -193,6 +232,8 @@ class Controls(Screen):
             self.last_char = ""
             if final == "c" and _ints(params)[0] == 0:
                 self.reply(DA2_REPLY)
+            elif final == "q" and _ints(params)[0] == 0:
+                self.reply(XTVERSION_REPLY)
         elif not prefix:
             if final == "m":
                 self.style = self.sgr.apply(self.style, params)
@@ -299,7 +340,8 @@ class Controls(Screen):
             self.reply("\x1b[0n")
         elif what == 6:
             y = self.cy - self.top if self.origin else self.cy
-            self.reply(f"\x1b[{prefix}{y + 1};{self.cx + 1}R")
+            page = ";1" if prefix else ""  # DECXCPR adds the page, as xterm does
+            self.reply(f"\x1b[{prefix}{y + 1};{self.cx + 1}{page}R")
 
     def _csi_private(self, params: str, final: str) -> None:
         if final == "n":
@@ -332,13 +374,20 @@ class Controls(Screen):
             self.mouse_encoding = mode if on else 0
         elif mode in self._FLAGS:
             setattr(self, self._FLAGS[mode], on)
-        # 3 (DECCOLM) is ignored, as xterm does unless allowed to change its width.
+        elif mode == 3 and self.allow_deccolm:
+            # xterm (allowed by mode 40) would also change its width to 80 or 132 columns;
+            # the width here is the view's, so only the rest happens: margins reset, the
+            # screen cleared, the cursor home.
+            self.top, self.bottom = 0, self.rows - 1
+            self.erase_display(2)
+            self.move_to(0, 0)
         self.mark(self.cy)
 
     _FLAGS = {
         1: "app_cursor_keys",
         5: "reverse_video",
         12: "cursor_blink",
+        40: "allow_deccolm",
         45: "reverse_wrap",
         66: "app_keypad",
         1004: "focus_events",
@@ -369,3 +418,9 @@ class Controls(Screen):
         if mode not in values:
             return 0
         return 1 if values[mode] else 2
+
+
+def _rgb(colour: int) -> str:
+    """``rgb:rrrr/gggg/bbbb``, as xterm answers colour queries."""
+    r, g, b = colour >> 16 & 0xFF, colour >> 8 & 0xFF, colour & 0xFF
+    return f"rgb:{r:02x}{r:02x}/{g:02x}{g:02x}/{b:02x}{b:02x}"

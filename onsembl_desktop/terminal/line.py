@@ -18,7 +18,7 @@ from itertools import groupby
 
 from .charwidth import char_width
 from .model import Run
-from .style import SgrCache, attrs_of, bg_of, fg_of
+from .style import UL_SHIFT, SgrCache, attrs_of, bg_of, fg_of, ul_color_of
 
 #: Second cell of a wide character. Input U+FFFF is replaced, so it is unambiguous.
 PAD = "\uffff"
@@ -264,7 +264,11 @@ def runs_of(text: str, runs: list[int]) -> list[Run]:
         if not seg.isascii():
             cells -= sum(1 for ch in seg if ch != PAD and char_width(ch) == 0)
             seg = seg.replace(PAD, "")
-        out.append(Run(seg, cells, fg_of(style), bg_of(style), attrs_of(style)))
+        if style >> UL_SHIFT:
+            ul = ul_color_of(style)
+            out.append(Run(seg, cells, fg_of(style), bg_of(style), attrs_of(style), ul))
+        else:
+            out.append(Run(seg, cells, fg_of(style), bg_of(style), attrs_of(style)))
     return out
 
 

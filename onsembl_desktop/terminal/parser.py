@@ -16,7 +16,9 @@ import re
 from typing import Protocol
 
 #: Group numbers of :data:`TOKEN` (as reported by ``match.lastindex``).
-TEXT, SGR, CRLF, CSI_FINAL, C0, OSC, ESC_FINAL, ESC_PLAIN, IGNORED = 1, 2, 3, 6, 7, 8, 10, 11, 12
+TEXT, SGR, CRLF, CSI_FINAL, C0, OSC, ESC_FINAL, ESC_PLAIN, DCS, IGNORED = (
+    1, 2, 3, 6, 7, 8, 10, 11, 12, 13
+)  # fmt: skip
 
 TOKEN = re.compile(
     r"([^\x00-\x1f\x7f-\x9f]+)"  # 1 printable text
@@ -27,8 +29,9 @@ TOKEN = re.compile(
     r"|\x1b\]([^\x07\x18\x1a\x1b]{0,4096})(?:\x07|\x1b\\)"  # 8 OSC, BEL or ST terminated
     r"|\x1b([\x20-\x2f]+)([\x30-\x7e])"  # 9 intermediates 10 final
     r"|\x1b([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])"  # 11 ESC final
-    r"|([\x80-\x9f]+"  # 12 C1 controls: tmux drops them in UTF-8
-    r"|\x1b[PX^_][^\x18\x1a\x1b]*\x1b\\)"  # DCS, SOS, PM, APC: ignored
+    r"|\x1bP([^\x18\x1a\x1b]{0,1024})\x1b\\"  # 12 DCS (queries)
+    r"|([\x80-\x9f]+"  # 13 C1 controls: dropped in UTF-8, as xterm does
+    r"|\x1b[PX^_][^\x18\x1a\x1b]*\x1b\\)"  # longer DCS, SOS, PM, APC: ignored
 )
 
 _MAX_PARAMS = 256
@@ -45,12 +48,13 @@ class Handler(Protocol):
     def csi(self, params: str, inter: str, final: str) -> None: ...
     def esc(self, inter: str, final: str) -> None: ...
     def osc(self, text: str) -> None: ...
+    def dcs(self, text: str) -> None: ...
 
 
 class SequenceParser:
     """Resumable state machine for the sequences :data:`TOKEN` does not match."""
 
-    __slots__ = ("_buf", "_inter", "_osc_esc", "_size", "state")
+    __slots__ = ("_buf", "_dcs", "_inter", "_osc_esc", "_size", "state")
 
     def __init__(self) -> None:
         self.state = GROUND
@@ -58,6 +62,7 @@ class SequenceParser:
         self._size = 0  # characters in _buf (kept, not summed: pieces may be single bytes)
         self._inter = ""
         self._osc_esc = False  # an ESC seen inside a string: ST if "\" follows
+        self._dcs = False  # the string is a DCS (kept, for queries), not SOS/PM/APC
 
     def reset(self) -> None:
         self.state = GROUND
@@ -65,6 +70,7 @@ class SequenceParser:
         self._size = 0
         self._inter = ""
         self._osc_esc = False
+        self._dcs = False
 
     def feed(self, data: str, pos: int, handler: Handler) -> int:
         """Consume from ``data[pos]`` until back in the ground state; return where."""
@@ -123,6 +129,7 @@ class SequenceParser:
         elif ch in "PX^_":
             self.state = STRING
             self._osc_esc = False
+            self._dcs = ch == "P"
         elif ch < "0":
             self.state = ESC_INTER
             self._inter = ch
@@ -167,7 +174,7 @@ class SequenceParser:
             return pos
         m = _STRING_END.search(data, pos)
         end = m.start() if m else len(data)
-        if self.state == OSC_STRING and self._size < _MAX_OSC:
+        if (self.state == OSC_STRING or self._dcs) and self._size < _MAX_OSC:
             self._buf.append(data[pos:end])
             self._size += end - pos
         if m is None:
@@ -186,4 +193,6 @@ class SequenceParser:
     def _end_string(self, handler: Handler | None) -> None:
         if handler is not None and self.state == OSC_STRING:
             handler.osc("".join(self._buf)[:_MAX_OSC])
+        elif handler is not None and self._dcs:
+            handler.dcs("".join(self._buf)[:_MAX_OSC])
         self.reset()

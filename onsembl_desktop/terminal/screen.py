@@ -478,12 +478,10 @@ class Screen:
             return  # (not even the pending wrap ends)
         x = self.cx
         self.wrap_pending = False
-        if mode == 0:
-            self._erase(self.cy, x, self.cols, selective)
-        elif mode == 1:
-            self._erase(self.cy, 0, x + 1, selective)
-        elif mode == 2:
-            self._erase(self.cy, 0, self.cols, selective)
+        x0, x1 = (x, self.cols) if mode == 0 else (0, x + 1) if mode == 1 else (0, self.cols)
+        self._erase(self.cy, x0, x1, selective)
+        if x0 == 0 and x1 >= self.cols:
+            self.lines[self.cy].wrapped = False  # (a cleared row no longer flows on, as tmux)
 
     def erase_display(self, mode: int, selective: bool = False) -> None:
         cy = self.cy

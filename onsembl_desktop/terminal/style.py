@@ -216,12 +216,17 @@ class SgrCache:
             return result
 
 
-def _colour_sgr(code: int, base: int) -> str:
-    """SGR parameters selecting colour field value ``code`` (colour + 1)."""
+def _colour_sgr(code: int, base: int, colon: bool = False) -> str:
+    """SGR parameters selecting colour field value ``code`` (colour + 1); ``base`` is 30 for
+    the foreground, 40 the background, 50 the underline. ``colon``: extended colours in the
+    ITU T.416 form xterm reports (``38:5:n``, ``38:2::r:g:b``)."""
     colour = code - 1
     if colour >= RGB_FLAG:
-        return f"{base + 8};2;{colour >> 16 & 0xFF};{colour >> 8 & 0xFF};{colour & 0xFF}"
-    return f"{base + 8};5;{colour}"
+        r, g, b = colour >> 16 & 0xFF, colour >> 8 & 0xFF, colour & 0xFF
+        return f"{base + 8}:2::{r}:{g}:{b}" if colon else f"{base + 8};2;{r};{g};{b}"
+    if base != 50 and colour < 16:
+        return str(base + colour if colour < 8 else base + 52 + colour)
+    return f"{base + 8}:5:{colour}" if colon else f"{base + 8};5;{colour}"
 
 
 _ATTR_SGR = (
@@ -244,7 +249,7 @@ _SHAPES = (
 )
 
 
-def style_to_sgr(style: int) -> str:
+def style_to_sgr(style: int, colon: bool = False) -> str:
     """SGR parameters that turn the default style into ``style`` (protection is not SGR)."""
     parts = ["0"]
     attrs = style >> ATTR_SHIFT & ATTR_BITS
@@ -255,9 +260,9 @@ def style_to_sgr(style: int) -> str:
     bg = style >> BG_SHIFT & FIELD
     ul = style >> UL_SHIFT & FIELD
     if fg:
-        parts.append(_colour_sgr(fg, 30))
+        parts.append(_colour_sgr(fg, 30, colon))
     if bg:
-        parts.append(_colour_sgr(bg, 40))
+        parts.append(_colour_sgr(bg, 40, colon))
     if ul:
-        parts.append(_colour_sgr(ul, 50))
+        parts.append(_colour_sgr(ul, 50, colon))
     return ";".join(parts)

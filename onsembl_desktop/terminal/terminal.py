@@ -14,6 +14,7 @@ from .parser import (
     C0,
     CRLF,
     CSI_FINAL,
+    DCS,
     ESC_FINAL,
     ESC_PLAIN,
     GROUND,
@@ -123,6 +124,8 @@ class Terminal(Controls):
                     self.esc(m.group(9), m.group(10))
                 elif kind == ESC_PLAIN:
                     self.esc("", m.group(11))
+                elif kind == DCS:
+                    self.dcs(m.group(12))
             if pos >= n or TOKEN.match(data, pos):
                 continue
             # An ESC the expression could not match: the state machine takes over.

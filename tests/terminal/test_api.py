@@ -67,7 +67,7 @@ def test_render_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert capsys.readouterr().out == "one\ntwo\nthree\n"
     render_main(["render", "--cols", "10", "--rows", "2", "--ansi", str(path)])
     out = capsys.readouterr().out
-    assert out == "\x1b[0mtwo\x1b[0m\n\x1b[0;1;38;5;1mthree\x1b[0m\n"
+    assert out == "\x1b[0mtwo\x1b[0m\n\x1b[0;1;31mthree\x1b[0m\n"
 
 
 def test_render_command_runs_as_a_module() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from onsembl_desktop.terminal import Terminal
-from onsembl_desktop.terminal.control import GRAPHICS
+from onsembl_desktop.terminal.charsets import GRAPHICS
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.bin"))
@@ -82,8 +82,9 @@ def test_colours_and_attributes_match_tmux(name: str) -> None:
     style, graphics = 0, False
     for y, line in enumerate(meta["ansi"]):
         ref = Terminal(meta["cols"], 1)
-        ref.style, ref.g0_graphics = style, graphics
+        ref.style = style
+        ref.designate(0, "0" if graphics else "B")
         ref.feed(line.replace("\x0e", "\x1b(0").replace("\x0f", "\x1b(B"))
-        style, graphics = ref.style, ref.g0_graphics
+        style, graphics = ref.style, ref.charsets[0] == "0"
         expected = cells(ref, 0)
         assert cells(t, y)[: len(expected)] == expected, f"row {y}"

@@ -281,7 +281,7 @@ def test_queries_are_answered_only_in_interactive_mode() -> None:
     replies: list[str] = []
     t = Terminal(10, 4, on_reply=replies.append)
     t.feed("ab\r\ncd\x1b[6n\x1b[5n\x1b[c\x1b[>c\x1b[?6n")
-    assert replies == ["\x1b[2;3R", "\x1b[0n", "\x1b[?62;22c", "\x1b[>41;379;0c", "\x1b[?2;3R"]
+    assert replies == ["\x1b[2;3R", "\x1b[0n", "\x1b[?62;22c", "\x1b[>41;379;0c", "\x1b[?2;3;1R"]
     term("\x1b[6n\x1b[c")  # no on_reply: silently ignored
 
 

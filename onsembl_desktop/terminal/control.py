@@ -159,7 +159,7 @@ class Controls(Screen):
         """
         kept = self.lines if self._main_lines is not None else self._alt_lines
         self.history.clear()
-        self._init_state()
+        self._init_state()  # (hscrolled back to 0 with it)
         self._alt_lines = kept
         self.title = ""
 

@@ -25,10 +25,13 @@ PAD = "\uffff"
 
 
 class Line:
-    __slots__ = ("chars", "raw", "raw_style", "runs", "styles", "text", "wrapped")
+    __slots__ = ("chars", "raw", "raw_style", "runs", "styles", "text", "used", "wrapped")
 
     def __init__(self, text: str = "", runs: list[int] | None = None) -> None:
         self.text = text
+        #: Cells in use: up to the last one ever written, spaces included (tmux's
+        #: ``cellused``, which re-flowing goes by); -1 while the raw form has not told.
+        self.used = len(text)
         self.runs: list[int] = [] if runs is None else runs
         self.chars: list[str] | None = None
         self.styles: list[int] | None = None
@@ -42,13 +45,31 @@ class Line:
 
     @staticmethod
     def blank(cols: int, fill: int) -> Line:
-        return Line() if fill == 0 else Line(" " * cols, [cols, fill])
+        if fill == 0:
+            return Line()
+        line = Line(" " * cols, [cols, fill])
+        line.used = 0  # (filled with a background, nothing written)
+        return line
 
     @staticmethod
     def from_raw(raw: str, style: int) -> Line:
         line = Line()
-        line.raw, line.raw_style = raw, style
+        line.raw, line.raw_style, line.used = raw, style, -1
         return line
+
+    def extent(self) -> int:
+        """Cells in use (see ``used``)."""
+        if self.used < 0:
+            raw = self.raw if self.raw is not None else ""
+            self.used = len(SGR_SPLIT.sub("", raw))
+        return self.used
+
+    def clear(self, fill: int, cols: int) -> None:
+        """The whole row erased: nothing in use, and it no longer wraps (as tmux empties it)."""
+        fresh = Line.blank(cols, fill)
+        self.text, self.runs, self.used = fresh.text, fresh.runs, 0
+        self.chars = self.styles = self.raw = None
+        self.wrapped = False
 
     def untouched(self) -> bool:
         """Never written since it was blanked (default blanks only)."""
@@ -56,6 +77,7 @@ class Line:
 
     def _decode(self) -> None:
         if self.raw is not None:
+            self.extent()
             self.text, self.runs = decode_sgr_line(self.raw, self.raw_style)
             self.raw = None
 
@@ -91,6 +113,8 @@ class Line:
         if self.raw is not None:
             self._decode()
         n = len(text)
+        if x + n > self.used:
+            self.used = x + n
         if self.chars is None:
             cur = len(self.text)
             if x >= cur:  # append: the common case
@@ -156,6 +180,8 @@ class Line:
     def insert(self, x: int, n: int, fill: int, cols: int) -> None:
         """Insert ``n`` blanks at ``x``, pushing cells right (off the edge)."""
         chars, styles = self.thaw(cols)
+        if x < cols - 1:
+            self.used = cols  # (tmux counts the cells moved right as in use, to the edge)
         n = min(n, cols - x)
         if chars[x] == PAD and x:
             chars[x - 1] = " "
@@ -169,6 +195,8 @@ class Line:
         """Delete ``n`` cells at ``x``, pulling cells left and filling the end."""
         chars, styles = self.thaw(cols)
         n = min(n, cols - x)
+        if n < cols - x:
+            self.used = max(self.extent(), cols - n)
         if chars[x] == PAD and x:
             chars[x - 1] = " "
         del chars[x : x + n], styles[x : x + n]
@@ -180,6 +208,8 @@ class Line:
     def resize(self, cols: int) -> None:
         if self.raw is not None:
             self._decode()
+        if self.used > cols:
+            self.used = cols
         if self.chars is None:
             if len(self.text) > cols:
                 self.thaw(cols)
@@ -299,8 +329,9 @@ def decode_sgr_line(raw: str, style: int = 0) -> tuple[str, list[int]]:
     return Line("".join(parts[0::2]), runs).freeze()
 
 
-def line_from_frozen(text: str, runs: list[int], wrapped: bool) -> Line:
-    """A visible row from a scrollback line, thawing cells with combining marks."""
+def line_from_frozen(text: str, runs: list[int], wrapped: bool, used: int = -1) -> Line:
+    """A visible row from a scrollback line, thawing cells with combining marks; ``used``:
+    its cells in use when more than its text (written blanks at its end)."""
     if text.isascii() or all(ch == PAD or char_width(ch) for ch in text):
         line = Line(text, runs)
     else:
@@ -318,6 +349,8 @@ def line_from_frozen(text: str, runs: list[int], wrapped: bool) -> Line:
                     styles.append(style)
             pos += n
         line.chars, line.styles = chars, styles
+        line.used = len(chars)
+    line.used = max(line.used, used)
     line.wrapped = wrapped
     return line
 

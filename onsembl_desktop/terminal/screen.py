@@ -78,6 +78,11 @@ class Screen:
         self.top = 0
         self.bottom = rows - 1
         self.tabs = list(range(8, self.cols, 8))
+        #: Scrollback lines that scrolled off (not pushed by a clear): a taller screen takes
+        #: these back (tmux's ``hscrolled``).
+        self.hscrolled = 0
+        #: The main screen's size while the alternate screen shows (it is resized on return).
+        self._main_size = (self.cols, self.rows)
         #: DECSC slots: the main screen's and the alternate screen's.
         self.saved_slots: list[Saved | None] = [None, None]
         self.last_char = ""  # what REP repeats ("" after anything but printing)
@@ -393,14 +398,23 @@ class Screen:
                 lines.append(blank(cols, fill))
             self._base += n
             self.scrolled += n
+            self.hscrolled += n
             self.mark_range(max(0, self.rows - n), self.rows)
             if len(self._dirty) > 4 * self.rows:
                 self._prune_dirty()
             return
         if self._main_lines is None:  # as tmux: a region's top rows too
             self.keep_in_history(lines[top : top + n])
+            self.hscrolled += n
         del lines[top : top + n]
         lines[bottom - n + 1 : bottom - n + 1] = [blank(cols, fill) for _ in range(n)]
+        if self._main_lines is not None:
+            # tmux moves rows without a scrollback one at a time; each move ends the wrap of
+            # the row above the region and, in a region of one or two rows, of its top row.
+            if top or len(self.history):
+                self._unwrap_above(top, alternate_too=True)
+            if bottom - top <= 1:
+                lines[top].wrapped = False
         self.mark_range(top, bottom + 1)
 
     def keep_in_history(self, lines: Iterable[Line]) -> None:
@@ -417,7 +431,7 @@ class Screen:
                     append(raw.encode())
             else:
                 text, runs = line.freeze()
-                history.push(text, runs, line.wrapped)
+                history.push(text, runs, line.wrapped, line.extent())
 
     def scroll_down(self, n: int, top: int | None = None, bottom: int | None = None) -> None:
         top = self.top if top is None else top
@@ -429,12 +443,23 @@ class Screen:
         fill = fill_of(self.style)
         del lines[bottom - n + 1 : bottom + 1]
         lines[top:top] = [Line.blank(self.cols, fill) for _ in range(n)]
+        self._unwrap_above(top)
         self.mark_range(top, bottom + 1)
+
+    def _unwrap_above(self, y: int, alternate_too: bool = False) -> None:
+        """The row above ``y`` no longer continues onto it (its continuation moved or was erased;
+        tmux's rule, which later re-flowing follows). Above row 0 is the newest scrollback line
+        (tmux's grid holds it below the alternate screen's rows too)."""
+        if y > 0:
+            self.lines[y - 1].wrapped = False
+        elif self._main_lines is None or alternate_too:
+            self.history.unwrap_last()
 
     def advance_base(self, n: int) -> None:
         """The whole screen scrolled up ``n`` rows: only the new rows are dirty."""
         self._base += n
         self.scrolled += n
+        self.hscrolled += n
         self.mark_range(max(0, self.rows - 1 - n), self.rows)
         if len(self._dirty) > 4 * self.rows:
             self._prune_dirty()
@@ -459,6 +484,9 @@ class Screen:
         fill = fill_of(self.style)
         if (selective and self.protection) or self.protection == 2:
             line.erase_unprotected(x0, x1, fill, self.cols, PROTECTED)
+        elif x0 <= 0 and x1 >= self.cols:
+            line.clear(fill, self.cols)
+            self._unwrap_above(y)
         else:
             line.erase(x0, x1, fill, self.cols)
         self.mark(y)
@@ -471,6 +499,8 @@ class Screen:
         fill = fill_of(self.style)
         for y in range(y0, y1):
             self.lines[y] = Line.blank(self.cols, fill)
+        if y1 > y0:
+            self._unwrap_above(y0)
         self.mark_range(y0, y1)
 
     def erase_line(self, mode: int, selective: bool = False) -> None:
@@ -480,8 +510,6 @@ class Screen:
         self.wrap_pending = False
         x0, x1 = (x, self.cols) if mode == 0 else (0, x + 1) if mode == 1 else (0, self.cols)
         self._erase(self.cy, x0, x1, selective)
-        if x0 == 0 and x1 >= self.cols:
-            self.lines[self.cy].wrapped = False  # (a cleared row no longer flows on, as tmux)
 
     def erase_display(self, mode: int, selective: bool = False) -> None:
         cy = self.cy
@@ -502,6 +530,7 @@ class Screen:
             self._erase_rows(0, self.rows, selective)
         elif mode == 3 and not selective:
             self.history.clear()
+            self.hscrolled = 0
 
     def clear_into_history(self) -> None:
         """Blank the screen; on the main screen the used rows go to scrollback first."""
@@ -514,6 +543,7 @@ class Screen:
             self.keep_in_history(self.lines[:used])
             self._base += used
             self.scrolled += used
+            self.hscrolled = 0  # (cleared, not scrolled: a taller screen does not take it back)
         self.lines[:] = [Line.blank(self.cols, fill) for _ in range(self.rows)]
         self.mark_all()
 
@@ -548,6 +578,8 @@ class Screen:
         del lines[top : top + n]
         fill = fill_of(self.style)
         lines[bottom - n + 1 : bottom - n + 1] = [Line.blank(self.cols, fill) for _ in range(n)]
+        self._unwrap_above(top)
+        self._unwrap_above(bottom - n + 1)
         self.mark_range(top, bottom + 1)
         self.carriage_return()
 
@@ -571,6 +603,8 @@ class Screen:
                 self._erase_rows(0, self.rows)
             return
         self._main_lines = self.lines
+        self._main_size = (self.cols, self.rows)
+        self.history.unwrap_last()  # (tmux clears the rows it shows, which does this)
         kept = self._alt_lines
         if kept is None or mode == 1049:
             kept = [Line() for _ in range(self.rows)]
@@ -579,18 +613,45 @@ class Screen:
         self.mark_all()
 
     def leave_alternate(self, mode: int) -> None:
-        """Back to the main screen; 1047 clears the alternate one, 1049 restores the cursor."""
-        if self._main_lines is not None:
-            self._alt_lines = None if mode == 1047 else self.lines
-            self.lines = self._main_lines
-            self._main_lines = None
-            self.cx = min(self.cx, self.cols - 1)
-            self.cy = min(self.cy, self.rows - 1)
-            self.mark_all()
-        elif mode == 1047:
-            self._alt_lines = None
+        """Back to the main screen; 1047 clears the alternate one, 1049 restores the cursor.
+
+        The main screen waited at the size it had; if the screen changed size meanwhile, it is
+        resized now, once, with the cursor it comes back to (as tmux does)."""
+        main = self._main_lines
+        if main is None:
+            if mode == 1047:
+                self._alt_lines = None
+            elif mode == 1049:
+                self.restore_cursor()
+            return
+        from .resize import resize_main
+
+        size, old = (self.cols, self.rows), self._main_size
+        cursor = (self.cx, self.cy, self.wrap_pending)
+        alternate = self.lines
+        if old != size:
+            # As tmux: back to the old size first, with the alternate rows still below the
+            # scrollback; they are dropped next, but re-flowing them to the old width may
+            # push some of their rows into the scrollback.
+            _, cx, cy, pending = resize_main(self, [*alternate], size, old, cursor, False)
+            cursor = (cx, cy, pending)
+        self._alt_lines = None if mode == 1047 else self.lines
+        self._main_lines = None
+        self.lines = main
         if mode == 1049:
-            self.restore_cursor()
+            self.restore_cursor()  # (style, character sets, origin; the place is set below)
+            saved = self.saved_slots[0] or Saved(0, 0, False, 0, (ASCII,) * 4, 0, False)
+            cursor = (saved.x, saved.y, saved.wrap_pending)
+        x, y, pending = cursor
+        cursor = (min(x, old[0] - 1), min(y, old[1] - 1), pending and x >= old[0] - 1)
+        if old != size:
+            lines, cx, cy, pending = resize_main(self, main, old, size, cursor)
+        else:
+            lines, (cx, cy, pending) = main, cursor
+        self.lines = lines
+        self.cx, self.cy, self.wrap_pending = cx, cy, pending
+        self._main_size = size
+        self.mark_all()
 
     @property
     def in_alternate_screen(self) -> bool:

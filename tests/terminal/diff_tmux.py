@@ -1,14 +1,19 @@
-"""Differential check against tmux: random control-sequence soups, screen by screen.
+"""Differential check against tmux: random soups, screen by screen.
 
 A dev tool (needs tmux), not part of the test run::
 
-    python tests/terminal/diff_tmux.py [CASES] [SEED] [resize [noalt]] [history]
+    python tests/terminal/diff_tmux.py [CASES] [SEED] [resize [noalt]] [history] [record]
 
-Prints every case whose screen text or cursor differs from tmux's.
+Prints every case whose screen text or cursor differs from tmux's. Resizing follows tmux
+(``resize`` soups: text, colours, wide characters and the alternate screen between resizes);
+control sequences follow xterm where the two differ (see ``diff_xterm.py``), so plain soups
+are expected to differ here. ``record`` writes the resize cases and tmux's results to
+``golden/resize_cases.json`` for ``test_resize.py``.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -87,11 +92,35 @@ def compare(case: str | list[str | tuple[int, int]]) -> str | None:
     return "; ".join(problems) or None
 
 
+def record(cases: list[list[str | tuple[int, int]]]) -> None:
+    """Keep the cases with tmux's screen, cursor and scrollback, as test data."""
+    out = []
+    for steps in cases:
+        ref = tmuxref.replay_steps(
+            [s.encode() if isinstance(s, str) else s for s in steps], COLS, ROWS, history=100
+        )
+        cursor = ref.cursor
+        out.append(
+            {
+                "steps": [s if isinstance(s, str) else list(s) for s in steps],
+                "screen": shown_screen(ref.ansi),
+                "cursor": list(cursor),
+                "history": [h.rstrip() for h in ref.history],
+            }
+        )
+    path = Path(__file__).parent / "golden" / "resize_cases.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n")
+    print(f"{len(out)} cases written to {path}")
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
     make = resize_case if "resize" in sys.argv else case
     cases: list[str | list[str | tuple[int, int]]] = [make(rng) for _ in range(count)]
+    if "record" in sys.argv:
+        record(cases)  # type: ignore[arg-type]
+        return
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(compare, cases))
     bad = [(c, r) for c, r in zip(cases, results, strict=True) if r]

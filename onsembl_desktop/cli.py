@@ -16,10 +16,23 @@ def _data_dir_arg(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument(
         "--data-dir",
         type=Path,
+        # SUPPRESS below the top: when a subcommand is not given it, the value from before the
+        # subcommand (or the default) stays.
         default=default_data_dir() if top else argparse.SUPPRESS,
         help="where Onsembl keeps its database, tokens and logs "
         "(default: $ONSEMBL_DATA_DIR or the platform's user data dir)",
     )
+
+
+def _data_dir_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand, however deep, ``--data-dir`` (``onsembl ctl agents --data-dir D``
+    as well as ``onsembl --data-dir D ctl agents``), unless it has its own already."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # (aliases repeat a parser)
+                if not any("--data-dir" in a.option_strings for a in child._actions):
+                    _data_dir_arg(child)
+                _data_dir_everywhere(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,20 +95,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the SHA-256 fingerprint agents pin with `onsembl-agent --fingerprint` "
         "(makes the certificate if the app has none yet)",
     )
-    _data_dir_arg(token)
 
     from . import ctl, dbcli, synccli
 
     ctl.add_parser(sub)
     dbcli.add_parser(sub)
     synccli.add_parser(sub)
-    for name, action in sub.choices.items():
-        if name != "token":
-            _data_dir_arg(action)
+    _data_dir_everywhere(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed reader is caught, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return stdout_gone()
+
+
+def stdout_gone() -> int:
+    """Whoever read stdout has gone (`onsembl token | head -c 8`): what it did not read is not
+    wanted, so stop quietly with status 0, as git does. Stdout goes to devnull so that the
+    interpreter's final flush of what is still buffered does not fail again (the Python docs'
+    way, under "Note on SIGPIPE" in the signal module)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     data_dir: Path = args.data_dir.expanduser().resolve()
     args.data_dir = data_dir

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 from . import agent, audit, commands, history, presets, queue, terminal, tokens, traces
@@ -27,23 +26,13 @@ def add_parser(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand. A closed stdout (`onsembl ctl audit | head -3`) ends it quietly with
+    status 0: ``cli.main`` catches the BrokenPipeError."""
     try:
-        try:
-            code = asyncio.run(_run(args))
-        except CtlError as exc:
-            print(f"onsembl ctl: {exc}", file=sys.stderr)
-            code = 2
-        sys.stdout.flush()  # here, where a closed reader is caught, not at the interpreter's exit
-        return code
-    except BrokenPipeError:
-        # Whoever read stdout has gone (`onsembl ctl audit | head -3`): what it did not read is
-        # not wanted, so stop quietly, as git does. Stdout goes to devnull so that the
-        # interpreter's final flush of what is still buffered does not fail again (the Python
-        # docs' way, under "Note on SIGPIPE" in the signal module).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return 0
+        return asyncio.run(_run(args))
+    except CtlError as exc:
+        print(f"onsembl ctl: {exc}", file=sys.stderr)
+        return 2
 
 
 async def _run(args: argparse.Namespace) -> int:

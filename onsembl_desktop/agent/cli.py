@@ -15,6 +15,7 @@ from .. import __version__
 from ..launcher import agent_command
 from ..paths import AGENT_TOKEN_FILE, default_data_dir, read_endpoint
 from ..protocol.enums import AgentType, ControlAction
+from ..protocol.messages import AGENT_NAME_RULE, is_agent_name
 from ..tls import is_loopback, normalize_fingerprint
 from .client import AgentClient, ClientOptions, FatalAgentError
 from .executor import AgentSettings
@@ -63,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[t.value.lower() for t in AgentType],
         help="which CLI this agent runs (default: shell)",
     )
-    p.add_argument("--name", required=True, help="the agent's name in the app, e.g. claude-1")
+    p.add_argument(
+        "--name", required=True, type=_agent_name, help="the agent's name in the app, e.g. claude-1"
+    )
     p.add_argument(
         "--cwd",
         default=str(Path.cwd()),
@@ -97,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default=os.environ.get("ONSEMBL_LOG_LEVEL", "INFO"))
     p.add_argument("--version", action="version", version=f"onsembl-agent {__version__}")
     return p
+
+
+def _agent_name(text: str) -> str:
+    if not is_agent_name(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid name ({AGENT_NAME_RULE})")
+    return text
 
 
 def _resolve_server(args: argparse.Namespace) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from .state import AgentInfo, AgentLink
 log = logging.getLogger("onsembl.core.agents")
 
 HEALTH_WRITE_INTERVAL_S = 30.0
+REFUSALS_LOGGED_EVERY_S = 60.0
 
 
 @dataclass(eq=False, slots=True)
@@ -41,6 +42,8 @@ class AgentSession:
     health_written_at: float = float("-inf")  # loop time of the last health write
     ack_pending: bool = False
     stopping: bool = False  # told to STOP or RESTART: give it no new work on this connection
+    refusal_logged_at: float = float("-inf")  # loop time
+    refusals_unlogged: int = 0
 
 
 class AgentRegistry:
@@ -117,9 +120,10 @@ class AgentRegistry:
         old = self._sessions.get(agent_id) if agent_id else None
         if old is not None:
             if old.instance_id != hello.instance_id:
+                # Only that the name is in use: where its holder connects from is none of the
+                # refused connection's business.
                 raise ProtocolError(
-                    ErrorCode.NAME_IN_USE,
-                    f"an agent named {hello.name!r} is already connected from {old.link.remote}",
+                    ErrorCode.NAME_IN_USE, f"an agent named {hello.name!r} is already connected"
                 )
             # The same process reconnecting before we noticed its old connection died.
             log.info("agent %s reconnected; closing its previous connection", hello.name)
@@ -269,6 +273,26 @@ class AgentRegistry:
             return None
         session.durable_seq = max(session.durable_seq, seq)
         return session
+
+    def refused(self, session: AgentSession, why: str) -> None:
+        """One of the agent's messages was refused: count it, and log the first of every minute
+        (a hostile or broken agent cannot fill the log)."""
+        info = self.get(session.agent_id)
+        if info is not None:
+            self.update(session.agent_id, refused=info.refused + 1)
+        now = session.last_heard
+        if now - session.refusal_logged_at >= REFUSALS_LOGGED_EVERY_S:
+            more = f" ({session.refusals_unlogged} more since the last one logged)"
+            log.warning(
+                "refused a message of %s: %s%s",
+                session.name,
+                why,
+                more if session.refusals_unlogged else "",
+            )
+            session.refusal_logged_at = now
+            session.refusals_unlogged = 0
+        else:
+            session.refusals_unlogged += 1
 
     def stale_sessions(self, now: float, timeout: float) -> list[AgentSession]:
         return [s for s in self._sessions.values() if now - s.last_heard > timeout]

@@ -106,6 +106,10 @@ class CommandService:
         command = self._commands.get(command_id)
         return command is not None and agent_id in command.runs
 
+    def find_run(self, command_id: uuid.UUID, agent_id: uuid.UUID) -> Run | None:
+        """The agent's run of the command, while the command is held in memory."""
+        return self._run(command_id, agent_id)
+
     def queue_of(self, agent_id: uuid.UUID) -> list[CommandInfo]:
         queue = self._queues.get(agent_id)
         if queue is None:
@@ -133,6 +137,13 @@ class CommandService:
     ) -> CommandInfo:
         if not content.strip():
             raise CommandError("the command is empty")
+        if "\0" in content:
+            # No program can take it in an argument (exec stops at it): refused here, where the
+            # user hears why, not as a failure inside the agent.
+            raise CommandError(
+                "the command contains a NUL character (\\0), which no program can be given: "
+                "remove it"
+            )
         if not 0 <= priority <= 100:
             raise CommandError(f"priority must be between 0 and 100, not {priority}")
         if broadcast:
@@ -185,7 +196,7 @@ class CommandService:
             },
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": r.id,
                     "command_id": command.id,
                     "agent_id": r.agent_id,
                     "status": CommandStatus.PENDING,
@@ -278,14 +289,27 @@ class CommandService:
                 command_type=command.type,
                 priority=command.priority,
                 constraints=constraints,
+                run_id=run.id,
             )
         )
-        if constraints.time_limit_ms:
-            delay = constraints.time_limit_ms / 1000 + self.timing.time_limit_slack_s
-            run.timers.append(self.loop.call_later(delay, self._time_limit_backstop, run))
+        self.arm_time_limit(run)
         self._refresh(command)
 
+    def arm_time_limit(self, run: Run) -> None:
+        """(Re)start the app's backstop of the run's time limit, if it has one: it fires
+        ``time_limit_slack_s`` after the agent should have stopped the run itself, counted from
+        when the run started, whether the agent is connected then or not."""
+        limit = run.command.constraints.get("time_limit_ms")
+        if not limit or run.started_at is None:
+            return
+        if run.limit_timer is not None:
+            run.limit_timer.cancel()
+        elapsed = (utcnow() - run.started_at).total_seconds()
+        delay = max(0.0, limit / 1000 + self.timing.time_limit_slack_s - elapsed)
+        run.limit_timer = self.loop.call_later(delay, self._time_limit_backstop, run)
+
     def _time_limit_backstop(self, run: Run) -> None:
+        run.limit_timer = None
         if run.status is CommandStatus.EXECUTING and run.cancel_reason is None:
             log.warning("%s overran its time limit; the app stops it", run.agent_name)
             self._cancel_run(run, CompletionReason.TIME_LIMIT_EXCEEDED, "time limit exceeded")

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from ..protocol import messages as m
 from ..protocol.enums import CommandStatus, CompletionReason
-from ..store.types import utcnow
 from .agents import AgentSession
 from .model import Run
 
@@ -25,11 +24,12 @@ def reconcile(
     queue = svc._queue(session.agent_id)
     current = queue.current
     if current is not None and current.status is CommandStatus.EXECUTING:
-        current.clear_timers()
+        current.clear_timers(keep_limit=True)  # (the grace period's; the time limit goes on)
         if current.command.id in known:
-            _rearm_time_limit(svc, current)
+            svc.arm_time_limit(current)
         elif not current.acked and not session.new_instance:
             # Sent just as the connection died and never received: it never ran, so run it now.
+            current.clear_timers()
             queue.current = None
             current.status = CommandStatus.QUEUED
             queue.waiting.insert(0, current)
@@ -61,8 +61,12 @@ def went_offline(svc: CommandService, agent_id: uuid.UUID) -> None:
 
 
 def start_grace(svc: CommandService, run: Run) -> None:
-    run.clear_timers()
+    """The agent is away: give it ``grace_s`` to come back. The run's time limit goes on
+    counting meanwhile (armed here too for a run restored after an app restart)."""
+    run.clear_timers(keep_limit=True)
     run.timers.append(svc.loop.call_later(svc.timing.grace_s, _grace_expired, svc, run))
+    if run.limit_timer is None:
+        svc.arm_time_limit(run)
 
 
 def _grace_expired(svc: CommandService, run: Run) -> None:
@@ -75,11 +79,3 @@ def _grace_expired(svc: CommandService, run: Run) -> None:
         f"{svc.timing.grace_s:g} s",
         reason=CompletionReason.AGENT_LOST.value,
     )
-
-
-def _rearm_time_limit(svc: CommandService, run: Run) -> None:
-    limit = run.command.constraints.get("time_limit_ms")
-    if limit and run.started_at is not None:
-        elapsed = (utcnow() - run.started_at).total_seconds()
-        delay = max(0.0, limit / 1000 + svc.timing.time_limit_slack_s - elapsed)
-        run.timers.append(svc.loop.call_later(delay, svc._time_limit_backstop, run))

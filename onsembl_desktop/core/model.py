@@ -32,16 +32,27 @@ class Run:
     completed_at: datetime | None = None
     cancel_reason: str | None = None  # set once a cancel has been sent to the agent
     acked: bool = False  # the agent confirmed it received the request (this app run)
+    # The agent sent its COMMAND_COMPLETE for it: nothing more of this run is taken from it.
+    agent_done: bool = False
+    # Its command_runs row; also the namespace of the ids of the rows the agent reports for it
+    # (COMMAND_REQUEST.runId): random, so no other agent can name them in advance.
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # The app's time-limit backstop: kept apart from the other timers, since it goes on counting
+    # while a disconnected agent has its grace period (which clears the others).
+    limit_timer: asyncio.TimerHandle | None = None
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     @property
     def priority(self) -> int:
         return self.command.priority
 
-    def clear_timers(self) -> None:
+    def clear_timers(self, *, keep_limit: bool = False) -> None:
         for handle in self.timers:
             handle.cancel()
         self.timers.clear()
+        if not keep_limit and self.limit_timer is not None:
+            self.limit_timer.cancel()
+            self.limit_timer = None
 
     def info(self, queue_position: int | None = None) -> RunInfo:
         return RunInfo(

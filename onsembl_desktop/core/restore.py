@@ -45,6 +45,7 @@ async def restore_open_work(service: CommandService) -> None:
         entry = entries.get((r.command_id, r.agent_id))
         run = Run(
             command=command,
+            id=r.id,
             agent_id=r.agent_id,
             agent_name=names.get(r.agent_id, "?"),
             enqueued_at=entry.enqueued_at if entry else r.created_at,

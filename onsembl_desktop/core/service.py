@@ -11,19 +11,16 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from ..protocol import PROTOCOL_VERSION
 from ..protocol import messages as m
 from ..protocol.codec import BY_PAYLOAD, ErrorCode, ProtocolError
-from ..protocol.enums import AuditEventType
-from ..store import queries
 from ..store.retention import RetentionScheduler
 from ..store.store import Store
 from ..store.types import utcnow
-from ..store.writer import Cursor, OutputRow
+from ..store.writer import Cursor
 from ..sync.engine import SyncEngine
 from .agents import AgentRegistry, AgentSession
 from .audit import Audit
@@ -34,14 +31,11 @@ from .emergency import EmergencyStop
 from .events import (
     EventBus,
     Notice,
-    OutputReceived,
     PresetsChanged,
     ProfilesChanged,
-    ReportChanged,
-    SessionOutput,
     StorageStatus,
-    TraceChanged,
 )
+from .intake import Intake
 from .jsonfile import JsonFile
 from .presets import Presets
 from .queues import QueueControl
@@ -75,6 +69,7 @@ class Core:
         self.presets = Presets(store, self.bus, self.audit)
         self.control = AgentControls(self.commands, self.queues, self.agents, self.audit)
         self._sender = Sender(self.commands, self.agents, self.profiles, self.presets)
+        self._intake = Intake(store, self.bus, self.audit, self.agents, self.commands)
         self._queue_state = state_file
         self.heartbeat_interval_s = heartbeat_interval_s
         self.server_version = server_version
@@ -173,7 +168,10 @@ class Core:
             return
         session.received_seq = payload.seq
         try:
-            self._apply(session, envelope_id, payload)
+            self._intake.take(session, envelope_id, payload)
+        except ProtocolError as exc:
+            self.agents.refused(session, exc.message)
+            raise
         finally:
             # Advance the cursor even for refused messages, or the agent would resend them forever.
             self.store.submit(
@@ -184,116 +182,6 @@ class Core:
                     partial(self._durable, session.agent_id, session.instance_id),
                 )
             )
-
-    def _apply(self, session: AgentSession, envelope_id: str, payload: m.Sequenced) -> None:
-        command_id = getattr(payload, "command_id", None)
-        if (
-            command_id is not None
-            and not self.commands.has_run(command_id, session.agent_id)
-            and not isinstance(payload, m.AgentError)
-        ):
-            raise ProtocolError(
-                ErrorCode.UNKNOWN_COMMAND,
-                f"command {command_id} is not assigned to {session.name}",
-                ref_id=envelope_id,
-            )
-        if isinstance(payload, m.TerminalOutput):
-            self._output(session, payload)
-        elif isinstance(payload, m.CommandAck):
-            self.commands.on_ack(session, payload)
-        elif isinstance(payload, m.TraceEvent):
-            self._trace(session, payload)
-        elif isinstance(payload, m.UsageUpdate):
-            self.commands.on_usage(session, payload)
-        elif isinstance(payload, m.CommandComplete):
-            self.commands.on_complete(session, payload)
-        elif isinstance(payload, m.InvestigationReport):
-            self._report(session, payload)
-        elif isinstance(payload, m.AgentError):
-            self._agent_error(session, payload)
-
-    def _output(self, session: AgentSession, out: m.TerminalOutput) -> None:
-        if out.command_id is None:
-            # Interactive-session output outside a command is shown, not stored.
-            self.bus.publish(SessionOutput(session.agent_id, out.data))
-            return
-        now_ms = int(utcnow().timestamp() * 1000)
-        self.store.submit(
-            OutputRow(
-                queries.output_row(
-                    command_id=out.command_id,
-                    agent_id=session.agent_id,
-                    seq=out.seq,
-                    stream=out.stream_type.value,
-                    data=out.data,
-                    timestamp=utcnow(),
-                    raw=out.raw,
-                )
-            )
-        )
-        self.bus.publish(
-            OutputReceived(
-                agent_id=session.agent_id,
-                agent_name=session.name,
-                command_id=out.command_id,
-                seq=out.seq,
-                data=out.data,
-                stream=out.stream_type,
-                timestamp_ms=now_ms,
-            )
-        )
-
-    def _trace(self, session: AgentSession, event: m.TraceEvent) -> None:
-        node = event.entry
-        values: dict[str, Any] = {
-            "id": node.id,
-            "command_id": event.command_id,
-            "agent_id": session.agent_id,
-            "parent_id": node.parent_id,
-            "type": node.type,
-            "name": node.name,
-            "content": node.content,
-            "started_at": _from_ms(node.started_at),
-            "completed_at": _from_ms(node.completed_at),
-            "duration_ms": node.duration_ms,
-            "tokens_used": node.tokens_used,
-            "error": node.error,
-            "metadata": node.metadata,
-            "created_at": utcnow(),
-        }
-        self.store.call(queries.upsert_trace, values)
-        self.bus.publish(TraceChanged(event.command_id, session.agent_id, node.id))
-
-    def _report(self, session: AgentSession, report: m.InvestigationReport) -> None:
-        now = utcnow()
-        values: dict[str, Any] = {
-            "id": report.report_id,
-            "command_id": report.command_id,
-            "agent_id": session.agent_id,
-            "title": report.title[:500],
-            "summary": report.summary,
-            "status": report.status,
-            "content": m_to_dict(report.content),
-            "created_at": now,
-            "updated_at": now,
-        }
-        if report.status.value == "COMPLETE":
-            values["completed_at"] = now
-        self.store.call(queries.upsert_report, values)
-        self.bus.publish(ReportChanged(report.report_id, report.command_id))
-
-    def _agent_error(self, session: AgentSession, err: m.AgentError) -> None:
-        self.commands.on_agent_error(session, err)
-        self.audit.record(
-            AuditEventType.AGENT_ERROR,
-            agent_id=session.agent_id,
-            command_id=err.command_id,
-            by_user=False,
-            code=err.code,
-            message=err.message,
-            fatal=err.fatal,
-        )
-        self.bus.publish(Notice("error", f"{session.name}: {err.message}"))
 
     # --- interactive terminals --------------------------------------------------------------------
 
@@ -366,15 +254,3 @@ class Core:
             self.bus.publish(Notice("error", error, key="storage"))
         else:
             self.bus.publish(Notice("info", "The database is writable again.", key="storage"))
-
-
-def _from_ms(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def m_to_dict(struct: m.Payload) -> dict[str, Any]:
-    import msgspec
-
-    result = msgspec.to_builtins(struct)
-    assert isinstance(result, dict)
-    return result

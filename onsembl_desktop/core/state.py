@@ -63,6 +63,7 @@ class AgentInfo:
     version: str = ""
     cwd: str = ""
     error: str | None = None
+    refused: int = 0  # its messages refused since the app started (core.intake)
 
 
 @dataclass(frozen=True, slots=True)

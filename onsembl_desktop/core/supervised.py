@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,6 @@ from .commands import CommandError
 from .records import LocalAgentSpec
 from .records import LocalAgentState as S
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 # ``onsembl-agent``'s status for what retrying cannot fix (agent/cli.py): the app refused it
 # for good (FORBIDDEN name, token, protocol, pinned certificate), or bad arguments.
 FATAL_EXIT = 2

@@ -37,6 +37,7 @@ from ..launcher import agent_command
 from ..paths import LOG_DIR
 from ..protocol import messages as m
 from ..protocol.enums import AgentStatus, AuditEventType, ControlAction
+from ..protocol.messages import AGENT_NAME_RULE, is_agent_name
 from .agents import AgentRegistry
 from .audit import Audit
 from .commands import CommandError
@@ -46,7 +47,6 @@ from .records import LocalAgentInfo, LocalAgentSpec
 from .records import LocalAgentState as S
 from .supervised import (
     FATAL_EXIT,
-    NAME,
     Supervised,
     checked_spec,
     from_json,
@@ -142,10 +142,8 @@ class Supervisor:
 
     async def add(self, spec: LocalAgentSpec, *, start: bool = True) -> LocalAgentInfo:
         """Add a local agent (and launch it, unless ``start`` is False)."""
-        if not NAME.match(spec.name):
-            raise CommandError(
-                f"{spec.name!r} is not a valid agent name (1-64 letters, digits, '.', '_', '-')"
-            )
+        if not is_agent_name(spec.name):
+            raise CommandError(f"{spec.name!r} is not a valid agent name ({AGENT_NAME_RULE})")
         if spec.name in self._agents:
             raise CommandError(f"there already is a local agent named {spec.name!r}")
         known = self._registry.by_name(spec.name)

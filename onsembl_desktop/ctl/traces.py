@@ -68,12 +68,23 @@ async def _traces(client: ControlClient, args: argparse.Namespace) -> int:
         print(json.dumps(tree, indent=2))
         return 0
     print(f"command {tree['commandId']}  {tree['status']}  {first_line(tree['content'])}")
-    lines = [line for root in tree["roots"] for line in _lines(root, 0)]
+    # A command sent to several agents has a tree from each: each agent's under its name.
+    roots = tree["roots"]
+    agents = list(dict.fromkeys(root.get("agent") for root in roots))
+    depth = 1 if len(agents) > 1 else 0
+    lines: list[tuple[str, dict[str, Any] | None]] = []
+    for agent in agents:
+        if depth:
+            lines.append((f"agent {agent}", None))
+        lines += [line for r in roots if r.get("agent") == agent for line in _lines(r, depth)]
     if not lines:
         print("(no trace entries)")
         return 0
-    width = min(_NAME_WIDTH, max(len(label) for label, _ in lines))
+    width = min(_NAME_WIDTH, max(len(label) for label, node in lines if node is not None))
     for label, node in lines:
+        if node is None:
+            print(label)
+            continue
         if len(label) > width:
             label = label[: width - 1] + "…"
         tokens = f"{node['tokens']:,} tok" if node["tokens"] else ""
@@ -82,9 +93,9 @@ async def _traces(client: ControlClient, args: argparse.Namespace) -> int:
     return 0
 
 
-def _lines(node: dict[str, Any], depth: int) -> list[tuple[str, dict[str, Any]]]:
+def _lines(node: dict[str, Any], depth: int) -> list[tuple[str, dict[str, Any] | None]]:
     label = f"{'  ' * depth}{node['type']} {first_line(node['name'])}"
-    out = [(label, node)]
+    out: list[tuple[str, dict[str, Any] | None]] = [(label, node)]
     for child in node["children"]:
         out += _lines(child, depth + 1)
     return out

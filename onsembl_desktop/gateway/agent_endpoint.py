@@ -143,8 +143,8 @@ class AgentConnection:
 
     def _take(self, raw: str | bytes) -> None:
         session = self.session
+        size = _size(raw)
         try:
-            size = _size(raw)
             if size > MAX_MESSAGE_BYTES:
                 raise ProtocolError(
                     ErrorCode.INVALID_MESSAGE,
@@ -152,6 +152,12 @@ class AgentConnection:
                 )
             version = session.protocol_version if session else PROTOCOL_VERSION
             env = codec.decode(raw, expect=Direction.AGENT_TO_SERVER, negotiated_version=version)
+        except ProtocolError as exc:
+            if session is not None:  # (the core counts what it refuses itself)
+                self.core.agents.refused(session, exc.message)
+            self._refused(exc)
+            return
+        try:
             if session is None:
                 self.session = self._hello(env)
             else:
@@ -175,7 +181,9 @@ class AgentConnection:
     def _refused(self, exc: ProtocolError) -> None:
         self.errors_in_row += 1
         fatal = self.session is None and exc.code in _FATAL_AT_HELLO
-        log.info("refused a message from %s: %s %s", self._who(), exc.code, exc.message)
+        if self.session is None:  # (a connected agent's refusals are logged, sparingly, by
+            # AgentRegistry.refused)
+            log.info("refused a message from %s: %s %s", self._who(), exc.code, exc.message)
         self.link.send(exc.to_payload(fatal=fatal))
         if fatal or self.errors_in_row >= MAX_CONSECUTIVE_ERRORS:
             reason = exc.message if fatal else "too many invalid messages"

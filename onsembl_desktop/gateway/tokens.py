@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from ..core.events import EventBus, TokensChanged
 from ..core.jsonfile import JsonFile
 from ..errors import KnownError
 from ..protocol.enums import AuditEventType
+from ..protocol.messages import AGENT_NAME_RULE, is_agent_name
 
 log = logging.getLogger("onsembl.gateway.tokens")
 
@@ -58,7 +58,6 @@ FILE_NAME = "agent_tokens.json"
 DEFAULT_ID = "default"
 MAX_LABEL = 100
 REFUSAL_AUDIT_EVERY_S = 60.0  # refused claims of one name by one token: one audit row a minute
-_AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as AGENT_CONNECT.name
 
 
 class TokenError(KnownError):
@@ -244,8 +243,8 @@ class AgentTokens:
         label = label.strip()
         if not label or len(label) > MAX_LABEL:
             raise TokenError(f"a token needs a label of 1 to {MAX_LABEL} characters")
-        if agent and not _AGENT_NAME.match(agent):
-            raise TokenError(f"{agent!r} is not a valid agent name")
+        if agent and not is_agent_name(agent):
+            raise TokenError(f"{agent!r} is not a valid agent name ({AGENT_NAME_RULE})")
         token = secrets.token_urlsafe(32)
         token_id = secrets.token_hex(4)
         # (Not the id of a revoked token either: an agent it registered must not pass for this

@@ -40,6 +40,7 @@ def agent_view(a: AgentInfo) -> dict[str, Any]:
         "tokens": tokens_view(a.tokens),
         "version": a.version,
         "cwd": a.cwd,
+        "refused": a.refused,
     }
 
 

@@ -13,6 +13,7 @@ taken, so nothing is stored or shown twice.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -43,9 +44,18 @@ Int = Annotated[int, msgspec.Meta(ge=-MAX_INT, le=MAX_INT)]
 NonNegInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
 PosInt = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
 Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
-AgentName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+# The whole string (\Z, not $: $ also matches before a final newline, so "b1\n" passed for a
+# name beside "b1").
+AGENT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"
+AGENT_NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+AgentName = Annotated[str, msgspec.Meta(pattern=AGENT_NAME_PATTERN)]
 ShortText = Annotated[str, msgspec.Meta(max_length=1024)]
 Priority = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+def is_agent_name(text: str) -> bool:
+    """Whether ``text`` is a valid agent name (AGENT_CONNECT.name, a token's binding, ...)."""
+    return re.match(AGENT_NAME_PATTERN, text) is not None
 
 
 class Payload(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -313,6 +323,14 @@ class CommandRequest(Payload, kw_only=True):
     priority: Priority = 50
     constraints: Constraints = msgspec.field(default_factory=Constraints)
     approvals: ApprovalPolicy | None = None  # (v2) None: the app does not answer approvals
+    # Protocol 2: this agent's run of the command, the namespace of the ids of the rows it reports.
+    run_id: uuid.UUID | None = None
+
+    @property
+    def id_scope(self) -> uuid.UUID:
+        """What the ids of this run's trace entries and report derive from (``uuid5(scope,
+        key)``): the run, or the command when the app did not say (protocol 1)."""
+        return self.run_id or self.command_id
 
 
 class CommandCancel(Payload, kw_only=True):

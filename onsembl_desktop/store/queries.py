@@ -320,23 +320,65 @@ def mark_interrupt(conn: Connection, entry_id: uuid.UUID, reason: str) -> None:
 # --- traces, reports, output ----------------------------------------------------------------------
 
 
-def upsert_trace(conn: Connection, values: dict[str, Any]) -> None:
-    """Insert a trace node, or update it when the agent sends it again (e.g. on completion)."""
+def upsert_trace(conn: Connection, values: dict[str, Any]) -> str | None:
+    """Insert a trace node, or update it when the agent sends it again (e.g. on completion).
+
+    Only within its run: returns why not (and writes nothing) when the id, or the parent's, is
+    a row of another command or agent (core.intake); None once written.
+    """
     table = table_of(TraceEntry)
-    changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
+    refusal = _other_runs(conn, table, values, values["id"], "trace entry") or _other_runs(
+        conn, table, values, values.get("parent_id"), "parent trace entry"
+    )
+    if refusal is not None:
+        return refusal
+    changes = {
+        k: v for k, v in values.items() if k not in ("id", "created_at", "command_id", "agent_id")
+    }
     conn.execute(
         sqlite_insert(table)
         .values(**values)
         .on_conflict_do_update(index_elements=[table.c.id], set_=changes)
     )
+    return None
 
 
-def upsert_report(conn: Connection, values: dict[str, Any]) -> None:
+def upsert_report(conn: Connection, values: dict[str, Any]) -> str | None:
+    """Insert or update a report, only within its run (as :func:`upsert_trace`)."""
     table = table_of(InvestigationReport)
+    refusal = _other_runs(conn, table, values, values["id"], "report")
+    if refusal is not None:
+        return refusal
     report_id = values["id"]
-    changes = {k: v for k, v in values.items() if k not in ("id", "created_at")}
+    changes = {
+        k: v for k, v in values.items() if k not in ("id", "created_at", "command_id", "agent_id")
+    }
     if not conn.execute(update(table).where(table.c.id == report_id).values(**changes)).rowcount:
         conn.execute(insert(table).values(**values))
+    return None
+
+
+def update_report(conn: Connection, report_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """The user's edit of a stored report (title, summary, status, content)."""
+    table = table_of(InvestigationReport)
+    conn.execute(update(table).where(table.c.id == report_id).values(**values))
+
+
+def _other_runs(
+    conn: Connection, table: Any, values: dict[str, Any], row_id: uuid.UUID | None, what: str
+) -> str | None:
+    """Why ``row_id`` may not be written by this run: it is a row of another command or agent."""
+    if row_id is None:
+        return None
+    owner = conn.execute(
+        select(table.c.command_id, table.c.agent_id).where(table.c.id == row_id)
+    ).first()
+    if owner is None or (owner.command_id, owner.agent_id) == (
+        values["command_id"],
+        values["agent_id"],
+    ):
+        return None
+    return f"{what} {row_id} belongs to another run (command or agent): refused, not stored"
 
 
 def output_row(
@@ -531,10 +573,12 @@ def record_preset_use(conn: Connection, preset_id: uuid.UUID, used_at: datetime)
 
 
 def command_traces(conn: Connection, command_id: uuid.UUID) -> list[Row[Any]]:
-    """Every TraceEntry of a command, oldest first (a parent starts no later than its children)."""
+    """Every TraceEntry of a command, oldest first (a parent starts no later than its children),
+    each with its agent's name (``agent_name``: each agent the command ran on has its tree)."""
     return list(
         conn.execute(
-            select(TraceEntry)
+            select(TraceEntry, Agent.name.label("agent_name"))
+            .join(Agent, Agent.id == TraceEntry.agent_id)
             .where(TraceEntry.command_id == command_id)
             .order_by(TraceEntry.started_at, TraceEntry.created_at)
         )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
+
+import msgspec
 
 from onsembl_desktop.agent.adapters import base
 from onsembl_desktop.agent.adapters._report_parse import parse_answer
 from onsembl_desktop.agent.adapters.reports import report_prompt
 from onsembl_desktop.protocol.enums import CommandType, ReportStatus
 
-from .samples import feed, request
+from .samples import COMMAND_ID, feed, request
 
 JSON_ANSWER = """I looked at the code.
 
@@ -124,3 +127,21 @@ def test_failed_command_completes_its_report_with_the_error() -> None:
 
 def test_natural_commands_have_no_report() -> None:
     assert not feed("claude", _claude_answer("hi")).of(base.Report)
+
+
+def test_ids_are_scoped_to_the_run_when_the_app_names_it() -> None:
+    """Protocol 2: the trace entries' and the report's ids derive from COMMAND_REQUEST.runId, so
+    two agents running one command report two trees and two reports; without a runId (an app of
+    protocol 1) they derive from the command, as before."""
+    lines = _claude_answer(MARKDOWN_ANSWER)
+    ids = {}
+    for run_id in (None, uuid.uuid4(), uuid.uuid4()):
+        req = msgspec.structs.replace(request("why", CommandType.INVESTIGATE), run_id=run_id)
+        run = feed("claude", lines, req=req)
+        scope = run_id or COMMAND_ID
+        assert {r.report_id for r in run.of(base.Report)} == {uuid.uuid5(scope, "report")}
+        nodes = [t.node for t in run.of(base.Trace)]
+        assert nodes and nodes[0].id == uuid.uuid5(scope, "root")
+        ids[run_id] = {n.id for n in nodes}
+    first, second, third = ids.values()
+    assert not first & second and not second & third

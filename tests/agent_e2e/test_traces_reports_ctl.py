@@ -155,3 +155,33 @@ def test_markdown_of_a_sparse_or_odd_report() -> None:
         "# two lines\n\n**Status:** DRAFT\n\n## A\n\nx\n\n## B\n\n"
         "## Findings\n\n- **INFO** d\n  - Evidence: one\n"
     )
+
+
+def test_a_command_sent_to_two_ai_agents_keeps_two_reports_and_two_trees(
+    app: AppProcess, start_agent: Callable[..., AgentProcess], tmp_path: Path
+) -> None:
+    """Each agent's trace entries and report have ids of its own run (protocol 2), so neither
+    overwrites the other's (they had one report and one tree, whichever wrote last)."""
+    for name in ("claude-1", "claude-2"):
+        start_agent(name, "claude", **standin("claude", mode="prompt-sample"))
+        app.wait_agent(name)
+    answer = "Found it.\n\n```json\n" + json.dumps(REPORT) + "\n```"
+    sample = tmp_path / "report.jsonl"
+    sample.write_text(claude_run(answer, CLAUDE_SID, tool_call=True))
+    result = app.ctl(
+        "send", "--agent", "claude-1", "--agent", "claude-2", "--type", "investigate", "--wait",
+        str(sample),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    command_id = result.stdout.splitlines()[0].strip()
+    reports = app.ctl_json("reports", "--command", command_id)
+    assert sorted((r["agent"], r["title"]) for r in reports) == [
+        ("claude-1", REPORT["title"]),
+        ("claude-2", REPORT["title"]),
+    ]
+    tree = app.ctl_json("traces", command_id)
+    assert sorted(r["agent"] for r in tree["roots"]) == ["claude-1", "claude-2"]
+    assert all(any(c["type"] == "TOOL_CALL" for _, c in _walk(r)) for r in tree["roots"])
+    text = app.ctl("traces", command_id, check=True).stdout.splitlines()
+    assert "agent claude-1" in text and "agent claude-2" in text
+    assert all(a["refused"] == 0 for a in app.ctl_json("agents"))

@@ -44,6 +44,16 @@ async def test_bad_requests_are_answered_and_the_connection_carries_on(live: Liv
     assert await ctl.call("agents.list") == []
 
 
+async def test_a_nul_in_a_commands_text_is_refused_clearly(live: Live) -> None:
+    """It reached the agent, which failed it as an "internal error in onsembl-agent"."""
+    await live.agent("sh1")
+    ctl = await live.control()
+    reply = await ctl.request("commands.send", content="echo a\x00b", agents=["sh1"])
+    assert reply.error is not None and reply.error.code == "REFUSED"
+    assert "NUL" in reply.error.message
+    assert live.core.commands.open_commands() == []
+
+
 async def test_a_request_id_is_used_once(live: Live) -> None:
     ctl = await live.control()
     assert (await ctl.request("agents.list", req_id="once")).ok

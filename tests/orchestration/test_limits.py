@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import datetime
 
 from onsembl_desktop.agent.executor import IGNORE_TIME_LIMIT_ENV
 from tests.orchestration.conftest import Orch, details
@@ -24,6 +26,27 @@ def test_the_app_stops_a_command_its_agent_lets_overrun(orch: Orch) -> None:
     [entry] = orch.audit("TIME_LIMIT_EXCEEDED", commandId=command_id)
     assert details(entry)["constraints"]["time_limit_ms"] == 1000
     assert entry["agentId"] == run["agentId"]
+
+
+def test_the_backstop_keeps_counting_while_a_dead_agent_has_its_grace_period(
+    orch_factory: Callable[..., Orch],
+) -> None:
+    """A 3 s limit on an agent that died stayed EXECUTING for the whole 60 s grace period: the
+    agent went away, the grace period's timer replaced the backstop's. The grace here is far
+    longer than any wait below, so only the backstop can end the command."""
+    orch = orch_factory("--heartbeat", "1", "--grace", "600")
+    (agent,) = orch.start_agents("t3", env={IGNORE_TIME_LIMIT_ENV: "1"})
+    command_id = orch.send("t3", "sleep 300", timeLimitMs=3000)
+    orch.wait_status(command_id, "EXECUTING")
+    agent.kill()  # SIGKILL: the app sees the connection drop, and waits for the agent
+    orch.wait_online("t3", status="OFFLINE")
+    view = orch.wait_status(command_id, timeout=60)
+    (run,) = view["runs"]
+    assert (view["status"], run["reason"]) == ("FAILED", "TIME_LIMIT_EXCEEDED")
+    assert run["error"] == "time limit exceeded"
+    started = datetime.fromisoformat(run["startedAt"])
+    ended = datetime.fromisoformat(run["completedAt"])
+    assert (ended - started).total_seconds() >= 3  # not before the limit (+ the app's slack)
 
 
 def test_the_agent_enforces_its_own_time_limit_first(orch: Orch) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from onsembl_desktop.gateway.tokens import FILE_NAME, AgentTokens
+from onsembl_desktop.gateway.tokens import FILE_NAME, AgentTokens, TokenError
 from onsembl_desktop.protocol import PROTOCOL_VERSION
 from onsembl_desktop.protocol import messages as m
 from onsembl_desktop.protocol.enums import AgentStatus, AgentType, AuditEventType
@@ -253,3 +254,55 @@ async def test_the_agent_cli_stops_with_a_clear_message_when_refused(live: Live)
     assert proc.returncode == 2, stderr
     assert "deployer" in stderr and "token" in stderr
     assert live.agent_token not in stderr
+
+
+async def test_name_in_use_says_only_that(live: Live) -> None:
+    """NAME_IN_USE told the refused agent where the connected one was (its address and port)."""
+    holder = await _connect(live, live.agent_token, "busy")
+    error = await _refused(live, live.agent_token, "busy")
+    assert error.code == "NAME_IN_USE"
+    assert error.message == "an agent named 'busy' is already connected"
+    host, port = holder.ws.local_address[:2]
+    assert str(port) not in error.message and host not in error.message
+
+
+@pytest.mark.parametrize("name", ["b1\n", "b1\r\n", "b1\n\n", "\nb1", "b 1", "b1\x00", "-b1"])
+async def test_a_name_is_checked_whole(live: Live, name: str) -> None:
+    """``$`` matched before a final newline: ``b1\\n`` connected beside ``b1``."""
+    await _connect(live, live.agent_token, "b1")
+    error = await _refused_hello(live, name)
+    assert error.code == "INVALID_MESSAGE" and "name" in error.message
+    assert [a.name for a in live.core.agents.all()] == ["b1"]
+    with pytest.raises(TokenError, match="not a valid agent name"):
+        await _tokens(live).create("bound", agent=name)
+    assert [t.agent for t in _tokens(live).all()] == [None]
+
+
+async def _refused_hello(live: Live, name: str) -> m.Error:
+    """AGENT_CONNECT as ``name``, sent as raw JSON (the codec would refuse to encode it)."""
+    agent = RawAgent(await live.ws(live.agent_url, live.agent_token), "x", uuid.uuid4())
+    live.agents.append(agent)
+    envelope = {
+        "type": "AGENT_CONNECT",
+        "id": str(uuid.uuid4()),
+        "timestamp": 0,
+        "payload": {
+            "name": name,
+            "agentType": "SHELL",
+            "instanceId": str(agent.instance_id),
+            "protocolVersion": PROTOCOL_VERSION,
+        },
+    }
+    await agent.send_raw(json.dumps(envelope))
+    msg = await agent.recv(5)
+    assert isinstance(msg, m.Error), f"{name!r} was let in: {msg}"
+    return msg
+
+
+def test_onsembl_agent_refuses_a_bad_name_before_connecting() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "onsembl_desktop.agent", "--server", "ws://127.0.0.1:9", "--token",
+         "x", "--name", "b1\n"],
+        capture_output=True, text=True, timeout=60, env=env_for_children(),
+    )  # fmt: skip
+    assert result.returncode == 2 and "is not a valid name" in result.stderr

@@ -55,15 +55,16 @@ async def test_reports_on_another_agents_command_are_refused(live: Live) -> None
         m.UsageUpdate(seq=4, command_id=command_id, usage=m.Usage(total_tokens=10**9)),
         m.InvestigationReport(seq=5, command_id=command_id, report_id=uuid.uuid4(), title="t"),
         m.CommandComplete(seq=6, command_id=command_id, status=CommandStatus.FAILED),
+        m.AgentError(seq=7, command_id=command_id, code="X", message="boom"),
     ]
     for payload in forged:
         await attacker.send(payload)
         error = await attacker.expect(m.Error)
         assert error.code == "UNKNOWN_COMMAND", payload
-    # An AGENT_ERROR naming it is recorded as the attacker's, and does not touch the command.
-    await attacker.send(m.AgentError(seq=7, command_id=command_id, code="X", message="boom"))
-    await attacker.ack_reaching(7)
+    await attacker.ack_reaching(7)  # refused, yet acknowledged: they are not resent forever
+    assert live.core.agents.by_name("attacker").refused == 7  # type: ignore[union-attr]
     assert live.stored_seqs(command_id) == []
+    assert await live.core.audit.query(command_id=command_id, agent_id=attacker_id(live)) == []
     info = live.core.commands.get(command_id)
     assert info is not None and info.status.value == "EXECUTING"
     (run,) = info.runs
@@ -72,3 +73,9 @@ async def test_reports_on_another_agents_command_are_refused(live: Live) -> None
     seq = await victim.output(command_id, "real output")
     await victim.ack_reaching(seq)
     assert live.stored_seqs(command_id) == [seq]
+
+
+def attacker_id(live: Live) -> uuid.UUID:
+    info = live.core.agents.by_name("attacker")
+    assert info is not None
+    return info.id

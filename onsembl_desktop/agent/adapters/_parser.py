@@ -78,7 +78,7 @@ class CliParser(ABC):
     ) -> None:
         self.request = request
         self.clock = Clock(started_at_ms, clock)
-        self.tree = TraceTree(request.command_id, self.clock)
+        self.tree = TraceTree(request.id_scope, self.clock)
         self.out = Transcript()
         self.usage: m.Usage | None = None
         self.session_id: str | None = None

@@ -1,7 +1,8 @@
 """Building one command's trace tree and sending each node as it is created or changes.
 
-Node ids are uuid5 of the command id and a key made of the CLI's own ids (``tool:toolu_…``), so
-parsing the same output twice gives the same ids. A node is re-sent with the same id whenever it
+Node ids are uuid5 of the run (``CommandRequest.id_scope``: the command on this agent) and a key
+made of the CLI's own ids (``tool:toolu_…``), so parsing the same output twice gives the same ids,
+and two agents running one command give two trees. A node is re-sent with the same id whenever it
 changes; an unchanged node is never sent twice.
 
 Times are the CLI's own timestamps where it gives them; otherwise :class:`Clock` reads an injected
@@ -89,8 +90,8 @@ class Node:
 
 
 class TraceTree:
-    def __init__(self, command_id: uuid.UUID, clock: Clock) -> None:
-        self._command_id = command_id
+    def __init__(self, scope: uuid.UUID, clock: Clock) -> None:
+        self._scope = scope
         self._clock = clock
         self._nodes: dict[str, Node] = {}
         self._out: list[m.TraceNode] = []
@@ -123,7 +124,7 @@ class TraceTree:
             return existing
         started = at if at is not None else self._clock.now_ms()
         node = Node(
-            id=uuid.uuid5(self._command_id, key),
+            id=uuid.uuid5(self._scope, key),
             parent=parent,
             type=type,
             name=name[:MAX_NAME] or type.value.lower(),

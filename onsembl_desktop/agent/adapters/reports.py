@@ -78,7 +78,7 @@ class ReportingParser:
     def __init__(self, inner: AnswerSource, request: m.CommandRequest) -> None:
         self._inner = inner
         self._request = request
-        self._report_id = uuid.uuid5(request.command_id, "report")
+        self._report_id = uuid.uuid5(request.id_scope, "report")
         self._drafted = False
         self._reported_chars = 0
         self._finished = False

@@ -77,6 +77,7 @@ def node_view(row: Row[Any]) -> dict[str, Any]:
         status = "ok"
     return {
         "id": str(row.id),
+        "agent": row.agent_name,
         "parentId": str(row.parent_id) if row.parent_id else None,
         "type": row.type.value,
         "name": row.name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +26,10 @@ from PySide6.QtWidgets import (
 
 from ...core.records import LocalAgentSpec
 from ...protocol.enums import AgentType
+from ...protocol.messages import AGENT_NAME_RULE, is_agent_name
 from ..presentation.tasks import spawn
 from ..theme import monospace_font, status_color
 from ..widgets.common import CopyField, labelled
-
-NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def folder_of(text: str) -> str | None:
@@ -166,8 +164,8 @@ class AddAgentDialog(QDialog):
         if not (self.launching and self.tabs.currentIndex() == 0):
             return None
         name = self.name.text().strip()
-        if not NAME.match(name):
-            raise ValueError("The name must be 1–64 letters, digits, '.', '_' or '-'.")
+        if not is_agent_name(name):
+            raise ValueError(f"The name must be {AGENT_NAME_RULE}.")
         if name in self.taken:
             raise ValueError(f"An agent named {name} already exists.")
         cwd = self.cwd.text().strip()

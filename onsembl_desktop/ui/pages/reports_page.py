@@ -229,7 +229,6 @@ class ReportsPage(Page):
         title = doc.title[:500] or "(untitled)"
         completed = now if doc.status == ReportStatus.COMPLETE.value else None
         values = {
-            "id": report_id,
             "title": title,
             "summary": doc.summary,
             "status": ReportStatus(doc.status),
@@ -237,7 +236,7 @@ class ReportsPage(Page):
             "updated_at": now,
             "completed_at": completed,
         }
-        self.core.store.call(queries.upsert_report, values)
+        self.core.store.call(queries.update_report, report_id, values)
         row = next((r for r in self.model.rows if r.id == report_id), None)
         if row is not None:
             self._own_saves.add(report_id)

@@ -100,7 +100,8 @@ def test_one_tool_call_per_tool_use_each_with_its_result(replayed: Replayed, pat
     exp = expect(path)
     nodes = replayed.db.traces(command_id)
     calls = {uuid.UUID(n["id"]): n for n in nodes if n["type"] == "TOOL_CALL"}
-    expected = {uuid.uuid5(command_id, f"tool:{key}"): key for key in exp.tool_ids}
+    scope = uuid.UUID(replayed.db.run(command_id)["id"])  # the run's (COMMAND_REQUEST.runId)
+    expected = {uuid.uuid5(scope, f"tool:{key}"): key for key in exp.tool_ids}
     assert set(calls) == set(expected)
     for node_id, key in expected.items():
         node = calls[node_id]

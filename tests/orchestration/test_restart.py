@@ -21,7 +21,12 @@ def test_queued_commands_survive_a_restart_in_order_and_run_once(orch: Orch) -> 
     order = orch.tmp_path / "order.txt"
     orch.agents[1].stop()  # r2 is known but offline: its command waits for it
     orch.wait_online("r2", status="OFFLINE")
-    blocker = orch.send("r1", f"sleep 3; echo blocker >> {order}")
+    # The blocker runs until the test opens its gate (a fixed sleep raced the restart on a busy
+    # machine: the queue had already moved on when it was looked at).
+    gate = orch.tmp_path / "gate"
+    blocker = orch.send(
+        "r1", f"while [ ! -e {gate} ]; do sleep 0.05; done; echo blocker >> {order}"
+    )
     orch.wait_status(blocker, "EXECUTING")
     a = orch.send("r1", f"echo a >> {order}")
     b = orch.send("r1", f"echo b >> {order}")
@@ -36,6 +41,7 @@ def test_queued_commands_survive_a_restart_in_order_and_run_once(orch: Orch) -> 
     assert orch.waiting_ids("r2") == [d]
     assert orch.show(a)["status"] == "QUEUED"
 
+    gate.touch()
     for command_id in (blocker, b, c, a):
         assert orch.wait_status(command_id, timeout=30)["status"] == "COMPLETED"
     assert lines_of(order) == ["blocker", "b", "c", "a"]

@@ -228,11 +228,19 @@ class Core:
 
     async def _watch_heartbeats(self) -> None:
         loop = asyncio.get_running_loop()
+        interval = self.heartbeat_interval_s
+        due = loop.time() + interval
         while True:
-            await asyncio.sleep(self.heartbeat_interval_s)
+            await asyncio.sleep(max(0.0, due - loop.time()))
             now = loop.time()
+            # However late this tick came is time the app itself was held up (a busy machine, a
+            # long pause): what agents sent meanwhile may still wait unread in their sockets, so
+            # it is not their silence. (Judged without this, every agent of an app that stalled
+            # for a moment was cut off as "missed 3 heartbeats".)
+            late = now - due
+            due = now + interval
             beat = m.ServerHeartbeat(server_time=int(utcnow().timestamp() * 1000))
-            for session in self.agents.stale_sessions(now, 3 * self.heartbeat_interval_s):
+            for session in self.agents.stale_sessions(now, 3 * interval + late):
                 log.warning("agent %s missed 3 heartbeats; marking it offline", session.name)
                 session.link.close(1011, "missed 3 heartbeats")
                 self.agent_disconnected(session, "missed 3 heartbeats")

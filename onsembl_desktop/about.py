@@ -52,8 +52,14 @@ class Licence:
 
 
 def resources_dir() -> Path:
-    """The package's resources (icons, desktop entry); inside the bundle when frozen."""
-    return Path(__file__).resolve().parent / "resources"
+    """The app's resources (icon, desktop entry, metainfo; the licence list when frozen).
+
+    Installed (a wheel, the frozen bundle) they are the package's ``resources`` folder; in a
+    source checkout they are the top-level ``resources/`` that setup.py maps there.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"
 
 
 def app_icon_path() -> Path:

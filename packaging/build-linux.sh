@@ -47,7 +47,7 @@ BUNDLE="$DIST/onsembl"
 "$BUNDLE/onsembl" --version
 "$BUNDLE/onsembl-agent" --version
 
-RES="$ROOT/onsembl_desktop/resources"
+RES="$ROOT/resources"
 DESKTOP_ID="dev.onsembl.Desktop"
 ICON_NAME="onsembl-desktop"
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SVG = ROOT / "onsembl_desktop" / "resources" / "icons" / "onsembl.svg"
+SVG = ROOT / "resources" / "icons" / "onsembl.svg"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
 ICO_SIZES = (16, 20, 24, 32, 40, 48, 64, 128, 256)
 # ICNS element types that hold a PNG, and the pixel size of each (Retina "@2x" types included).

@@ -9,7 +9,13 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
-RESOURCES = ROOT / "onsembl_desktop" / "resources"
+RESOURCES = ROOT / "resources"  # installed as onsembl_desktop/resources (setup.py)
+# The source assets (what packaging/build-*.sh install beside the bundle, and the app reads).
+SOURCE_ASSETS = (
+    "icons/onsembl.svg",
+    "linux/dev.onsembl.Desktop.desktop",
+    "linux/dev.onsembl.Desktop.metainfo.xml",
+)
 
 
 def load_tool(name: str) -> ModuleType:

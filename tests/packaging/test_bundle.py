@@ -19,7 +19,7 @@ import pytest
 import onsembl_desktop
 from onsembl_desktop.about import LICENSES_FILE, read_licences
 
-from .conftest import PACKAGING, ROOT
+from .conftest import PACKAGING, RESOURCES, ROOT, SOURCE_ASSETS
 
 pytestmark = [
     pytest.mark.slow,
@@ -155,7 +155,10 @@ def test_bundle_contents(bundle: Path) -> None:
     libs = {p.name for p in (pyside / "Qt" / "lib").iterdir()}
     assert not any(name.startswith(("libQt6Quick", "libQt6Qml", "libQt6Pdf")) for name in libs)
     assert (pyside / "Qt" / "plugins" / "iconengines").is_dir()  # the SVG icon
-    assert read_licences(internal / "onsembl_desktop" / "resources" / LICENSES_FILE)
+    resources = internal / "onsembl_desktop" / "resources"
+    assert read_licences(resources / LICENSES_FILE)
+    for asset in SOURCE_ASSETS:  # from the top-level resources/, through the installed package
+        assert (resources / asset).read_bytes() == (RESOURCES / asset).read_bytes(), asset
     size = sum(p.lstat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
     assert size <= 150e6
 

@@ -1,4 +1,5 @@
-"""The icon set, the desktop entry and the AppStream metainfo (cheap: nothing is frozen)."""
+"""The icon set, the desktop entry and the AppStream metainfo (cheap: nothing is frozen; the
+wheel build is `slow`)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import configparser
 import shutil
 import struct
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from onsembl_desktop import about
 
-from .conftest import RESOURCES, load_tool, make_icons
+from .conftest import RESOURCES, ROOT, SOURCE_ASSETS, load_tool, make_icons
 
 DESKTOP = RESOURCES / "linux" / "dev.onsembl.Desktop.desktop"
 METAINFO = RESOURCES / "linux" / "dev.onsembl.Desktop.metainfo.xml"
@@ -87,16 +90,52 @@ def test_metainfo_names_the_desktop_entry() -> None:
     assert binaries == {"onsembl", "onsembl-agent"}
 
 
-def test_resources_ship_in_the_wheel() -> None:
+def test_packaging_tools_are_not_runtime_dependencies() -> None:
     import tomllib
 
-    from .conftest import ROOT
-
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "resources/**/*" in config["tool"]["setuptools"]["package-data"]["onsembl_desktop"]
     runtime = " ".join(config["project"]["dependencies"]).lower()
     assert "pyinstaller" not in runtime
     assert any("pyinstaller" in d for d in config["project"]["optional-dependencies"]["packaging"])
+
+
+def test_the_checkout_finds_its_resources() -> None:
+    """From a source checkout (this editable install) the app reads the top-level resources/."""
+    assert about.resources_dir() == RESOURCES
+    assert about.app_icon_path() == RESOURCES / "icons" / "onsembl.svg"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_carries_the_resources(tmp_path: Path) -> None:
+    """A real wheel of this checkout: resources/ inside the package (setup.py's package-dir), the
+    package data, and the runtime requirements without the test-only ones (pyte)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=540,
+    )
+    (wheel,) = tmp_path.glob("onsembl_desktop-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        for asset in SOURCE_ASSETS:
+            data = z.read(f"onsembl_desktop/resources/{asset}")
+            assert data == (RESOURCES / asset).read_bytes(), asset
+        (meta,) = (n for n in names if n.endswith(".dist-info/METADATA"))
+        requires = [
+            line.split(":", 1)[1].strip()
+            for line in z.read(meta).decode().splitlines()
+            if line.startswith("Requires-Dist:")
+        ]
+    assert "onsembl_desktop/py.typed" in names
+    assert any(n.startswith("onsembl_desktop/store/sql/") for n in names)
+    assert any(n.startswith("onsembl_desktop/demo/streams/") for n in names)
+    assert not any(n.startswith("resources/") for n in names)  # not a top-level package
+    runtime = [r for r in requires if "extra ==" not in r]
+    assert any(r.startswith("PySide6-Essentials") for r in runtime)
+    assert not any(r.startswith("pyte") for r in runtime)
+    assert any(r.startswith("pyte") and 'extra == "test"' in r for r in requires)
 
 
 @pytest.mark.parametrize("script", ["build-linux.sh", "build-macos.sh", "fetch-appimagetool.sh"])

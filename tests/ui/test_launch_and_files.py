@@ -12,7 +12,7 @@ from onsembl_desktop.about import APP_NAME
 from onsembl_desktop.ui.launch import DESKTOP_FILE, setup_application, ui_settings
 from tests.ui.conftest import Ui, UiRun
 
-RESOURCES = Path(__file__).resolve().parents[2] / "onsembl_desktop" / "resources"
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
 def mode(path: Path) -> int:

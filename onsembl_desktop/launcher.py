@@ -13,6 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# ``onsembl-agent``'s exit status for what retrying cannot fix: bad arguments or configuration
+# (argparse's usage errors are 2 too), or the app refused it for good (FORBIDDEN name or token,
+# protocol, pinned certificate). The app's supervisor does not restart an agent that exits so.
+FATAL_EXIT = 2
+
 AGENT_MODULE = "onsembl_desktop.agent"
 APP_MODULE = "onsembl_desktop"
 _EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..launcher import agent_command
+from ..launcher import FATAL_EXIT, agent_command
 from ..paths import AGENT_TOKEN_FILE, default_data_dir, read_endpoint
 from ..protocol.enums import AgentType, ControlAction
 from ..protocol.messages import AGENT_NAME_RULE, is_agent_name
@@ -21,8 +21,6 @@ from .client import AgentClient, ClientOptions, FatalAgentError
 from .executor import AgentSettings
 
 log = logging.getLogger("onsembl.agent")
-
-FATAL_EXIT = 2  # a mistake retrying cannot fix: the app's supervisor does not restart the agent
 
 
 class ConfigError(Exception):

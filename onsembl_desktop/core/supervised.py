@@ -18,9 +18,6 @@ from .commands import CommandError
 from .records import LocalAgentSpec
 from .records import LocalAgentState as S
 
-# ``onsembl-agent``'s status for what retrying cannot fix (agent/cli.py): the app refused it
-# for good (FORBIDDEN name, token, protocol, pinned certificate), or bad arguments.
-FATAL_EXIT = 2
 TAIL_BYTES = 16 * 1024  # how much of a run's log end is read for its last lines
 
 

@@ -33,7 +33,7 @@ import signal
 from pathlib import Path
 from typing import IO, Any
 
-from ..launcher import agent_command
+from ..launcher import FATAL_EXIT, agent_command
 from ..paths import LOG_DIR
 from ..protocol import messages as m
 from ..protocol.enums import AgentStatus, AuditEventType, ControlAction
@@ -46,7 +46,6 @@ from .jsonfile import JsonFile
 from .records import LocalAgentInfo, LocalAgentSpec
 from .records import LocalAgentState as S
 from .supervised import (
-    FATAL_EXIT,
     Supervised,
     checked_spec,
     from_json,

@@ -9,6 +9,7 @@ import pytest
 # Qt renders offscreen in tests (no display on CI).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.log_guard import expect_errors, log_guard  # noqa: F401 - fixtures for every test
 from tests.support import AgentProcess, AppProcess
 
 

@@ -114,6 +114,7 @@ def test_full_tracks_the_size_bound() -> None:
     assert not buffer.full and buffer.size_bytes == 0
 
 
+@pytest.mark.expected_error(r"too large to send", logger="onsembl.agent.buffer")
 def test_a_message_too_large_to_send_becomes_an_agent_error() -> None:
     buffer = ResumeBuffer(max_message_bytes=10_000)
     entry = buffer.add(

@@ -105,6 +105,7 @@ async def _all_stored_once(live: Live, agent: RawAgent, command_id: uuid.UUID, b
     assert before <= agent.seq
 
 
+@pytest.mark.expected_error(r"disk holding the database is full", logger="onsembl.store.writer")
 async def test_disk_full(live_on: Live, small_fs: Path) -> None:
     live = live_on
     watch = Watch(live)
@@ -242,6 +243,7 @@ def test_a_read_only_data_dir_at_start_is_a_clear_error(small_fs: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.expected_error(r"database is locked", logger="onsembl.store.writer")
 async def test_database_locked_by_another_program(live: Live) -> None:
     watch = Watch(live)
     agent = await live.agent("lock1")

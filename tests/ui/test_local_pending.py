@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
@@ -84,6 +85,8 @@ def test_a_local_agent_has_a_card_until_it_connects(ui_run: UiRun) -> None:
     ui_run(body, supervise=True)
 
 
+# The supervisor logs the refusal as an error: the user must know (and the card says it too).
+@pytest.mark.expected_error(r"local agent bound2 failed", logger="onsembl.core.supervisor")
 def test_a_local_agent_refused_for_good_shows_why_and_can_be_started_again(
     ui_run: UiRun,
 ) -> None:

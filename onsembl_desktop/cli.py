@@ -147,14 +147,10 @@ def _main(argv: list[str] | None) -> int:
         from . import ctl
 
         return ctl.run(args)
-    if args.command == "db":
-        from . import dbcli
+    if args.command in ("db", "sync"):
+        from .cli_common import run
 
-        return dbcli.run(args)
-    if args.command == "sync":
-        from . import synccli
-
-        return synccli.run(args)
+        return run(args, args.command)
     if args.demo:
         data_dir = data_dir / "demo"  # the demo's agents and history stay out of the user's
     try:

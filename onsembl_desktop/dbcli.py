@@ -9,17 +9,13 @@ single writer stays the only one writing, and its hourly cleanup never overlaps 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
+from .cli_common import Subparsers, add_url, database, here_or_app
 from .errors import KnownError
-
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -29,48 +25,32 @@ def add_parser(sub: Subparsers) -> None:
     upgrade = db_sub.add_parser(
         "upgrade", help="apply pending schema migrations to a PostgreSQL (Supabase) database"
     )
-    upgrade.add_argument("--url", required=True, help="postgresql://USER[:PASSWORD]@HOST/DB")
-    upgrade.set_defaults(db_handler=_upgrade)
+    add_url(upgrade)
+    upgrade.set_defaults(handler=_upgrade)
 
     status = db_sub.add_parser("status", help="list a PostgreSQL database's applied/pending ones")
-    status.add_argument("--url", required=True, help="postgresql://USER[:PASSWORD]@HOST/DB")
+    add_url(status)
     status.add_argument("--json", action="store_true")
-    status.set_defaults(db_handler=_status)
+    status.set_defaults(handler=_status)
 
     cleanup = db_sub.add_parser(
         "cleanup",
         help="run the retention jobs now (archive and delete old output, old audit logs, ...)",
     )
-    _data_dir(cleanup)
     cleanup.add_argument(
         "--now",
         metavar="ISO_TIME",
         help="act as if it were this time (UTC unless an offset is given); default: now",
     )
     cleanup.add_argument("--json", action="store_true")
-    cleanup.set_defaults(db_handler=_cleanup)
+    cleanup.set_defaults(handler=_cleanup)
 
     restore = db_sub.add_parser(
         "restore-archive", help="put archived terminal output back into the database"
     )
-    _data_dir(restore)
     restore.add_argument("archives", nargs="+", type=Path, metavar="FILE")
     restore.add_argument("--json", action="store_true")
-    restore.set_defaults(db_handler=_restore)
-
-
-def _data_dir(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: when not given here, the value from ``onsembl --data-dir`` (or its default) stays.
-    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="data folder")
-
-
-def run(args: argparse.Namespace) -> int:
-    handler: Callable[[argparse.Namespace], int] = args.db_handler
-    try:
-        return handler(args)
-    except KnownError as exc:
-        print(f"onsembl db: {exc}", file=sys.stderr)
-        return 1
+    restore.set_defaults(handler=_restore)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
@@ -127,10 +107,11 @@ def _cleanup(args: argparse.Namespace) -> int:
     from .gateway.control.history import parse_time
 
     now = parse_time(args.now) if args.now else datetime.now(UTC)
-    report = _locally_or_via_app(
+    report = here_or_app(
         args.data_dir,
-        local=lambda engine: _cleanup_local(engine, args.data_dir, now),
-        remote=("db.cleanup", {"now": now.isoformat()}),
+        lambda: _cleanup_local(args.data_dir, now),
+        ("db.cleanup", {"now": now.isoformat()}),
+        need_database=True,
     )
     if args.json:
         print(json.dumps(report, indent=2))
@@ -148,11 +129,12 @@ def _cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cleanup_local(engine: Any, data_dir: Path, now: datetime) -> dict[str, Any]:
+def _cleanup_local(data_dir: Path, now: datetime) -> dict[str, Any]:
     from .store.archive import ARCHIVE_DIR
     from .store.retention import run_cleanup
 
-    return run_cleanup(engine, data_dir / ARCHIVE_DIR, now).as_dict()
+    with database(data_dir) as engine:
+        return run_cleanup(engine, data_dir / ARCHIVE_DIR, now).as_dict()
 
 
 def _restore(args: argparse.Namespace) -> int:
@@ -160,10 +142,11 @@ def _restore(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.is_file():
             raise KnownError(f"no archive file {path}")
-    results = _locally_or_via_app(
+    results = here_or_app(
         args.data_dir,
-        local=lambda engine: _restore_local(engine, paths),
-        remote=("db.restoreArchive", {"paths": [str(p) for p in paths]}),
+        lambda: _restore_local(args.data_dir, paths),
+        ("db.restoreArchive", {"paths": [str(p) for p in paths]}),
+        need_database=True,
     )
     if args.json:
         print(json.dumps(results, indent=2))
@@ -175,44 +158,13 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore_local(engine: Any, paths: list[Path]) -> list[dict[str, Any]]:
+def _restore_local(data_dir: Path, paths: list[Path]) -> list[dict[str, Any]]:
     from .gateway.control.history import restore_view
     from .store.archive import restore_archive
 
     results = []
-    for path in paths:
-        with engine.begin() as conn:
-            results.append(restore_view(restore_archive(conn, path)))
+    with database(data_dir) as engine:
+        for path in paths:  # one transaction each: a bad file loses none restored before it
+            with engine.begin() as conn:
+                results.append(restore_view(restore_archive(conn, path)))
     return results
-
-
-def _locally_or_via_app(
-    data_dir: Path, local: Callable[[Any], Any], remote: tuple[str, dict[str, Any]]
-) -> Any:
-    """``local(engine)`` with the app's lock held; if the app runs, the ``remote`` call to it."""
-    from .app import AlreadyRunningError, InstanceLock
-    from .store.db import DB_FILENAME, open_database
-
-    path = data_dir / DB_FILENAME
-    if not path.exists():
-        raise KnownError(f"there is no Onsembl database in {data_dir}")
-    lock = InstanceLock(data_dir / "onsembl.lock")
-    try:
-        lock.acquire()
-    except AlreadyRunningError:
-        return asyncio.run(_call_app(data_dir, *remote))
-    try:
-        engine = open_database(path)
-        try:
-            return local(engine)
-        finally:
-            engine.dispose()
-    finally:
-        lock.release()
-
-
-async def _call_app(data_dir: Path, method: str, params: dict[str, Any]) -> Any:
-    from .ctl import ControlClient
-
-    async with ControlClient(data_dir) as client:
-        return await client.call(method, **params)

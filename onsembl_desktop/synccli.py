@@ -15,15 +15,12 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any
 
+from .cli_common import Subparsers, add_url, here_or_app, in_transaction
 from .errors import KnownError
 from .words import plural
-
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-T = TypeVar("T")
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -33,36 +30,25 @@ def add_parser(sub: Subparsers) -> None:
     configure = sync_sub.add_parser(
         "configure", help="sync this data dir with a database (the password goes to the keyring)"
     )
-    configure.add_argument("--url", required=True, help="postgresql://USER[:PASSWORD]@HOST/DB")
+    add_url(configure)
     configure.add_argument(
         "--allow-file-secret",
         action="store_true",
         help="where no keyring exists, keep the password in DATA_DIR/secrets.json (mode 0600)",
     )
-    configure.set_defaults(sync_handler=_configure)
+    configure.set_defaults(handler=_configure)
 
     status = sync_sub.add_parser("status", help="state, lag and changes waiting")
     status.add_argument("--json", action="store_true")
-    status.set_defaults(sync_handler=_status)
+    status.set_defaults(handler=_status)
 
     now = sync_sub.add_parser("now", help="push everything waiting and pull, now")
     now.add_argument("--json", action="store_true")
     now.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
-    now.set_defaults(sync_handler=_now)
+    now.set_defaults(handler=_now)
 
     disable = sync_sub.add_parser("disable", help="stop syncing (and forget the password)")
-    disable.set_defaults(sync_handler=_disable)
-    for parser in (configure, status, now, disable):
-        parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="data folder")
-
-
-def run(args: argparse.Namespace) -> int:
-    handler: Callable[[argparse.Namespace], int] = args.sync_handler
-    try:
-        return handler(args)
-    except KnownError as exc:
-        print(f"onsembl sync: {exc}", file=sys.stderr)
-        return 1
+    disable.set_defaults(handler=_disable)
 
 
 # --- configure / disable -------------------------------------------------------------------------
@@ -92,9 +78,9 @@ def _configure(args: argparse.Namespace) -> int:
             check = "connected, but the database's schema is newer than this Onsembl Desktop"
     except SchemaError as exc:
         check = f"cannot connect now ({exc}); saved anyway, and retried in the background"
-    _here_or_app(
+    here_or_app(
         data_dir,
-        lambda: _locally(data_dir, lambda conn: _enable(conn, bare)),
+        lambda: in_transaction(data_dir, lambda conn: _enable(conn, bare)),
         ("sync.configure", {"url": bare}),
     )
     print(f"sync configured: {bare}")
@@ -113,9 +99,9 @@ def _disable(args: argparse.Namespace) -> int:
     from .sync import local
     from .sync.credentials import forget_password
 
-    _here_or_app(
+    here_or_app(
         args.data_dir,
-        lambda: _locally(args.data_dir, local.disable),
+        lambda: in_transaction(args.data_dir, local.disable),
         ("sync.disable", {}),
     )
     forget_password(args.data_dir)
@@ -128,7 +114,7 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
-    view = _here_or_app(data_dir, lambda: _stopped_status(data_dir), ("sync.status", {}))
+    view = here_or_app(data_dir, lambda: _stopped_status(data_dir), ("sync.status", {}))
     _show(view, args.json)
     return 1 if view.get("state") == "error" else 0
 
@@ -148,12 +134,12 @@ def _stopped_status(data_dir: Path) -> dict[str, Any]:
             "device_id": config.device_id,
         }
 
-    return _locally(data_dir, read)
+    return in_transaction(data_dir, read)
 
 
 def _now(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
-    view = _here_or_app(
+    view = here_or_app(
         data_dir,
         lambda: asyncio.run(_now_direct(data_dir)),
         ("sync.now", {"timeout": args.timeout}),
@@ -192,44 +178,6 @@ def _show(view: dict[str, Any], as_json: bool) -> None:
             print(f"  {label + ':':<10}{time.strftime('%H:%M:%S', time.localtime(view[key]))}")
     if view.get("retry_in_s"):
         print(f"  {'retry in:':<10}{view['retry_in_s']:.0f} s")
-
-
-# --- the app running or not ---------------------------------------------------------------------
-
-
-def _here_or_app(data_dir: Path, here: Callable[[], T], app: tuple[str, dict[str, Any]]) -> T:
-    """``here()`` with the app's instance lock held; if the app runs, the ``app`` call to it."""
-    from .app import AlreadyRunningError, InstanceLock
-    from .paths import ensure_data_dir
-
-    lock = InstanceLock(ensure_data_dir(data_dir) / "onsembl.lock")
-    try:
-        lock.acquire()
-    except AlreadyRunningError:
-        result: T = asyncio.run(_call_app(data_dir, *app))
-        return result
-    try:
-        return here()
-    finally:
-        lock.release()
-
-
-def _locally(data_dir: Path, fn: Callable[[Any], T]) -> T:
-    from .store.db import DB_FILENAME, open_database
-
-    engine = open_database(data_dir / DB_FILENAME)
-    try:
-        with engine.begin() as conn:
-            return fn(conn)
-    finally:
-        engine.dispose()
-
-
-async def _call_app(data_dir: Path, method: str, params: dict[str, Any]) -> Any:
-    from .ctl import ControlClient
-
-    async with ControlClient(data_dir) as client:
-        return await client.call(method, **params)
 
 
 def _ask(question: str) -> bool:

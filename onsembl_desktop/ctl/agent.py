@@ -4,11 +4,12 @@ the app launches and supervises (add, rm, list, start)."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
+from typing import Any
 
 from .client import ControlClient
+from .output import Col, Table, print_json
 from .registry import Subparsers
 
 _TYPES = ["shell", "claude", "codex", "gemini"]
@@ -97,18 +98,24 @@ async def _local_rm(client: ControlClient, args: argparse.Namespace) -> int:
 async def _local_list(client: ControlClient, args: argparse.Namespace) -> int:
     agents = await client.call("localAgents.list")
     if args.json:
-        print(json.dumps(agents, indent=2))
+        print_json(agents)
         return 0
-    print(f"{'NAME':<20} {'TYPE':<7} {'STATE':<9} {'PID':>7} {'RESTARTS':>8}  CWD")
+    print(LOCAL_AGENTS.header())
     for a in agents:
-        pid = a["pid"] if a["pid"] is not None else "-"
-        print(
-            f"{a['name']:<20} {a['type']:<7} {a['state']:<9} {pid:>7} {a['restarts']:>8}  "
-            f"{a['cwd']}"
-        )
-        if a.get("error"):
+        print(LOCAL_AGENTS.row(a))
+        if a.get("error"):  # under the row, from its second column
             print(f"{'':<20} {a['error']}")
     return 0
+
+
+LOCAL_AGENTS = Table[dict[str, Any]](
+    Col("NAME", lambda a: a["name"], 20),
+    Col("TYPE", lambda a: a["type"], 7),
+    Col("STATE", lambda a: a["state"], 9),
+    Col("PID", lambda a: a["pid"] if a["pid"] is not None else "-", 7, right=True),
+    Col("RESTARTS", lambda a: a["restarts"], 8, right=True),
+    Col("CWD", lambda a: a["cwd"]),
+)
 
 
 def _absolute(path: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from ..protocol.enums import AuditEventType
 from .client import ID_HELP, ControlClient
+from .output import print_json
 from .registry import Subparsers
 
 
@@ -42,7 +43,7 @@ async def _audit(client: ControlClient, args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     if args.json:
-        print(json.dumps(entries, indent=2))
+        print_json(entries)
         return 0
     for e in entries:
         when = datetime.fromisoformat(e["at"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")

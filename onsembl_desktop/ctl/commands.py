@@ -10,6 +10,7 @@ from typing import Any
 
 from . import paging
 from .client import ID_HELP, ControlClient, CtlError
+from .output import Col, Table, print_json
 from .registry import Subparsers
 from .tagging import TaggedOutput
 
@@ -87,15 +88,20 @@ def add_parsers(sub: Subparsers) -> None:
 async def _agents(client: ControlClient, args: argparse.Namespace) -> int:
     agents = await client.call("agents.list")
     if args.json:
-        print(json.dumps(agents, indent=2))
+        print_json(agents)
         return 0
-    print(f"{'NAME':<20} {'TYPE':<8} {'STATUS':<10} {'ACTIVITY':<11} {'QUEUE':>5}  HOST")
-    for a in agents:
-        print(
-            f"{a['name']:<20} {a['type']:<8} {a['status']:<10} {a['activity']:<11} "
-            f"{a['queueLength']:>5}  {a['hostMachine']}"
-        )
+    AGENTS.print(agents)
     return 0
+
+
+AGENTS = Table[dict[str, Any]](
+    Col("NAME", lambda a: a["name"], 20),
+    Col("TYPE", lambda a: a["type"], 8),
+    Col("STATUS", lambda a: a["status"], 10),
+    Col("ACTIVITY", lambda a: a["activity"], 11),
+    Col("QUEUE", lambda a: a["queueLength"], 5, right=True),
+    Col("HOST", lambda a: a["hostMachine"]),
+)
 
 
 async def _send(client: ControlClient, args: argparse.Namespace) -> int:

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..words import plural
 from .client import ControlClient, CtlError
+from .output import Col, Table, print_json
 from .registry import Subparsers
 
 _TYPES = ["NATURAL", "INVESTIGATE", "REVIEW", "PLAN", "SYNTHESIZE"]
@@ -132,18 +134,23 @@ def _pair(text: str, option: str) -> tuple[str, str]:
 async def _presets_list(client: ControlClient, args: argparse.Namespace) -> int:
     presets = await client.call("presets.list")
     if args.json:
-        print(json.dumps(presets, indent=2))
+        print_json(presets)
         return 0
-    print(f"{'NAME':<24} {'TYPE':<11} {'USED':>5}  {'VARIABLES':<24} CONTENT")
-    for p in presets:
-        variables = ", ".join(v["name"] for v in p["variables"])
-        content = p["content"].splitlines()[0][:50] if p["content"] else ""
-        print(f"{p['name']:<24} {p['type']:<11} {p['usageCount']:>5}  {variables:<24} {content}")
+    PRESETS.print(presets)
     return 0
 
 
+PRESETS = Table[dict[str, Any]](
+    Col("NAME", lambda p: p["name"], 24),
+    Col("TYPE", lambda p: p["type"], 11),
+    Col("USED", lambda p: p["usageCount"], 5, right=True),
+    Col("VARIABLES", lambda p: ", ".join(v["name"] for v in p["variables"]), 24),
+    Col("CONTENT", lambda p: p["content"].splitlines()[0][:50] if p["content"] else ""),
+)
+
+
 async def _presets_show(client: ControlClient, args: argparse.Namespace) -> int:
-    print(json.dumps(await client.call("presets.show", name=args.name), indent=2))
+    print_json(await client.call("presets.show", name=args.name))
     return 0
 
 
@@ -277,20 +284,26 @@ def _limits(args: argparse.Namespace) -> dict[str, int | None]:
 async def _profiles_list(client: ControlClient, args: argparse.Namespace) -> int:
     profiles = await client.call("profiles.list")
     if args.json:
-        print(json.dumps(profiles, indent=2))
+        print_json(profiles)
         return 0
-    print(f"  {'NAME':<20} {'TIME':>8} {'TOKENS':>10} {'MEMORY':>8} {'CPU':>6}  DESCRIPTION")
-    for p in profiles:
-        lim = p["limits"]
-        time_s = f"{lim['timeLimitMs'] / 1000:g} s" if lim["timeLimitMs"] else "-"
-        memory = f"{lim['memoryLimitMb']} MB" if lim["memoryLimitMb"] else "-"
-        cpu = f"{lim['cpuLimitPercent']}%" if lim["cpuLimitPercent"] else "-"
-        mark = "*" if p["isDefault"] else " "
-        print(
-            f"{mark} {p['name']:<20} {time_s:>8} {lim['tokenBudget'] or '-':>10} {memory:>8} "
-            f"{cpu:>6}  {p['description'] or ''}"
-        )
+    PROFILES.print(profiles)
     return 0
+
+
+def _limit(key: str, shown: Callable[[Any], str]) -> Callable[[dict[str, Any]], str]:
+    """A profile's limit as the table shows it ("-": none)."""
+    return lambda p: shown(p["limits"][key]) if p["limits"][key] else "-"
+
+
+PROFILES = Table[dict[str, Any]](
+    Col("", lambda p: "*" if p["isDefault"] else " ", 1),  # the default profile
+    Col("NAME", lambda p: p["name"], 20),
+    Col("TIME", _limit("timeLimitMs", lambda ms: f"{ms / 1000:g} s"), 8, right=True),
+    Col("TOKENS", _limit("tokenBudget", str), 10, right=True),
+    Col("MEMORY", _limit("memoryLimitMb", lambda mb: f"{mb} MB"), 8, right=True),
+    Col("CPU", _limit("cpuLimitPercent", lambda pct: f"{pct}%"), 6, right=True),
+    Col("DESCRIPTION", lambda p: p["description"] or ""),
+)
 
 
 async def _profiles_add(client: ControlClient, args: argparse.Namespace) -> int:

@@ -4,11 +4,11 @@ stop. A command id may be shortened to any unique prefix of it (``ControlClient.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from ..words import first_line, plural
 from .client import ID_HELP, ControlClient
+from .output import print_json
 from .registry import Subparsers
 
 _CONTENT_WIDTH = 60
@@ -48,7 +48,7 @@ def add_parsers(sub: Subparsers) -> None:
 async def _queue(client: ControlClient, args: argparse.Namespace) -> int:
     result = await client.call("queue.list", agent=args.agent)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
         return 0
     if result["halted"]:
         print("EMERGENCY STOP in force: queues are paused until `onsembl ctl resume-all`\n")
@@ -94,7 +94,7 @@ async def _priority(client: ControlClient, args: argparse.Namespace) -> int:
 async def _stop_all(client: ControlClient, args: argparse.Namespace) -> int:
     summary = await client.call("emergency.stopAll", reason=args.reason)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
         return 0
     print(f"EMERGENCY STOP at {summary['at']}")
     print(f"stopped {plural(len(summary['stopped']), 'running command')}")

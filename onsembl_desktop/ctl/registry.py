@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
+
+from ..cli_common import Subparsers
 
 if TYPE_CHECKING:
     from .client import ControlClient
 
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+__all__ = ["Handler", "Subparsers"]
 Handler = Callable[["ControlClient", argparse.Namespace], Awaitable[int]]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from typing import Any
 
 from ..words import plural
 from .client import ControlClient
+from .output import Col, Table, print_json
 from .registry import Subparsers
 
 
@@ -40,21 +41,26 @@ def add_parsers(sub: Subparsers) -> None:
 async def _list(client: ControlClient, args: argparse.Namespace) -> int:
     tokens = await client.call("tokens.list")
     if args.json:
-        print(json.dumps(tokens, indent=2))
+        print_json(tokens)
         return 0
-    print(f"{'ID':<9} {'AGENT':<16} {'CONN':>4}  {'CREATED':<25} {'LAST USED':<25} LABEL")
-    for t in tokens:
-        print(
-            f"{t['id']:<9} {t['agent'] or '(any)':<16} {t['connections']:>4}  "
-            f"{t['createdAt'] or '-':<25} {t['lastUsedAt'] or '-':<25} {t['label']}"
-        )
+    TOKENS.print(tokens)
     return 0
+
+
+TOKENS = Table[dict[str, Any]](
+    Col("ID", lambda t: t["id"], 9),
+    Col("AGENT", lambda t: t["agent"] or "(any)", 16),
+    Col("CONN", lambda t: t["connections"], 4, right=True),
+    Col("CREATED", lambda t: t["createdAt"] or "-", 25),
+    Col("LAST USED", lambda t: t["lastUsedAt"] or "-", 25),
+    Col("LABEL", lambda t: t["label"]),
+)
 
 
 async def _create(client: ControlClient, args: argparse.Namespace) -> int:
     info = await client.call("tokens.create", label=args.label, agent=args.agent)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print_json(info)
         return 0
     print(info["token"])
     bound = f" for agent {info['agent']}" if info["agent"] else ""

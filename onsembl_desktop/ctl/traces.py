@@ -16,6 +16,7 @@ from .. import launcher
 from ..paths import atomic_write
 from ..words import first_line
 from .client import ID_HELP, ControlClient, CtlError
+from .output import print_json
 from .registry import Subparsers
 
 _NAME_WIDTH = 72
@@ -65,7 +66,7 @@ def add_parsers(sub: Subparsers) -> None:
 async def _traces(client: ControlClient, args: argparse.Namespace) -> int:
     tree = await client.call("traces.get", commandId=await client.command_id(args.id))
     if args.json:
-        print(json.dumps(tree, indent=2))
+        print_json(tree)
         return 0
     print(f"command {tree['commandId']}  {tree['status']}  {first_line(tree['content'])}")
     # A command sent to several agents has a tree from each: each agent's under its name.
@@ -111,7 +112,7 @@ async def _reports(client: ControlClient, args: argparse.Namespace) -> int:
     command_id = await client.command_id(args.command_id) if args.command_id else None
     reports = await client.call("reports.list", commandId=command_id, limit=args.limit)
     if args.json:
-        print(json.dumps(reports, indent=2))
+        print_json(reports)
         return 0
     for r in reports:
         when = datetime.fromisoformat(r["updatedAt"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")

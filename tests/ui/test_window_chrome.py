@@ -144,7 +144,7 @@ def test_add_a_local_agent_the_app_launches(ui_run: UiRun) -> None:
         assert ok.text() == "Launch" and not cancel.isHidden()
         QTest.keyClicks(dialog.name, "bad name!")
         dialog.accept()
-        assert "1–64 letters" in dialog.problem.text()
+        assert "1 to 64 letters" in dialog.problem.text()
         dialog.name.clear()
         QTest.keyClicks(dialog.name, "local1")
         dialog.type.setCurrentIndex(dialog.type.findData(AgentType.SHELL))

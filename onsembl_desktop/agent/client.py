@@ -25,15 +25,22 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from .. import __version__, tls
+from .. import __version__, pricing, tls
 from ..logs import websockets_logger
 from ..protocol import PROTOCOL_VERSION, codec
 from ..protocol import messages as m
 from ..protocol.codec import Direction, ErrorCode, ProtocolError
-from ..protocol.enums import ActivityState, CommandStatus, CompletionReason, ControlAction
+from ..protocol.enums import (
+    ActivityState,
+    AgentType,
+    CommandStatus,
+    CompletionReason,
+    ControlAction,
+)
 from .adapters.registry import adapter_for
 from .approvals import ApprovalBroker
 from .buffer import ResumeBuffer
+from .cli_probe import codex_configured_model, probe_version
 from .executor import AgentSettings, CommandRun
 from .health import HealthSampler
 from .outbox import Outbox
@@ -97,11 +104,16 @@ class AgentClient:
         self.connected = asyncio.Event()
         self._health = HealthSampler()
         self.on_state: Callable[[str], None] = lambda _state: None
+        self.cli_info: m.CliInfo | None = None  # the AI CLI's name and version, once known
+        self._beat_now = asyncio.Event()  # a heartbeat's content changed: send one at once
+        self._probe: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def run(self) -> ControlAction | None:
         """Serve until told to stop; returns STOP/RESTART when the app asked for it."""
+        if self.adapter is not None and not self.settings.interactive:
+            self._probe = asyncio.get_running_loop().create_task(self._learn_cli())
         attempt = 0
         while not self._stop.is_set():
             try:
@@ -156,6 +168,27 @@ class AgentClient:
                 await asyncio.wait_for(self._stop.wait(), delay)
         return self.exit_action
 
+    async def _learn_cli(self) -> None:
+        """The CLI's version for the app (the agent's card), and what cost estimates need."""
+        if self.settings.agent_type in (AgentType.CODEX, AgentType.GEMINI):
+            await asyncio.to_thread(pricing.warm)
+        if self.settings.agent_type is AgentType.CODEX:
+            model = await asyncio.to_thread(codex_configured_model)
+            configure = getattr(self.adapter, "configure", None)
+            if model and configure is not None:
+                configure(model=model)
+        info = await probe_version(self.settings.agent_type, self.settings.cli)
+        if info is not None and (self.cli_info is None or not self.cli_info.version):
+            self.cli_info = info
+            self._beat_now.set()
+
+    def _cli_version(self, version: str) -> None:
+        """The CLI said its version as it ran (it may have been upgraded since start-up)."""
+        name = self.cli_info.name if self.cli_info else self.settings.agent_type.value.lower()
+        if self.cli_info is None or self.cli_info.version != version:
+            self.cli_info = m.CliInfo(name=name, version=version)
+            self._beat_now.set()
+
     def _tls_options(self) -> dict[str, Any]:
         if self.options.fingerprint is None:
             return {}  # ws://, or wss:// checked against the system's CAs
@@ -195,6 +228,12 @@ class AgentClient:
         self.approvals.connected(welcome)
         for command_id in welcome.unknown_commands:
             self._forget(command_id)
+        if welcome.session is not None and self.session_id is None:
+            # A restarted agent (or app) continues the conversation its last command had.
+            self.session_id = welcome.session.session_id
+            resume = getattr(self.adapter, "resume_from", None)
+            if resume is not None:
+                resume(welcome.session.session_id, welcome.session.usage)
         self.connected.set()
         self.on_state("connected")
         log.info(
@@ -244,6 +283,7 @@ class AgentClient:
             activity=self._activity(),
             interactive=self.settings.interactive,
             capabilities=CAPABILITIES,
+            cli=self.cli_info,
             config={
                 "server_url": self.options.server,
                 "auto_reconnect": True,
@@ -302,8 +342,10 @@ class AgentClient:
     async def _heartbeats(self, ws: ClientConnection, last_heard: list[float]) -> None:
         while True:
             await self.pacer.take()
+            self._beat_now.clear()
             await ws.send(codec.encode(self._heartbeat()), text=True)
-            await asyncio.sleep(self.heartbeat_interval_s)
+            with contextlib.suppress(TimeoutError):  # a changed notice or CLI goes out at once
+                await asyncio.wait_for(self._beat_now.wait(), self.heartbeat_interval_s)
             if time.monotonic() - last_heard[0] > 3 * self.heartbeat_interval_s:
                 log.warning("no word from the app for 3 heartbeats; reconnecting")
                 return
@@ -321,6 +363,8 @@ class AgentClient:
                 commands_processed=self.commands_processed,
                 average_response_time=round(avg, 1),
             ),
+            notice=self.current.notice if self.current is not None else None,
+            cli=self.cli_info,
         )
 
     def _activity(self) -> ActivityState:
@@ -403,6 +447,8 @@ class AgentClient:
             self.session_id,
             self._set_session,
             self.approvals.for_command(request),
+            on_notice=self._beat_now.set,
+            on_cli_version=self._cli_version,
         )
         run.hold_output(self.buffer.under_pressure)
         self.current = run
@@ -445,6 +491,7 @@ class AgentClient:
             )
         finally:
             self.current = None
+            self._beat_now.set()  # (a notice the run left up is gone)
             self.commands_processed += 1
             self._total_response_ms += (time.monotonic() - started) * 1000
 

@@ -66,6 +66,8 @@ class CommandRun:
         session_id: str | None,
         on_session: Callable[[str], None],
         approvals: CommandApprovals | None = None,
+        on_notice: Callable[[], None] = lambda: None,
+        on_cli_version: Callable[[str], None] = lambda _version: None,
     ) -> None:
         self.request = request
         self.approvals = approvals  # None: this run cannot ask (a shell, an old caller)
@@ -74,6 +76,10 @@ class CommandRun:
         self.adapter = adapter
         self.session_id = session_id
         self._on_session = on_session
+        self._on_notice = on_notice
+        self._on_cli_version = on_cli_version
+        self.notice: str | None = None  # the adapter's passing state (the CLI retrying)
+        self._stderr_partial = ""
         self.command_id = request.command_id
         self.process: ChildProcess | None = None
         self.stop_reason: CompletionReason | None = None
@@ -99,6 +105,8 @@ class CommandRun:
             log.info("stopping %s: %s", self.command_id, reason.value)
             if self.approvals is not None:  # a stop ends any wait for an answer
                 self.approvals.end(_approval_source(reason), message or _STOP_WORDS)
+            if self._parser is not None:
+                self._parser.note_stop()
         if self._acp is not None:
             self._acp.cancel()
         if self.process is not None:
@@ -258,7 +266,24 @@ class CommandRun:
 
     def _stderr(self, text: str) -> None:
         self._stderr_tail = (self._stderr_tail + text)[-4000:]
-        self.outbox.output(self.command_id, text.replace("\n", "\r\n"), stream=StreamType.STDERR)
+        if self._parser is None:
+            self.outbox.output(
+                self.command_id, text.replace("\n", "\r\n"), stream=StreamType.STDERR
+            )
+            return
+        # The adapter renders the CLI's stderr a line at a time (notes, warnings, traces).
+        *lines, self._stderr_partial = (self._stderr_partial + text).split("\n")
+        for line in lines:
+            self._stderr_line(line)
+
+    def _stderr_line(self, line: str) -> None:
+        assert self._parser is not None
+        try:
+            events = self._parser.feed_stderr(line)
+        except Exception:
+            log.exception("adapter failed on a stderr line; showing it raw")
+            events = [ab.Output(line + "\r\n", raw=line, stream=StreamType.STDERR)]
+        self._handle_events(events)
 
     def _line(self, line: str) -> None:
         assert self._parser is not None
@@ -306,6 +331,11 @@ class CommandRun:
         elif isinstance(ev, ab.SessionStarted):
             self.session_id = ev.session_id
             self._on_session(ev.session_id)
+        elif isinstance(ev, ab.Notice):
+            self.notice = ev.text
+            self._on_notice()
+        elif isinstance(ev, ab.CliVersion):
+            self._on_cli_version(ev.version)
         elif isinstance(ev, ab.Final):
             self.final = ev
             if ev.usage is not None:
@@ -364,6 +394,9 @@ class CommandRun:
         self, exit_code: int | None
     ) -> tuple[CommandStatus, str | None, CompletionReason | None]:
         if self._parser is not None:
+            if self._stderr_partial:
+                self._stderr_line(self._stderr_partial)
+                self._stderr_partial = ""
             stopped = None
             if self.stop_reason is not None:
                 stopped = ab.Stopped(self.stop_reason, self.stop_message)

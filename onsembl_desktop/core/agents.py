@@ -17,7 +17,7 @@ from ..store.store import Store
 from ..store.types import utcnow
 from .audit import Audit
 from .events import AgentChanged, EventBus
-from .state import AgentInfo, AgentLink
+from .state import AgentInfo, AgentLink, Tokens
 
 log = logging.getLogger("onsembl.core.agents")
 
@@ -58,15 +58,30 @@ class AgentRegistry:
         # Taken into the pipeline by an earlier connection of the same process (perhaps not yet
         # committed): a reconnect must not take those seqs again when the agent resends them.
         self._received: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        # Tokens: each agent's ended runs, plus its running ones as they report.
+        self._ended: dict[uuid.UUID, Tokens] = {}
+        self._running: dict[uuid.UUID, dict[uuid.UUID, Tokens]] = {}
+        # Each agent's last CLI conversation, the tokens on it and the folder it ran in.
+        self._conversation: dict[uuid.UUID, tuple[str, Tokens, str]] = {}
 
     async def load(self) -> None:
-        def load_all(conn: Any) -> tuple[list[Any], dict[tuple[uuid.UUID, uuid.UUID], int]]:
-            return list(queries.load_agents(conn)), queries.load_cursors(conn)
+        def load_all(conn: Any) -> tuple[Any, ...]:
+            return (
+                list(queries.load_agents(conn)),
+                queries.load_cursors(conn),
+                queries.agent_token_totals(conn),
+                queries.last_sessions(conn),
+            )
 
         await self._store.write_wait(queries.mark_all_agents_offline)
-        rows, self._cursors = await self._store.read(load_all)
+        rows, self._cursors, totals, sessions = await self._store.read(load_all)
+        self._ended = {agent_id: _tokens(sums) for agent_id, sums in totals.items()}
         for row in rows:
             agent = row
+            config = agent.config or {}
+            if agent.id in sessions:
+                session_id, sums = sessions[agent.id]
+                self._conversation[agent.id] = (session_id, _tokens(sums), config.get("cwd", ""))
             info = AgentInfo(
                 id=agent.id,
                 name=agent.name,
@@ -77,8 +92,11 @@ class AgentRegistry:
                 connected_at=agent.connected_at,
                 disconnected_at=agent.disconnected_at,
                 health=dict(agent.health_metrics or {}),
-                version=str((agent.config or {}).get("agent_version", "")),
-                cwd=str((agent.config or {}).get("cwd", "")),
+                version=str(config.get("agent_version", "")),
+                cwd=str(config.get("cwd", "")),
+                tokens=self._ended.get(agent.id, Tokens()),
+                cli_name=str(config.get("cli_name", "")),
+                cli_version=str(config.get("cli_version", "")),
             )
             self._agents[info.id] = info
             self._by_name[info.name] = info.id
@@ -157,6 +175,8 @@ class AgentRegistry:
             "capabilities": hello.capabilities,
             "protocol_version": hello.protocol_version,
         }
+        if hello.cli is not None:
+            config.update(cli_name=hello.cli.name, cli_version=hello.cli.version)
         values = {
             "name": hello.name,
             "type": hello.agent_type,
@@ -186,7 +206,11 @@ class AgentRegistry:
             version=hello.agent_version,
             cwd=hello.cwd,
             error=None,
+            notice=None,
         )
+        if hello.cli is not None:
+            name, version = _cli_of(hello.cli, base)
+            info = dataclasses.replace(info, cli_name=name, cli_version=version)
         self._agents[agent_id] = info
         self._by_name[hello.name] = agent_id
         self._audit.record(
@@ -224,7 +248,7 @@ class AgentRegistry:
             name=session.name,
             reason=reason,
         )
-        self.update(session.agent_id, status=AgentStatus.OFFLINE, disconnected_at=now)
+        self.update(session.agent_id, status=AgentStatus.OFFLINE, disconnected_at=now, notice=None)
         return True
 
     def _close_session(self, session: AgentSession, reason: str) -> None:
@@ -246,7 +270,12 @@ class AgentRegistry:
             "commands_processed": beat.health.commands_processed,
             "average_response_time": beat.health.average_response_time,
         }
-        self.update(session.agent_id, health=health)
+        self.update(
+            session.agent_id,
+            health=health,
+            notice=beat.notice,
+            **_cli_fields(beat.cli, self._agents.get(session.agent_id)),
+        )
         # The UI reads health from memory; the database only needs it (and last_seen_at, which
         # the hour-long "silent agent" cleanup reads) now and then, not a write per beat per agent.
         if session.last_heard - session.health_written_at < HEALTH_WRITE_INTERVAL_S:
@@ -296,6 +325,70 @@ class AgentRegistry:
 
     def stale_sessions(self, now: float, timeout: float) -> list[AgentSession]:
         return [s for s in self._sessions.values() if now - s.last_heard > timeout]
+
+    # --- tokens and conversations ----------------------------------------------------------------
+
+    def run_tokens(self, agent_id: uuid.UUID, command_id: uuid.UUID, tokens: Tokens) -> None:
+        """A running command of the agent reported its tokens so far."""
+        self._running.setdefault(agent_id, {})[command_id] = tokens
+        self._publish_tokens(agent_id)
+
+    def run_ended(
+        self,
+        agent_id: uuid.UUID,
+        command_id: uuid.UUID,
+        tokens: Tokens,
+        session_id: str | None,
+    ) -> None:
+        """A run of the agent ended with these tokens (and this CLI conversation, if any)."""
+        self._running.get(agent_id, {}).pop(command_id, None)
+        self._ended[agent_id] = self._ended.get(agent_id, Tokens()) + tokens
+        if session_id:
+            info = self._agents.get(agent_id)
+            previous = self._conversation.get(agent_id)
+            on_it = previous[1] if previous is not None and previous[0] == session_id else Tokens()
+            self._conversation[agent_id] = (session_id, on_it + tokens, info.cwd if info else "")
+        self._publish_tokens(agent_id)
+
+    def _publish_tokens(self, agent_id: uuid.UUID) -> None:
+        total = self._ended.get(agent_id, Tokens())
+        for tokens in self._running.get(agent_id, {}).values():
+            total = total + tokens
+        self.update(agent_id, tokens=total)
+
+    def conversation(self, agent_id: uuid.UUID, hello: m.AgentConnect) -> m.SessionResume | None:
+        """The conversation a (re)started agent continues: its last command's, if that ran in
+        the folder the agent runs in now (a CLI keeps its conversations per project folder)."""
+        last = self._conversation.get(agent_id)
+        if last is None or hello.interactive:
+            return None
+        session_id, tokens, cwd = last
+        if cwd and hello.cwd and cwd != hello.cwd:
+            return None
+        usage = m.Usage(
+            input_tokens=tokens.input,
+            output_tokens=tokens.output,
+            cached_tokens=tokens.cached,
+            total_tokens=tokens.total,
+        )
+        return m.SessionResume(session_id=session_id, usage=usage)
+
+
+def _tokens(sums: queries.TokenSums) -> Tokens:
+    return Tokens(sums.input, sums.output, sums.cached, sums.total, sums.cost_usd)
+
+
+def _cli_of(cli: m.CliInfo, known: AgentInfo | None) -> tuple[str, str]:
+    """The CLI's name and version as the agent says them (a version it does not know yet:
+    the one known)."""
+    return cli.name, cli.version or (known.cli_version if known is not None else "")
+
+
+def _cli_fields(cli: m.CliInfo | None, known: AgentInfo | None) -> dict[str, str]:
+    if cli is None:
+        return {}
+    name, version = _cli_of(cli, known)
+    return {"cli_name": name, "cli_version": version}
 
 
 def _ip_of(remote: str) -> str | None:

@@ -331,6 +331,7 @@ class CommandService:
         if run is None or run.status.is_final:
             return
         run.tokens = Tokens.of(update.usage)
+        self._agents.run_tokens(run.agent_id, run.command.id, run.tokens)
         self._refresh(run.command)
         budget = run.command.constraints.get("token_budget")
         if budget and run.tokens.total > budget and run.cancel_reason is None:
@@ -445,6 +446,7 @@ class CommandService:
         if session_id:
             values["session_id"] = session_id
         self._store.call(queries.update_run, run.command.id, run.agent_id, values)
+        self._agents.run_ended(run.agent_id, run.command.id, run.tokens, session_id)
         self._audit_end(run)
         self._refresh(run.command)
         if self.loop.is_running():

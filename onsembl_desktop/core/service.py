@@ -122,6 +122,7 @@ class Core:
                 protocol_version=min(hello.protocol_version, PROTOCOL_VERSION),
                 server_version=self.server_version,
                 unknown_commands=unknown,
+                session=self.agents.conversation(session.agent_id, hello),
             )
         )
         log.info(

@@ -18,6 +18,8 @@ class Tokens:
     cached: int = 0
     total: int = 0
     cost_usd: float | None = None
+    # The price table a cost was estimated from (Codex, Gemini); None: the CLI's own figure.
+    cost_source: str | None = None
 
     @classmethod
     def of(cls, usage: m.Usage | None) -> Tokens:
@@ -29,7 +31,12 @@ class Tokens:
             usage.cached_tokens,
             usage.total_tokens,
             usage.cost_usd,
+            usage.cost_source if usage.cost_usd is not None else None,
         )
+
+    @property
+    def estimated(self) -> bool:
+        return self.cost_usd is not None and self.cost_source is not None
 
     def __add__(self, other: Tokens) -> Tokens:
         cost = None
@@ -41,6 +48,7 @@ class Tokens:
             self.cached + other.cached,
             self.total + other.total,
             cost,
+            self.cost_source or other.cost_source,  # (a sum with an estimate in it is one)
         )
 
 
@@ -64,6 +72,9 @@ class AgentInfo:
     cwd: str = ""
     error: str | None = None
     refused: int = 0  # its messages refused since the app started (core.intake)
+    cli_name: str = ""  # the AI CLI it drives, as the CLI says (``claude``, ``codex``, ``gemini``)
+    cli_version: str = ""
+    notice: str | None = None  # a passing state of its command (the CLI retrying an API call)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ def tokens_view(t: Tokens) -> dict[str, Any]:
         "cached": t.cached,
         "total": t.total,
         "costUsd": t.cost_usd,
+        "costEstimated": t.estimated,  # from a price table, not the CLI (costSource says which)
+        "costSource": t.cost_source if t.estimated else None,
     }
 
 
@@ -41,6 +43,8 @@ def agent_view(a: AgentInfo) -> dict[str, Any]:
         "version": a.version,
         "cwd": a.cwd,
         "refused": a.refused,
+        "cli": {"name": a.cli_name, "version": a.cli_version} if a.cli_name else None,
+        "notice": a.notice,
     }
 
 

@@ -92,6 +92,23 @@ class Usage(Payload, kw_only=True):
     cached_tokens: NonNegInt = 0
     total_tokens: NonNegInt = 0
     cost_usd: float | None = None
+    # Set when cost_usd is an estimate from a price table (which one), not the CLI's own figure.
+    cost_source: ShortText | None = None
+
+
+class CliInfo(Payload, kw_only=True):
+    """The AI CLI an agent drives, as it says (``--version``, or its init event)."""
+
+    name: ShortText
+    version: ShortText = ""
+
+
+class SessionResume(Payload, kw_only=True):
+    """The CLI conversation an agent continues after a restart, and the tokens counted on it so
+    far (Codex reports a thread's running total, from which each command's own share is taken)."""
+
+    session_id: ShortText
+    usage: Usage = msgspec.field(default_factory=Usage)
 
 
 class CommandState(Payload, kw_only=True):
@@ -212,12 +229,17 @@ class AgentConnect(Payload, kw_only=True):
     config: dict[str, Any] = {}
     # (v2) Approval requests this agent still waits on: the app sends their decisions again.
     pending_approvals: list[uuid.UUID] = []
+    cli: CliInfo | None = None  # the AI CLI it drives (None: a shell agent, or not known)
 
 
 class AgentHeartbeat(Payload, kw_only=True):
     activity: ActivityState = ActivityState.IDLE
     current_command_id: uuid.UUID | None = None
     health: HealthMetrics = msgspec.field(default_factory=HealthMetrics)
+    # A passing state of the running command to show on the agent's card (the CLI retrying a
+    # failed API call); sent at once when it changes.
+    notice: ShortText | None = None
+    cli: CliInfo | None = None  # as in AGENT_CONNECT; changes if the CLI reports another version
 
 
 class CommandAck(Sequenced, kw_only=True):
@@ -314,6 +336,9 @@ class AgentWelcome(Payload, kw_only=True):
     # (v2) What this app does beyond the protocol's core: "approvals" = it answers
     # APPROVAL_REQUEST (without it the agent cannot ask, and says so).
     features: list[ShortText] = []
+    # The conversation this agent's last command had, for an agent process that has none (it
+    # restarted, or the app did): the next command continues it.
+    session: SessionResume | None = None
 
 
 class CommandRequest(Payload, kw_only=True):

@@ -628,3 +628,75 @@ def get_report(conn: Connection, report_id: uuid.UUID) -> Row[Any] | None:
         .where(InvestigationReport.id == report_id)
     ).first()
     return cast("Row[Any] | None", row)
+
+
+_ENDED = (CommandStatus.COMPLETED, CommandStatus.FAILED, CommandStatus.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSums:
+    input: int = 0
+    output: int = 0
+    cached: int = 0
+    total: int = 0
+    cost_usd: float | None = None
+
+
+def _sums(row: Any) -> TokenSums:
+    return TokenSums(
+        int(row.input or 0),
+        int(row.output or 0),
+        int(row.cached or 0),
+        int(row.total or 0),
+        float(row.cost) if row.cost is not None else None,
+    )
+
+
+def _token_columns() -> list[Any]:
+    return [
+        func.sum(CommandRun.input_tokens).label("input"),
+        func.sum(CommandRun.output_tokens).label("output"),
+        func.sum(CommandRun.cached_tokens).label("cached"),
+        func.sum(CommandRun.total_tokens).label("total"),
+        func.sum(CommandRun.cost_usd).label("cost"),
+    ]
+
+
+def agent_token_totals(conn: Connection) -> dict[uuid.UUID, TokenSums]:
+    """Each agent's tokens and cost over its ended runs (running ones count as they report)."""
+    rows = conn.execute(
+        select(CommandRun.agent_id, *_token_columns())
+        .where(CommandRun.status.in_(_ENDED))
+        .group_by(CommandRun.agent_id)
+    )
+    return {r.agent_id: _sums(r) for r in rows}
+
+
+def last_sessions(conn: Connection) -> dict[uuid.UUID, tuple[str, TokenSums]]:
+    """Each agent's last CLI conversation (the session of its latest ended run that had one)
+    and the tokens counted on it."""
+    latest = (
+        select(
+            CommandRun.agent_id,
+            CommandRun.session_id,
+            func.row_number()
+            .over(
+                partition_by=CommandRun.agent_id,
+                order_by=(CommandRun.completed_at.desc(), CommandRun.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(CommandRun.session_id.is_not(None), CommandRun.status.in_(_ENDED))
+        .subquery()
+    )
+    out: dict[uuid.UUID, tuple[str, TokenSums]] = {}
+    for agent_id, session_id in conn.execute(
+        select(latest.c.agent_id, latest.c.session_id).where(latest.c.n == 1)
+    ):
+        row = conn.execute(
+            select(*_token_columns()).where(
+                CommandRun.agent_id == agent_id, CommandRun.session_id == session_id
+            )
+        ).one()
+        out[agent_id] = (session_id, _sums(row))
+    return out

@@ -15,11 +15,33 @@ EXTRA = ["--model", "x"]
 @pytest.mark.parametrize(
     ("agent_type", "session", "argv"),
     [
-        (AgentType.CLAUDE, None, ["C", "-p", "P", "--output-format", "stream-json", "--verbose"]),
+        (
+            AgentType.CLAUDE,
+            None,
+            [
+                "C",
+                "-p",
+                "P",
+                "--output-format",
+                "stream-json",
+                "--verbose",
+                "--include-partial-messages",
+            ],
+        ),
         (
             AgentType.CLAUDE,
             "S",
-            ["C", "-p", "P", "--output-format", "stream-json", "--verbose", "--resume", "S"],
+            [
+                "C",
+                "-p",
+                "P",
+                "--output-format",
+                "stream-json",
+                "--verbose",
+                "--include-partial-messages",
+                "--resume",
+                "S",
+            ],
         ),
         (AgentType.CODEX, None, ["C", "exec", "--json", *EXTRA, "P"]),
         (AgentType.CODEX, "S", ["C", "exec", "--json", *EXTRA, "resume", "S", "P"]),

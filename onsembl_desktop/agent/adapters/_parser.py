@@ -17,14 +17,28 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ...protocol import messages as m
-from ...protocol.enums import CommandStatus, CompletionReason, TraceType
+from ...protocol.enums import CommandStatus, CompletionReason, StreamType, TraceType
 from ._json import Doc, JsonLineReader, JsonObj, Text
-from ._render import DIM, GREEN, MARK_END, RED, RESET, YELLOW, Transcript, human_count, one_line
+from ._render import (
+    CRLF,
+    DIM,
+    GREEN,
+    MARK_END,
+    RED,
+    RESET,
+    YELLOW,
+    Transcript,
+    clean,
+    human_count,
+    one_line,
+)
 from ._trace import Clock, Node, TraceTree, cap
 from .base import (
     LIMIT_STOPS,
     AdapterEvent,
+    CliVersion,
     Final,
+    Notice,
     Output,
     SessionStarted,
     Stopped,
@@ -91,6 +105,8 @@ class CliParser(ABC):
         self._usage_sent: m.Usage | None = None
         self._finished = False
         self._anonymous = 0
+        self._notice: str | None = None
+        self._running_at_stop: list[Node] = []
         self.root = self.tree.open(
             "root",
             None,
@@ -111,6 +127,13 @@ class CliParser(ABC):
             self._process(item)
         return self._drain()
 
+    def feed_stderr(self, line: str) -> list[AdapterEvent]:
+        if self._finished:
+            return []
+        text = self.stderr_text(line.removesuffix("\r"))
+        self._events.append(Output(text=text, raw=line, stream=StreamType.STDERR))
+        return self._drain()
+
     def finish(
         self, exit_code: int | None, stderr_tail: str = "", stopped: Stopped | None = None
     ) -> list[AdapterEvent]:
@@ -118,6 +141,11 @@ class CliParser(ABC):
             return []
         for item in self._reader.flush():
             self._process(item)
+        closing = self.stderr_done()
+        if closing:
+            self._events.append(Output(text=closing, raw=None, stream=StreamType.STDERR))
+        if self._notice is not None:
+            self.notice(None)
         self._finished = True
         unfinished = self.tree.open_nodes()  # before the subclass closes its own turns
         try:
@@ -170,6 +198,41 @@ class CliParser(ABC):
     def on_finish(self, verdict: Verdict) -> None:  # noqa: B027 - optional hook
         """Last chance to complete the subclass's own nodes before the tree is closed."""
 
+    def note_stop(self) -> None:
+        """The runner began stopping the CLI: the tools running now are interrupted, whatever
+        result the CLI reports for them on its way out (a killed command's output, an error)."""
+        if not self._running_at_stop:
+            self._running_at_stop = [
+                n for n in self.tree.open_nodes() if n.type is TraceType.TOOL_CALL
+            ]
+
+    def stderr_text(self, line: str) -> str:
+        """How one stderr line shows in the transcript ("" hides it; the raw record keeps it).
+
+        A CLI's stderr is its diagnostics: dim, warnings yellow, never its own escape codes.
+        """
+        text = clean(line)
+        if not text.strip():
+            return ""
+        style = YELLOW if text.lstrip().lower().startswith("warning") else DIM
+        return f"{style}{text}{RESET}{CRLF}"
+
+    def stderr_done(self) -> str:
+        """Anything stderr_text held back, once the CLI has exited."""
+        return ""
+
+    def notice(self, text: str | None) -> None:
+        """Show (or, None, clear) a passing state of the run on the agent's card."""
+        if text != self._notice:
+            self._notice = text
+            self._events.append(Notice(text=text))
+
+    def announce_version(self, version: str | None) -> None:
+        if version:
+            self.root.metadata = {**(self.root.metadata or {}), "cli_version": version}
+            self.tree.send(self.root)
+            self._events.append(CliVersion(version=version))
+
     def now(self, at: int | None = None) -> int:
         return at if at is not None else self.clock.now_ms()
 
@@ -204,7 +267,7 @@ class CliParser(ABC):
     def missing_final(self, exit_code: int | None, stderr_tail: str, last_error: str | None) -> str:
         """The error of a run whose stream ended without its final event."""
         how = "was killed" if exit_code is None else f"exited with code {exit_code}"
-        tail = stderr_tail.strip()[-STDERR_TAIL_CHARS:]
+        tail = clean(stderr_tail).strip()[-STDERR_TAIL_CHARS:]
         detail = last_error or tail
         what = f"{self.cli} {how} before its final result"
         return f"{detail} ({what})" if detail else what
@@ -286,10 +349,14 @@ class CliParser(ABC):
         unfinished: list[Node],
         exit_code: int | None,
     ) -> None:
-        for node in unfinished:
+        interrupted = list(unfinished)
+        if stopped is not None:
+            interrupted += [n for n in self._running_at_stop if n not in interrupted]
+        for node in interrupted:
             if node is self.root:
                 continue
             if stopped is not None:
+                node.error = None
                 # Interrupted, not failed: closed as cancelled, whatever stopped the run.
                 node.metadata = {
                     **(node.metadata or {}),
@@ -312,17 +379,15 @@ class CliParser(ABC):
         self.root.error = (
             verdict.error or "failed" if verdict.status is CommandStatus.FAILED else None
         )
-        end = None
-        if self.cli_duration_ms is not None and stopped is None:
-            end = self.root.started_at + self.cli_duration_ms
-        self.tree.close_all(at=end)
+        # Every node spans from its first event to its last, the root all of them: the CLI's own
+        # duration_ms leaves out its start-up, so its turns would begin after the root ended.
+        self.tree.close_all()
 
     def _summary(self, verdict: Verdict, stopped: Stopped | None, exit_code: int | None) -> str:
         parts: list[str] = []
-        duration = self.cli_duration_ms
-        if stopped is not None or (duration is None and self.root.completed_at is not None):
-            assert self.root.completed_at is not None
-            duration = self.root.completed_at - self.root.started_at
+        duration = self.cli_duration_ms or None  # (Gemini says 0 when a run fails: not known)
+        if stopped is not None or duration is None:
+            duration = self.clock.now_ms() - self.clock.started_at_ms  # the runner's own measure
         seconds = f"{duration / 1000:.1f} s" if duration is not None else None
         if stopped is not None:
             style = RED if stopped.status is CommandStatus.FAILED else YELLOW
@@ -353,7 +418,9 @@ class CliParser(ABC):
                 f" · out {human_count(usage.output_tokens)}"
                 f" · total {human_count(usage.total_tokens)}"
             )
-            if usage.cost_usd is not None:
+            if usage.cost_usd is not None and usage.cost_source is not None:
+                parts.append(f"≈${usage.cost_usd:.4f} (estimate: {usage.cost_source})")
+            elif usage.cost_usd is not None:
                 parts.append(f"${usage.cost_usd:.4f}")
         tail = f"{DIM} · {' · '.join(parts)}{RESET}" if parts else ""
         return head + tail

@@ -152,29 +152,30 @@ class TraceTree:
         *,
         at: int | None = None,
         error: str | None = None,
-        exact: bool = False,
     ) -> None:
-        """Complete a node at ``at`` (default: its last event).
-
-        Its end covers its children's unless ``exact``: the root's end is the runner's clock or
-        the CLI's own duration, which must not be mixed with the CLI's timestamps of its children.
-        """
+        """Complete a node at ``at`` (default: its last event); its end covers its children's."""
         if not node.is_open:
             return
         self.touch(node, at)
-        ends = [at if exact and at is not None else node.last_seen or node.started_at]
-        if not exact:
-            ends += [c.completed_at for c in node.children if c.completed_at is not None]
+        ends = [node.last_seen or node.started_at]
+        ends += [c.completed_at for c in node.children if c.completed_at is not None]
         node.completed_at = max(ends)
         if error is not None:
             node.error = error
         self.send(node)
 
     def close_all(self, at: int | None = None) -> None:
-        """The stream ended: complete whatever is open, then refresh every rolled-up figure."""
+        """The stream ended: complete whatever is open, then refresh every rolled-up figure.
+
+        A parent ends no earlier than any of its children (the CLI's timestamps and the runner's
+        clock are read apart).
+        """
         end = at if at is not None else self._clock.now_ms()
         for node in reversed(list(self._nodes.values())):  # children were created after parents
-            self.close(node, at=end, exact=node is self.root)
+            self.close(node, at=end)
+            ends = [c.completed_at for c in node.children if c.completed_at is not None]
+            if ends and node.completed_at is not None:
+                node.completed_at = max(node.completed_at, *ends)
         for node in self._nodes.values():
             self.send(node)
 

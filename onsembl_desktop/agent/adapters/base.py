@@ -66,7 +66,22 @@ class SessionStarted:
     session_id: str
 
 
-AdapterEvent = Output | Trace | UsageSoFar | Report | Final | SessionStarted
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A passing state of the run worth showing on the agent's card while it lasts (the CLI
+    retrying a failed API call); ``text`` None: it is over."""
+
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CliVersion:
+    """The CLI said which version it is (Claude's init event)."""
+
+    version: str
+
+
+AdapterEvent = Output | Trace | UsageSoFar | Report | Final | SessionStarted | Notice | CliVersion
 
 # A limit stop fails the command (it did not get done); any other stop cancels it.
 LIMIT_STOPS = frozenset(
@@ -93,6 +108,14 @@ class Stopped:
 class StreamParser(Protocol):
     def feed_line(self, line: str) -> list[AdapterEvent]:
         """One line of the CLI's stdout, without its newline."""
+        ...
+
+    def feed_stderr(self, line: str) -> list[AdapterEvent]:
+        """One line of the CLI's stderr, without its newline (its notes, warnings, traces)."""
+        ...
+
+    def note_stop(self) -> None:
+        """The runner began stopping the CLI (a cancel, a limit): what runs now is interrupted."""
         ...
 
     def finish(

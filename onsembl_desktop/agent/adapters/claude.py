@@ -1,11 +1,19 @@
-"""Claude Code: ``claude -p PROMPT --output-format stream-json --verbose [--resume ID]``.
+"""Claude Code: ``claude -p PROMPT --output-format stream-json --verbose --include-partial-messages
+[--resume ID]``.
 
-Tokens: each API message's usage arrives on every ``assistant`` event of that message, so the
-running count de-duplicates by ``message.id`` (a message's figures only grow: ``message_delta``
-of ``--include-partial-messages`` gives the final output count). The ``result`` event has the
-final figures: ``modelUsage`` summed over all models when present (it covers sub-agents and helper
-models, as ``total_cost_usd`` does), else ``usage``. Input counts include cache reads and cache
-writes; ``cached`` is the cache reads.
+Tokens: each API message's usage arrives on every ``assistant`` event of that message, but only
+as the early snapshot of the stream's start (output 1); the partial messages' ``message_delta``
+has the message's final figures, so the running count and each turn's tokens de-duplicate by
+message id and keep the largest. The ``result`` event has the run's final figures: on versions
+that print ``model_usage_since_last_result`` (2.1.3xx), ``modelUsage`` and ``total_cost_usd`` are
+the *session's* totals after ``--resume`` and that field holds this run's own, so it is used
+(with its ``costUSD``); else ``modelUsage`` summed over all models (it covers sub-agents and
+helper models, as ``total_cost_usd`` does), else ``usage``. Input counts include cache reads and
+cache writes; ``cached`` is the cache reads.
+
+Text streams into the transcript as the partial messages bring it; the ``assistant`` event that
+completes a text block then only ends the line. ``system/api_retry`` (the CLI retrying a failed
+API call) is shown as it happens, and as the agent's notice while it waits.
 
 Tree: every API message is a model turn (LLM_PROMPT) under the session root, or under the
 Task/Agent TOOL_CALL whose id its event names as ``parent_tool_use_id`` (a sub-agent).
@@ -81,6 +89,8 @@ class ClaudeParser(CliParser):
         self._result: JsonObj | None = None
         self._last_text: str | None = None
         self._cli_error: str | None = None
+        self._live: dict[str | None, str] = {}  # context → text of the block streaming now
+        self._retrying = False
 
     # --- events ------------------------------------------------------------------------------
 
@@ -114,8 +124,7 @@ class ClaudeParser(CliParser):
             model = opt_str(event.get("model"))
             self.set_model(model)
             version = as_str(event.get("claude_code_version"))
-            self.root.metadata = {**(self.root.metadata or {}), "cli_version": version or None}
-            self.tree.send(self.root)
+            self.announce_version(version)
             head = " · ".join(x for x in (f"claude {version}".strip(), model) if x)
             self.out.note(f"{MARK_TOOL} {head} · session {as_str(event.get('session_id'), '?')}")
         elif subtype == "compact_boundary":
@@ -123,6 +132,28 @@ class ClaudeParser(CliParser):
             self.out.note(f"{MARK_TOOL} context compacted ({trigger})")
         elif subtype in ("task_started", "task_notification"):
             self._task(event, subtype == "task_started")
+        elif subtype == "api_retry":
+            self._api_retry(event, context)
+
+    def _api_retry(self, event: JsonObj, context: str | None) -> None:
+        """The CLI retries a failed API call: say so now (it may wait minutes in all)."""
+        status = opt_int(event.get("error_status"))
+        error = as_str(event.get("error")).replace("_", " ")
+        what = f"API error {status}" if status is not None else "API connection error"
+        if error:
+            what += f" ({error})"
+        attempt = as_int(event.get("attempt"))
+        limit = as_int(event.get("max_retries"))
+        delay = (opt_float(event.get("retry_delay_ms")) or 0.0) / 1000
+        text = f"{what}: retry {attempt} of {limit} in {delay:.1f} s"
+        self.out.warning(f"↻ {text}", indent=self._indent(context))
+        self._retrying = True
+        self.notice(f"retrying: {text}")
+
+    def _retry_over(self) -> None:
+        if self._retrying:
+            self._retrying = False
+            self.notice(None)
 
     def _task(self, event: JsonObj, started: bool) -> None:
         tool_id = as_str(event.get("tool_use_id"))
@@ -148,10 +179,14 @@ class ClaudeParser(CliParser):
         message_id = opt_str(message.get("id")) or self.anonymous_id()
         model = opt_str(message.get("model"))
         synthetic = model == "<synthetic>"
+        error = opt_str(event.get("error"))
+        self._retry_over()
+        if synthetic and error:
+            self._api_error(event, message, context, at)
+            return
         if not synthetic:
             self.set_model(model)
         turn = self._turn_for(context, message_id, model, at)
-        error = opt_str(event.get("error"))
         indent = self._indent(context)
         for block in as_list(message.get("content")):
             block = as_dict(block)
@@ -162,7 +197,9 @@ class ClaudeParser(CliParser):
                     self._cli_error = text or error
                     self.out.error(text or error, indent=indent)
                 else:
-                    self.out.text(text, indent=indent)
+                    streamed = self._live.pop(context, "")
+                    rest = text[len(streamed) :] if text.startswith(streamed) else f"\n{text}"
+                    self.out.text(rest, indent=indent)
                     self.out.end_text()
                 if context is None:
                     self._last_text = text
@@ -184,6 +221,42 @@ class ClaudeParser(CliParser):
             self._count(message_id, as_dict(message.get("usage")))
         self.tree.touch(turn.node, at)
         self.tree.send(turn.node)
+
+    def _api_error(
+        self, event: JsonObj, message: JsonObj, context: str | None, at: int | None
+    ) -> None:
+        """The API call failed for good: Claude Code prints it as a ``<synthetic>`` message.
+
+        It is the model turn that failed, so its node is a turn of the model asked (not of
+        ``<synthetic>``), closed with the error.
+        """
+        texts = [as_str(as_dict(b).get("text")) for b in as_list(message.get("content"))]
+        text = "\n".join(t for t in texts if t) or as_str(event.get("error"))
+        status = opt_int(event.get("api_error_status"))
+        self._cli_error = text
+        if context is None:
+            self._last_text = text  # (the result repeats it)
+        self.out.error(text, indent=self._indent(context))
+        current = self._turns.pop(context, None)
+        if current is not None:
+            self.close_turn(current, at=None)
+        parent = self._tools.get(context, self.root) if context is not None else self.root
+        self._turn_count += 1
+        key = opt_str(message.get("id")) or self.anonymous_id()
+        node = self.tree.open(
+            f"turn:{key}",
+            parent,
+            TraceType.LLM_PROMPT,
+            f"{self.model or 'claude'} turn {self._turn_count}",
+            at=at,
+            content={
+                "model": self.model,
+                "prompt": cap(self.request.content) if self._turn_count == 1 else None,
+                "api_error_status": status,
+                "api_error_type": opt_str(event.get("api_error_type")),
+            },
+        )
+        self.tree.close(node, at=at, error=one_line(text, 500) or "API error")
 
     def _turn_for(
         self, context: str | None, message_id: str, model: str | None, at: int | None
@@ -273,6 +346,7 @@ class ClaudeParser(CliParser):
         inner = as_dict(event.get("event"))
         kind = inner.get("type")
         if kind == "message_start":
+            self._retry_over()
             message = as_dict(inner.get("message"))
             message_id = opt_str(message.get("id"))
             if message_id:
@@ -282,11 +356,20 @@ class ClaudeParser(CliParser):
             message_id = self._streaming.get(context)
             if message_id:
                 self._count(message_id, as_dict(inner.get("usage")))
+        elif kind == "content_block_start":
+            self._live.pop(context, None)
+        elif kind == "content_block_delta":
+            delta = as_dict(inner.get("delta"))
+            if delta.get("type") == "text_delta":
+                piece = as_str(delta.get("text"))
+                self._live[context] = self._live.get(context, "") + piece
+                self.out.text(piece, indent=self._indent(context))
 
     def _on_result(self, event: JsonObj) -> None:
         if self._result is not None:
             return  # Claude < 2.1.7 could add a spurious second result; the first one counts
         self._result = event
+        self._retry_over()
         for turn in list(self._turns.values()):
             self.close_turn(turn, at=None)
         self._turns.clear()
@@ -334,6 +417,14 @@ class ClaudeParser(CliParser):
     def _final_usage(self, event: JsonObj) -> m.Usage:
         cost = opt_float(event.get("total_cost_usd"))
         per_model = [as_dict(v) for v in as_dict(event.get("modelUsage")).values()]
+        since = event.get("model_usage_since_last_result")
+        if isinstance(since, dict):
+            # This run's own figures (modelUsage and total_cost_usd are the session's).
+            per_model = [as_dict(v) for v in since.values()]
+            costs = [opt_float(u.get("costUSD")) for u in per_model]
+            cost = sum(c for c in costs if c is not None) if per_model else 0.0
+            if not per_model:
+                return m.Usage(cost_usd=0.0)
         if per_model:
             cached = sum(as_int(u.get("cacheReadInputTokens")) for u in per_model)
             prompt = cached + sum(
@@ -402,7 +493,8 @@ class ClaudeAdapter(CliAdapter):
         self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
     ) -> list[str]:
         argv = [cli, "-p"] + ([prompt] if prompt is not None else [])
-        argv += ["--output-format", "stream-json", "--verbose"]
+        # Partial messages: the text as it is written, and each message's final usage.
+        argv += ["--output-format", "stream-json", "--verbose", "--include-partial-messages"]
         if session_id:
             argv += ["--resume", session_id]
         return argv + extra_args

@@ -6,6 +6,9 @@ thread's last total and the parser subtracts it, giving this command's own usage
 smaller than the remembered one means a build that reports per turn, and is taken as it is).
 ``input_tokens`` includes cached input; ``output_tokens`` includes reasoning tokens.
 
+Cost: Codex reports none; it is estimated from the price table (:mod:`onsembl_desktop.pricing`)
+for the model its command line or configuration names (Codex does not print it), and marked so.
+
 Tree: one LLM_PROMPT per turn with its RESPONSE (agent messages, reasoning as thinking) and a
 TOOL_CALL per command, file change, MCP call, web search or collab call, paired by item id. The
 legacy format of codex ≤ 0.4x (``{"id", "msg": {...}}`` events) is read as well.
@@ -19,6 +22,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
+from ... import pricing
 from ...protocol import messages as m
 from ...protocol.enums import AgentType, CommandStatus, TraceType
 from ._json import JsonObj, as_dict, as_int, as_list, as_str, opt_int, opt_str, to_text
@@ -26,6 +32,7 @@ from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
 from ._render import MARK_DONE, MARK_OPEN, MARK_TOOL
 from ._trace import Node, cap, cap_json
+from .base import LaunchSpec
 
 TOOL_ITEMS = frozenset(
     {"command_execution", "file_change", "mcp_tool_call", "web_search", "collab_tool_call"}
@@ -128,6 +135,7 @@ class CodexParser(CliParser):
         self._terminal: str | None = None  # "completed" or "failed"
         self._failure: str | None = None
         self._last_error: str | None = None
+        self.configured_model: str | None = None  # set by the adapter (Codex never prints it)
 
     def handle(self, event: JsonObj) -> None:
         kind = event.get("type")
@@ -144,15 +152,18 @@ class CodexParser(CliParser):
         elif kind == "turn.failed":
             message = readable_error(as_str(as_dict(event.get("error")).get("message"), "failed"))
             self._terminal, self._failure = "failed", message
-            self.out.error(message)
+            if message != self._last_error:  # (Codex prints the final error twice)
+                self.out.error(message)
+            self.notice(None)
             self._end_turn(error=message)
         elif kind == "error":
             message = readable_error(as_str(event.get("message")))
             if message.startswith("Reconnecting"):
-                self.out.warning(message)
+                self.out.warning(f"↻ {message}")
+                self.notice(f"retrying: {message}")
             else:
                 self.out.error(message)
-            self._last_error = message
+                self._last_error = message
 
     # --- current format --------------------------------------------------------------------------
 
@@ -189,6 +200,7 @@ class CodexParser(CliParser):
 
     def _item(self, kind: str, item: JsonObj) -> None:
         item_type = as_str(item.get("type"))
+        self.notice(None)  # the model answered: no longer retrying
         completed = kind == "item.completed"
         if item_type in TOOL_ITEMS:
             key = f"{self._run}:{as_str(item.get('id')) or self.anonymous_id()}"
@@ -269,9 +281,29 @@ class CodexParser(CliParser):
         turn = self._current_turn()
         before = self.usage.total_tokens if self.usage is not None else 0
         turn.node.own_tokens = max(0, usage.total_tokens - before)
-        self.emit_usage(usage)
+        self.emit_usage(self._priced(usage))
         self._terminal = "completed"
         self._end_turn()
+
+    def _priced(self, usage: m.Usage) -> m.Usage:
+        """The usage with its cost estimated from the price table, when the model is known."""
+        model = self.configured_model
+        if model is None:
+            return usage
+        self.set_model(model)
+        estimate = pricing.estimate(
+            "openai",
+            model,
+            input_tokens=usage.input_tokens,
+            cached_tokens=usage.cached_tokens,
+            output_tokens=usage.output_tokens,
+        )
+        if estimate is None:
+            return usage
+        self.root.content["cost_source"] = estimate.source
+        return msgspec.structs.replace(
+            usage, cost_usd=estimate.cost_usd, cost_source=estimate.source
+        )
 
     # --- legacy format (codex ≤ 0.4x) --------------------------------------------------------
 
@@ -375,6 +407,22 @@ class CodexAdapter(CliAdapter):
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(clock=clock)
         self._thread_totals: dict[str, m.Usage] = {}  # to count resumed threads per command
+        self._configured_model: str | None = None  # config.toml's (cli_probe reads it)
+        self._model: str | None = None  # the model of the last launch
+
+    def configure(self, *, model: str | None) -> None:
+        self._configured_model = model
+
+    def resume_from(self, session_id: str, usage: m.Usage) -> None:
+        """A restarted agent continues thread ``session_id``, on which ``usage`` was counted: the
+        thread's running total the next run reports starts from there."""
+        self._thread_totals.setdefault(session_id, usage)
+
+    def launch(
+        self, request: m.CommandRequest, *, cli: str, extra_args: list[str], session_id: str | None
+    ) -> LaunchSpec:
+        self._model = model_of(extra_args) or self._configured_model
+        return super().launch(request, cli=cli, extra_args=extra_args, session_id=session_id)
 
     def argv(
         self, cli: str, prompt: str | None, extra_args: list[str], session_id: str | None
@@ -394,7 +442,22 @@ class CodexAdapter(CliAdapter):
     def new_parser(self, request: m.CommandRequest, started_at_ms: int) -> CliParser:
         parser = CodexParser(request, started_at_ms=started_at_ms, clock=self._clock)
         parser.thread_totals = self._thread_totals
+        parser.configured_model = self._model
         return parser
+
+
+def model_of(args: list[str]) -> str | None:
+    """The model a Codex command line names: ``-m M``, ``--model M``, ``-c model="M"``."""
+    model = None
+    for index, arg in enumerate(args):
+        following = args[index + 1] if index + 1 < len(args) else ""
+        if arg in ("-m", "--model"):
+            model = following or model
+        elif arg.startswith("--model="):
+            model = arg.split("=", 1)[1] or model
+        elif arg in ("-c", "--config") and following.replace(" ", "").startswith("model="):
+            model = following.split("=", 1)[1].strip().strip("'\"") or model
+    return model
 
 
 def create() -> CodexAdapter:

@@ -7,24 +7,70 @@ The stream has no turn boundaries; a new model turn is inferred when the model s
 tool after tool results came back (the model can only act on results in a new request). Its text
 comes in ``delta`` pieces, painted as they arrive. ``--output-format json`` (one pretty-printed
 object at the end, with ``response``, ``stats.models`` and ``error``) is read too.
+
+The init event names the model ``auto`` (Gemini routes each request); the result's
+``stats.models`` says which models answered, so the turns are named after the one that did the
+most. Cost: Gemini reports none; it is estimated per model from the price table
+(:mod:`onsembl_desktop.pricing`) and marked so.
+
+stderr: Gemini prints whole JavaScript stack traces and object dumps there (about 160 lines for
+one API error); the transcript shows each one's first line and how many more it had, the raw
+record keeps them all. An untrusted folder ends a headless run at once with exit code 55.
 """
 
 from __future__ import annotations
 
+import json
+import re
+
+import msgspec
+
+from ... import pricing
+from ...protocol import messages as m
 from ...protocol.enums import AgentType, CommandStatus, TraceType
 from ...words import plural
 from ._json import JsonObj, as_dict, as_int, as_str, iso_to_ms, opt_int, opt_str, to_text
 from ._launch import CliAdapter
 from ._parser import CliParser, Turn, Verdict, usage_of
-from ._render import MARK_TOOL
+from ._render import CRLF, DIM, MARK_TOOL, RESET
 from ._trace import Node, cap, cap_json
+
+UNTRUSTED_EXIT = 55
+_TRACE_LINE = re.compile(r"^(\s|[\]\[{}()]+,?$)")  # an indented line, or a lone bracket
+
+UNTRUSTED_HINT = (
+    "gemini does not trust the agent's working folder (exit 55), and headless it will not ask. "
+    "Trust the folder once: run `gemini` in it and accept, or add it to "
+    "~/.gemini/trustedFolders.json as TRUST_FOLDER; or start the agent with "
+    "--cli-arg=--skip-trust (or GEMINI_CLI_TRUST_WORKSPACE=true in its environment)"
+)
 
 
 def _error_text(error: object, default: str = "") -> str:
     error = as_dict(error)
-    message = as_str(error.get("message")) or default
+    message = _api_error(as_str(error.get("message"))) or default
     kind = as_str(error.get("type"))
-    return f"{message} ({kind})" if kind and kind != "Error" and message else message or kind
+    if kind in ("Error", "unknown"):
+        kind = ""
+    return f"{message} ({kind})" if kind and message else message or kind
+
+
+def _api_error(message: str) -> str:
+    """``[API Error: {"error": {"code": 401, "message": …, "status": …}}]`` made readable."""
+    start, end = message.find("{"), message.rfind("}")
+    if start < 0 or end < start:
+        return message
+    try:
+        data = json.loads(message[start : end + 1])
+    except (ValueError, RecursionError):
+        return message
+    inner = as_dict(as_dict(data).get("error"))
+    text = as_str(inner.get("message"))
+    if not text:
+        return message
+    details = [as_str(inner.get("status")), f"HTTP {inner['code']}" if "code" in inner else ""]
+    extra = ", ".join(d for d in details if d)
+    return f"API error: {text} ({extra})" if extra else f"API error: {text}"
 
 
 class GeminiParser(CliParser):
@@ -38,6 +84,8 @@ class GeminiParser(CliParser):
         self._prompt: str | None = None
         self._verdict: Verdict | None = None
         self._last_error: str | None = None
+        self._folded = 0  # stderr lines of the stack trace being folded
+        self._in_trace = False
 
     def handle(self, event: JsonObj) -> None:
         kind = event.get("type")
@@ -140,13 +188,14 @@ class GeminiParser(CliParser):
         self.out.end_text()
         stats = as_dict(event.get("stats"))
         self.cli_duration_ms = opt_int(stats.get("duration_ms"))
+        models = {k: as_dict(v) for k, v in as_dict(stats.get("models")).items()}
+        self._name_model(models)
         if stats:
             input_tokens = as_int(stats.get("input_tokens"))
             output_tokens = as_int(stats.get("output_tokens"))
             total = opt_int(stats.get("total_tokens"))
-            self.emit_usage(
-                usage_of(input_tokens, output_tokens, as_int(stats.get("cached")), total)
-            )
+            usage = usage_of(input_tokens, output_tokens, as_int(stats.get("cached")), total)
+            self.emit_usage(self._priced(usage, models))
         if event.get("status") == "success":
             self.final_text = self.answer_text
             self._verdict = Verdict(CommandStatus.COMPLETED)
@@ -154,6 +203,64 @@ class GeminiParser(CliParser):
             message = _error_text(event.get("error"), "gemini reported an error")
             self.out.error(message)
             self._verdict = Verdict(CommandStatus.FAILED, message)
+
+    def _name_model(self, models: dict[str, JsonObj]) -> None:
+        """``auto`` is no model: name the run and its turns after the one that did the most."""
+        if not models:
+            return
+        main = max(models, key=lambda k: as_int(models[k].get("total_tokens")))
+        routed = self.model in (None, "auto")
+        if routed:
+            self.model = None
+            self.set_model(main)
+        for node in self.root.walk():
+            if routed and node.type is TraceType.LLM_PROMPT and node.name.startswith("auto turn"):
+                node.name = node.name.replace("auto", main, 1)
+                node.content["model"] = main
+                self.tree.send(node)
+        self.root.content["models"] = sorted(models)
+        self.tree.send(self.root)
+
+    def _priced(self, usage: m.Usage, models: dict[str, JsonObj]) -> m.Usage:
+        """The cost, estimated per model from the price table (all of them, or none)."""
+        total = 0.0
+        source = None
+        for name, figures in models.items():
+            estimate = pricing.estimate(
+                "google",
+                name,
+                input_tokens=as_int(figures.get("input_tokens")),
+                cached_tokens=as_int(figures.get("cached")),
+                output_tokens=as_int(figures.get("output_tokens")),
+            )
+            if estimate is None:
+                return usage
+            total += estimate.cost_usd
+            source = estimate.source
+        if source is None:
+            return usage
+        self.root.content["cost_source"] = source
+        return msgspec.structs.replace(usage, cost_usd=total, cost_source=source)
+
+    # --- stderr --------------------------------------------------------------------------------
+
+    def stderr_text(self, line: str) -> str:
+        """A stack trace or object dump shows as its first line; its other lines are counted
+        and said once it ends."""
+        if self._in_trace and _TRACE_LINE.match(line):
+            self._folded += 1
+            return ""
+        text = self.stderr_done() + super().stderr_text(line)
+        self._in_trace = bool(line.strip())
+        return text
+
+    def stderr_done(self) -> str:
+        folded, self._folded = self._folded, 0
+        self._in_trace = False
+        if not folded:
+            return ""
+        more = plural(folded, "more line")
+        return f"{DIM}  … {more} of trace (kept in the raw record){RESET}{CRLF}"
 
     def _json_output(self, doc: JsonObj) -> None:
         """``--output-format json``: the whole run in one object; no per-call records."""
@@ -194,6 +301,9 @@ class GeminiParser(CliParser):
     def verdict(self, exit_code: int | None, stderr_tail: str) -> Verdict:
         if self._verdict is not None:
             return self._verdict
+        if exit_code == UNTRUSTED_EXIT or "not running in a trusted directory" in stderr_tail:
+            self.out.error(UNTRUSTED_HINT)
+            return Verdict(CommandStatus.FAILED, UNTRUSTED_HINT)
         return Verdict(
             CommandStatus.FAILED, self.missing_final(exit_code, stderr_tail, self._last_error)
         )

@@ -93,6 +93,12 @@ class ReportingParser:
             events.append(self._report(ReportStatus.IN_PROGRESS, parse_answer(text)))
         return events
 
+    def feed_stderr(self, line: str) -> list[AdapterEvent]:
+        return self._inner.feed_stderr(line)
+
+    def note_stop(self) -> None:
+        self._inner.note_stop()
+
     def finish(
         self, exit_code: int | None, stderr_tail: str = "", stopped: Stopped | None = None
     ) -> list[AdapterEvent]:

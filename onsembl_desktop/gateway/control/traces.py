@@ -71,6 +71,8 @@ def trace_tree(rows: list[Row[Any]]) -> list[dict[str, Any]]:
 def node_view(row: Row[Any]) -> dict[str, Any]:
     if row.error:
         status = "error"
+    elif (row.metadata or {}).get("status") == "CANCELLED" and row.parent_id is not None:
+        status = "cancelled"  # interrupted by a stop (the root's status is the command's)
     elif row.completed_at is None:
         status = "running"
     else:

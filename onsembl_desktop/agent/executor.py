@@ -8,6 +8,7 @@ into terminal text, trace nodes, token counts and reports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -92,6 +93,7 @@ class CommandRun:
         self.paused = False
         self.held = False  # back-pressure: see hold_output
         self._early_input: list[str] = []  # keystrokes that came before the process started
+        self._tree_at_stop: list[psutil.Process] = []  # the CLI's descendants when stopped
         self._acp: AcpRun | None = None  # the ACP conversation (--type acp)
         if approvals is not None:
             approvals.on_note = self._approval_note
@@ -107,6 +109,7 @@ class CommandRun:
                 self.approvals.end(_approval_source(reason), message or _STOP_WORDS)
             if self._parser is not None:
                 self._parser.note_stop()
+            self._tree_at_stop = _descendants(self.process)
         if self._acp is not None:
             self._acp.cancel()
         if self.process is not None:
@@ -210,8 +213,11 @@ class CommandRun:
                 "%s was held back %.1f s by its CPU limit", self.command_id, throttle.throttled_s
             )
         if self.stop_reason is not None:
-            # Make sure nothing of the group outlives a stop.
+            # Make sure nothing of the group outlives a stop, nor what the CLI started in groups
+            # of its own (Gemini runs each shell tool in a new process group).
             await self.process.stop(fast=self._fast_stop())
+            if self._tree_at_stop:
+                await asyncio.to_thread(_end_strays, self._tree_at_stop)
         status, error, reason = self._verdict(exit_code)
         self._finish(status, exit_code, error, reason, start_ms)
 
@@ -459,6 +465,31 @@ def _approval_source(reason: CompletionReason) -> ApprovalSource:
     if reason is CompletionReason.EMERGENCY_STOP:
         return ApprovalSource.EMERGENCY_STOP
     return ApprovalSource.CANCELLED
+
+
+def _descendants(process: ChildProcess | None) -> list[psutil.Process]:
+    if process is None or not process.pid:
+        return []
+    try:
+        return list(psutil.Process(process.pid).children(recursive=True))
+    except psutil.Error:
+        return []
+
+
+def _end_strays(processes: list[psutil.Process], grace_s: float = 1.0) -> None:
+    """SIGTERM, then SIGKILL, whatever of ``processes`` still runs (psutil checks each is the
+    process seen then, not a new one with its pid). Blocking: run it on a worker thread."""
+    alive = [p for p in processes if p.is_running()]
+    if not alive:
+        return
+    log.info("ending %d process(es) the CLI left running", len(alive))
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _gone, alive = psutil.wait_procs(alive, timeout=grace_s)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
 
 
 def _is_dir(path: str) -> bool:

@@ -17,7 +17,7 @@ from ..store.store import Store
 from ..store.types import utcnow
 from .audit import Audit
 from .events import AgentChanged, EventBus
-from .state import AgentInfo, AgentLink, Tokens
+from .state import AgentInfo, AgentLink, Tokens, stored_tokens
 
 log = logging.getLogger("onsembl.core.agents")
 
@@ -75,13 +75,18 @@ class AgentRegistry:
 
         await self._store.write_wait(queries.mark_all_agents_offline)
         rows, self._cursors, totals, sessions = await self._store.read(load_all)
-        self._ended = {agent_id: _tokens(sums) for agent_id, sums in totals.items()}
         for row in rows:
             agent = row
             config = agent.config or {}
+            if agent.id in totals:
+                self._ended[agent.id] = _tokens(agent.type, totals[agent.id])
             if agent.id in sessions:
                 session_id, sums = sessions[agent.id]
-                self._conversation[agent.id] = (session_id, _tokens(sums), config.get("cwd", ""))
+                self._conversation[agent.id] = (
+                    session_id,
+                    _tokens(agent.type, sums),
+                    config.get("cwd", ""),
+                )
             info = AgentInfo(
                 id=agent.id,
                 name=agent.name,
@@ -374,8 +379,10 @@ class AgentRegistry:
         return m.SessionResume(session_id=session_id, usage=usage)
 
 
-def _tokens(sums: queries.TokenSums) -> Tokens:
-    return Tokens(sums.input, sums.output, sums.cached, sums.total, sums.cost_usd)
+def _tokens(agent_type: AgentType, sums: queries.TokenSums) -> Tokens:
+    return stored_tokens(
+        agent_type, sums.input, sums.output, sums.cached, sums.total, sums.cost_usd
+    )
 
 
 def _cli_of(cli: m.CliInfo, known: AgentInfo | None) -> tuple[str, str]:

@@ -52,6 +52,20 @@ class Tokens:
         )
 
 
+# A cost stored for a run of these agent types was estimated from a price table (their CLIs
+# report no cost): what a stored total says it came from (the live runs name the table).
+ESTIMATED_COSTS = frozenset({AgentType.CODEX, AgentType.GEMINI})
+STORED_ESTIMATE = "price table (genai-prices)"
+
+
+def stored_tokens(
+    agent_type: AgentType, input: int, output: int, cached: int, total: int, cost: float | None
+) -> Tokens:
+    """Tokens summed from one agent's stored runs (its type says if the cost is an estimate)."""
+    source = STORED_ESTIMATE if cost is not None and agent_type in ESTIMATED_COSTS else None
+    return Tokens(input, output, cached, total, cost, source)
+
+
 @dataclass(frozen=True, slots=True)
 class AgentInfo:
     id: uuid.UUID

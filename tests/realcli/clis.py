@@ -162,3 +162,21 @@ def newest_version(package: str) -> str:
     if result.returncode != 0 or not result.stdout.strip():
         raise InstallError(f"npm view {package} version failed: {result.stderr[-2000:]}")
     return result.stdout.strip()
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.realcli.clis install``: every pinned CLI into the cache, and report."""
+    if argv[1:] != ["install"]:
+        print("usage: python -m tests.realcli.clis install")
+        return 2
+    for pkg in PACKAGES.values():
+        for version in pkg.pinned:
+            binary = installed_binary(pkg, version)
+            print(f"{pkg.package}@{version}: {binary}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv))

@@ -69,6 +69,8 @@ class Harness:
         cut.prepare_home(self.home, trusted=[self.cwd])
         self.name = f"{cut.cli}-{uuid.uuid4().hex[:8]}"
         self.agent: AgentProcess | None = None
+        self.test = ""  # the test's name (recordings are named after it)
+        self.recorded = 0
 
     def start_agent(self, **extra_env: str) -> AgentProcess:
         env = {**self.cut.env(self.mock, self.home), **extra_env}
@@ -101,8 +103,24 @@ class Harness:
     def run(self, text: str, *extra: str, timeout: float = 120.0) -> tuple[str, dict[str, Any]]:
         command_id = self.send(text, *extra)
         view = self.wait(command_id, timeout)
-        inventory.record(self.cut, self.raw_lines(command_id))
+        inventory.record(self.cut, self.raw_lines(command_id, "STDOUT"))
+        self._record(command_id)
         return command_id, view
+
+    def _record(self, command_id: str) -> None:
+        """``ONSEMBL_REALCLI_RECORD=DIR``: keep what the CLI printed, for tests/data."""
+        target = os.environ.get("ONSEMBL_REALCLI_RECORD")
+        if not target:
+            return
+        self.recorded += 1
+        stem = Path(target) / f"{self.cut.cli}-{self.cut.version}-{self.test}-{self.recorded}"
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".jsonl").write_text(
+            "".join(f"{line}\n" for line in self.raw_lines(command_id, "STDOUT"))
+        )
+        stderr = self.raw_lines(command_id, "STDERR")
+        if stderr:
+            stem.with_suffix(".stderr").write_text("".join(f"{line}\n" for line in stderr))
 
     def run_row(self, command_id: str) -> Any:
         return self.db.run(uuid.UUID(command_id))
@@ -117,11 +135,13 @@ class Harness:
         text = "".join(r["content"] for r in rows if stream is None or r["stream_type"] == stream)
         return ANSI.sub("", text).replace("\r\n", "\n")
 
-    def raw_lines(self, command_id: str) -> list[str]:
+    def raw_lines(self, command_id: str, stream: str = "STDOUT") -> list[str]:
+        """What the CLI printed on one stream, line by line (the raw record)."""
         rows = self.db.rows(
             "SELECT raw FROM terminal_outputs WHERE command_id = ? AND raw IS NOT NULL "
-            "ORDER BY sequence",
+            "AND stream_type = ? ORDER BY sequence",
             uuid.UUID(command_id),
+            stream,
         )
         return [line for r in rows for line in r["raw"].split("\n") if line.strip()]
 
@@ -156,6 +176,7 @@ def harness(
 ) -> Iterator[Harness]:
     cut = cli_under_test(request.param, cli_binaries)
     h = Harness(realapp, cut, tmp_path)
+    h.test = request.node.originalname.removeprefix("test_")
     try:
         yield h
     finally:

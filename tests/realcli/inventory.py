@@ -17,6 +17,14 @@ _lock = threading.Lock()
 _unknown: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _seen_events: dict[str, set[str]] = defaultdict(set)
 _lines: dict[str, int] = defaultdict(int)
+_notes: list[str] = []
+
+
+def note(text: str) -> None:
+    """A line for the run's summary (the newest releases' results)."""
+    with _lock:
+        if text not in _notes:
+            _notes.append(text)
 
 
 def record(cut: Any, raw_lines: list[str]) -> None:
@@ -38,9 +46,9 @@ def record(cut: Any, raw_lines: list[str]) -> None:
 
 def summary() -> str:
     with _lock:
-        if not _lines:
+        if not _lines and not _notes:
             return ""
-        out = []
+        out = list(_notes)
         for cli_id in sorted(_lines):
             events = sorted(_seen_events[cli_id])
             out.append(f"{cli_id}: {_lines[cli_id]} JSON lines, {len(events)} event types")

@@ -381,6 +381,12 @@ def _tooltip(a: AgentInfo, stats: AgentStats) -> str:
         lines.append(f"Working directory: {a.cwd}")
     if a.host_machine:
         lines.append(f"Host: {a.host_machine}")
+    if a.cli_name:
+        lines.append(f"CLI: {a.cli_name} {a.cli_version or '(version unknown)'}")
+    if a.notice:
+        lines.append(f"Now: {a.notice}")
+    if stats.tokens.estimated:
+        lines.append(f"Cost: an estimate ({stats.tokens.cost_source})")
     if a.version:
         lines.append(f"onsembl-agent {a.version}")
     if a.interactive:

@@ -31,7 +31,9 @@ def tokens_text(t: Tokens) -> str:
     if not t.total and t.cost_usd is None:
         return ""
     text = f"{count(t.total)} tok"
-    if t.cost_usd:
+    if t.cost_usd and t.estimated:  # from a price table, not the CLI: an estimate
+        text += f" · ≈${t.cost_usd:.2f} est."
+    elif t.cost_usd:
         text += f" · ${t.cost_usd:.2f}"
     return text
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, and_, cast, func, or_, select
 
-from ...core.state import Tokens
+from ...core.state import Tokens, stored_tokens
 from ...protocol.enums import CommandStatus, ReportStatus
 from ...store.models import (
     Agent,
@@ -37,17 +37,21 @@ def startup(
     rows = conn.execute(
         select(
             CommandRun.agent_id,
+            Agent.type,
             func.sum(CommandRun.input_tokens),
             func.sum(CommandRun.output_tokens),
             func.sum(CommandRun.cached_tokens),
             func.sum(CommandRun.total_tokens),
             func.sum(CommandRun.cost_usd),
         )
+        .join(Agent, Agent.id == CommandRun.agent_id)
         .where(CommandRun.status.in_(FINAL))
-        .group_by(CommandRun.agent_id)
+        .group_by(CommandRun.agent_id, Agent.type)
     )
-    for agent_id, i, o, c, t, cost in rows:
-        totals[agent_id] = Tokens(int(i or 0), int(o or 0), int(c or 0), int(t or 0), cost)
+    for agent_id, agent_type, i, o, c, t, cost in rows:
+        totals[agent_id] = stored_tokens(
+            agent_type, int(i or 0), int(o or 0), int(c or 0), int(t or 0), cost
+        )
     counted: set[tuple[uuid.UUID, uuid.UUID]] = set()
     if open_commands:
         for command_id, agent_id in conn.execute(

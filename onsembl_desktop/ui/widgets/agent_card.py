@@ -134,6 +134,8 @@ class AgentCardDelegate(QStyledItemDelegate):
         y += line + 2
         painter.setPen(type_text_color(agent.type))
         kind = agent.type.value.title() + (" · interactive" if agent.interactive else "")
+        if agent.cli_name:  # which CLI, which version: behaviour changes with it
+            kind += f" · {agent.cli_name} {agent.cli_version}".rstrip()
         if stats.local:
             kind += f" · {stats.local}"
         painter.drawText(QRect(x, y, width, line), Qt.AlignmentFlag.AlignVCenter, kind)
@@ -154,9 +156,12 @@ class AgentCardDelegate(QStyledItemDelegate):
             queue,
         )
 
-        # Row 3: the command being run.
+        # Row 3: the command being run (or, while it lasts, what it waits for: a retry).
         y += line + 2
-        if stats.command_text:
+        if agent.notice:
+            painter.setPen(status_color(ActivityState.QUEUED))
+            cmd = fm.elidedText("↻ " + agent.notice, Qt.TextElideMode.ElideRight, width)
+        elif stats.command_text:
             painter.setPen(text)
             first = stats.command_text.strip().splitlines()[0] if stats.command_text.strip() else ""
             cmd = fm.elidedText("› " + first, Qt.TextElideMode.ElideRight, width)

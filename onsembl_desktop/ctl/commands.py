@@ -91,7 +91,24 @@ async def _agents(client: ControlClient, args: argparse.Namespace) -> int:
         print_json(agents)
         return 0
     AGENTS.print(agents)
+    for a in agents:
+        if a.get("notice"):  # what a retrying CLI waits for
+            print(f"{a['name']}: {a['notice']}")
     return 0
+
+
+def _cli_text(a: dict[str, Any]) -> str:
+    cli = a.get("cli") or {}
+    return f"{cli.get('name', '')} {cli.get('version', '')}".strip() or "-"
+
+
+def _cost_text(a: dict[str, Any]) -> str:
+    """``$0.0123``, or ``≈$0.0123`` for an estimate from a price table."""
+    tokens = a.get("tokens") or {}
+    cost = tokens.get("costUsd")
+    if cost is None:
+        return "-"
+    return f"{'≈' if tokens.get('costEstimated') else ''}${cost:.4f}"
 
 
 AGENTS = Table[dict[str, Any]](
@@ -100,6 +117,9 @@ AGENTS = Table[dict[str, Any]](
     Col("STATUS", lambda a: a["status"], 10),
     Col("ACTIVITY", lambda a: a["activity"], 11),
     Col("QUEUE", lambda a: a["queueLength"], 5, right=True),
+    Col("CLI", _cli_text, 18),
+    Col("TOKENS", lambda a: f"{(a.get('tokens') or {}).get('total', 0):,}", 9, right=True),
+    Col("COST", _cost_text, 10, right=True),
     Col("HOST", lambda a: a["hostMachine"]),
 )
 

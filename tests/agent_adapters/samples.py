@@ -202,7 +202,15 @@ def _claude(events: list[dict[str, Any]]) -> Expected:
         exp.final_text = last_text
         return exp
     exp.cost = result.get("total_cost_usd")
-    if result.get("modelUsage"):
+    # 2.1.3xx: modelUsage and total_cost_usd are the session's (after --resume), this field is
+    # the run's own.
+    own = result.get("model_usage_since_last_result")
+    if isinstance(own, dict):
+        exp.cost = sum(u.get("costUSD", 0) for u in own.values())
+    per_model = own if isinstance(own, dict) else result.get("modelUsage")
+    if isinstance(own, dict) and not own:
+        exp.usage = (0, 0, 0, 0)
+    elif per_model:
         rows = [
             [
                 u["inputTokens"],
@@ -210,7 +218,7 @@ def _claude(events: list[dict[str, Any]]) -> Expected:
                 u["cacheReadInputTokens"],
                 u["outputTokens"],
             ]
-            for u in result["modelUsage"].values()
+            for u in per_model.values()
         ]
         exp.usage = usage_tuple(rows)
     elif "usage" in result:
@@ -225,6 +233,17 @@ def _claude(events: list[dict[str, Any]]) -> Expected:
     else:
         exp.error = result.get("result") or "; ".join(result.get("errors", []))
     return exp
+
+
+def _embedded_message(message: str) -> str:
+    """``[API Error: {"error": {"message": M, …}}]`` → M (what a user needs of it)."""
+    start, end = message.find("{"), message.rfind("}")
+    if start < 0:
+        return message
+    try:
+        return str(json.loads(message[start : end + 1])["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return message
 
 
 def _inner_message(message: str) -> str:
@@ -327,6 +346,6 @@ def _gemini(events: list[dict[str, Any]]) -> Expected:
             if ev["status"] == "success":
                 exp.status = CommandStatus.COMPLETED
             else:
-                exp.error = ev["error"]["message"]
+                exp.error = _embedded_message(ev["error"]["message"])
             exp.final_text = "".join(after_tools) or None
     return exp

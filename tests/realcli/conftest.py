@@ -113,14 +113,13 @@ class Harness:
         if not target:
             return
         self.recorded += 1
-        stem = Path(target) / f"{self.cut.cli}-{self.cut.version}-{self.test}-{self.recorded}"
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        stem.with_suffix(".jsonl").write_text(
-            "".join(f"{line}\n" for line in self.raw_lines(command_id, "STDOUT"))
-        )
-        stderr = self.raw_lines(command_id, "STDERR")
-        if stderr:
-            stem.with_suffix(".stderr").write_text("".join(f"{line}\n" for line in stderr))
+        folder = Path(target)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{self.cut.cli}-{self.cut.version}-{self.test}-{self.recorded}"
+        for stream, suffix in (("STDOUT", "jsonl"), ("STDERR", "stderr")):
+            lines = self.raw_lines(command_id, stream)
+            if lines:
+                (folder / f"{stem}.{suffix}").write_text("".join(f"{x}\n" for x in lines))
 
     def run_row(self, command_id: str) -> Any:
         return self.db.run(uuid.UUID(command_id))

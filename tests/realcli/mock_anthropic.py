@@ -49,6 +49,7 @@ class AnthropicMock(MockModelServer):
             )
 
     def _message(self, request: Request, body: dict[str, Any], reply: Reply, out: Response) -> None:
+        self.wait_before(reply)
         model = str(body.get("model") or "claude-mock")
         if reply.status != 200:
             kind = _ERROR_TYPES.get(reply.status, "api_error")

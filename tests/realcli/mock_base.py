@@ -73,6 +73,7 @@ class Reply:
     status: int = 200  # anything else: an HTTP error with the API's error body
     error: str = ""  # that error's message
     stall: bool = False  # start the stream, then hold it open until released or shut down
+    delay_s: float = 0.0  # wait this long before answering (a slow API; released early by stop)
     chunks: int = 3  # a text goes out in this many deltas
 
 
@@ -213,6 +214,11 @@ class MockModelServer:
 
     def handle(self, request: Request, out: Response) -> None:
         raise NotImplementedError
+
+    def wait_before(self, reply: Reply) -> None:
+        """A reply's delay (cut short when the server stops or stalls are released)."""
+        if reply.delay_s:
+            self._release.wait(reply.delay_s)
 
     def stalled(self) -> bool:
         """Wait while a stalled stream should stay open; False once released or stopping."""

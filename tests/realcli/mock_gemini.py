@@ -58,6 +58,7 @@ class GeminiMock(MockModelServer):
             out.json({"error": {"code": 404, "message": "not here", "status": "NOT_FOUND"}}, 404)
 
     def _generate(self, model: str, reply: Reply, out: Response, *, stream: bool) -> None:
+        self.wait_before(reply)
         if reply.status != 200:
             status = _STATUS.get(reply.status, "INTERNAL")
             out.json(

@@ -34,6 +34,7 @@ class OpenAIMock(MockModelServer):
             out.json({"error": {"message": "not here", "type": "not_found"}}, status=404)
 
     def _respond(self, body: dict[str, Any], reply: Reply, out: Response) -> None:
+        self.wait_before(reply)
         if reply.status != 200:
             code = _ERROR_CODES.get(reply.status, "server_error")
             out.json(

@@ -392,7 +392,11 @@ class ClaudeParser(CliParser):
             name = as_str(denial.get("tool_name"), "tool")
             args = summarize_args(denial.get("tool_input"))
             self.out.warning(f"permission denied: {name}({args})")
-        self.root.metadata = {**(self.root.metadata or {}), "num_turns": event.get("num_turns")}
+        self.root.metadata = {
+            **(self.root.metadata or {}),
+            "num_turns": event.get("num_turns"),
+            "terminal_reason": opt_str(event.get("terminal_reason")),  # (2.1.1xx on)
+        }
         self.emit_usage(self._final_usage(event))
 
     # --- accounting ----------------------------------------------------------------------------

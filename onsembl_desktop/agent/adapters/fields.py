@@ -60,7 +60,7 @@ CLAUDE = _table(
     }
 )
 
-_I = "id type"
+_I = "id,type"
 CODEX = _table(
     {
         "thread.started": "type thread_id",
@@ -101,7 +101,72 @@ GEMINI = _table(
     }
 )
 
-TABLES = {"claude": CLAUDE, "codex": CODEX, "gemini": GEMINI}
+# Read on 2026-12-08 in the output of Claude Code 2.1.197 and 2.1.337, Codex 0.171.0 and Gemini
+# CLI 0.61.0 (tests/realcli), and knowingly left alone: timings, feature flags, the session's
+# environment, finer splits of figures the adapters already count.
+_CLAUDE_ENV = (
+    "additional_directories agents analytics_disabled apiKeySource capabilities "
+    "fast_mode_disabled_reason fast_mode_state mcp_servers memory_paths messaging_socket_path "
+    "original_cwd output_style per_turn_effort_active permissionMode plugins "
+    "product_feedback_disabled sandbox_enabled served_by_anthropic skills slash_commands "
+    "terminal_slash_commands ultrathink_available ultrathink_typed_raises view_mode written_at"
+)
+_MODEL_MORE = (
+    "cacheCreationEphemeral1hInputTokens,cacheCreationEphemeral5mInputTokens,canonicalModel,"
+    "contextWindow,costBasis,maxOutputTokens,provider,thinkingTokens,webSearchRequests"
+)
+_USAGE_MORE = (
+    "cache_creation,fallback_credit,inference_geo,iterations,output_tokens_details,"
+    "server_tool_use,service_tier,speed"
+)
+_REVIEWED = {
+    "claude": _table(
+        {
+            "system/init": _CLAUDE_ENV,
+            "system/status": f"{_C} status written_at",
+            "system/api_retry": "written_at",
+            "assistant": "request_id is_api_error_message api_error_status api_error_type "
+            "message.{container,context_management,diagnostics,stop_details,stop_reason,"
+            f"stop_sequence}} message.usage.{{{_USAGE_MORE}}}",
+            "user": "tool_result_meta",
+            "result": "api_error_type begun_message_ids duration_api_ms fast_mode_disabled_reason "
+            "fast_mode_state first_content_frame_ms queued_turn_count result_index safety_stops "
+            "stop_reason subagent_stats terminal_reason time_to_request_ms ttft_ms ttft_stream_ms "
+            f"written_at usage.{{{_USAGE_MORE}}} modelUsage.*.{{{_MODEL_MORE}}} "
+            f"model_usage_since_last_result.*.{{{_MODEL_MORE}}}",
+            **{
+                f"stream_event/{kind}": "api_message_id"
+                for kind in (
+                    "content_block_delta",
+                    "content_block_start",
+                    "content_block_stop",
+                    "message_delta",
+                    "message_stop",
+                )
+            },
+            "stream_event/message_start": "api_message_id thinking_display ttft_ms",
+        }
+    ),
+    "codex": _table({"turn.completed": "usage.{cache_write_input_tokens,reasoning_output_tokens}"}),
+    "gemini": _table(
+        {"result": "error.{message,type} stats.{input,tool_calls} stats.models.*.input"}
+    ),
+}
+
+
+def _merge(*tables: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for table in tables:
+        for key, names in table.items():
+            out[key] = out.get(key, frozenset()) | names
+    return out
+
+
+TABLES = {
+    "claude": _merge(CLAUDE, _REVIEWED["claude"]),
+    "codex": _merge(CODEX, _REVIEWED["codex"]),
+    "gemini": _merge(GEMINI, _REVIEWED["gemini"]),
+}
 
 # Containers whose keys are part of the format (looked into); ``*``: a map level.
 _DESCEND = {
@@ -136,12 +201,17 @@ def event_key(cli: str, event: dict[str, Any]) -> str:
 
 
 def field_paths(cli: str, event: dict[str, Any]) -> set[str]:
+    descend = _DESCEND.get(cli, ())
+    maps = {c.removesuffix(".*") for c in descend if c.endswith(".*")}  # keys are data
     paths = set(event)
-    for container in _DESCEND.get(cli, ()):
+    for container in descend:
         for prefix, value in _resolve(event, container.split(".")):
             if isinstance(value, dict):
-                paths.update(f"{prefix}.{k}" for k in value)
-    return {_star_maps(cli, p) for p in paths}
+                if prefix in maps:
+                    paths.add(f"{prefix}.*")
+                else:
+                    paths.update(f"{prefix}.{k}" for k in value)
+    return paths
 
 
 def known_event(cli: str, key: str) -> bool:
@@ -157,28 +227,14 @@ def unknown_fields(cli: str, event: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def _resolve(value: Any, parts: list[str], prefix: str = "") -> list[tuple[str, Any]]:
+    """The values at a container path, each with its path (a map's keys written ``*``)."""
     if not parts:
         return [(prefix, value)]
     if not isinstance(value, dict):
         return []
     head, rest = parts[0], parts[1:]
     if head == "*":
-        return [
-            hit for k, v in value.items() for hit in _resolve(v, rest, f"{prefix}.{k}".lstrip("."))
-        ]
+        return [hit for v in value.values() for hit in _resolve(v, rest, f"{prefix}.*")]
     if head not in value:
         return []
     return _resolve(value[head], rest, f"{prefix}.{head}".lstrip("."))
-
-
-def _star_maps(cli: str, path: str) -> str:
-    """A path through a map names the map's key as ``*`` (``modelUsage.claude-x.costUSD`` →
-    ``modelUsage.*.costUSD``)."""
-    parts = path.split(".")
-    for container in _DESCEND.get(cli, ()):
-        if container.endswith(".*"):
-            depth = len(container.split(".")) - 1
-            head = container.split(".")[:-1]
-            if parts[:depth] == head and len(parts) > depth:
-                parts[depth] = "*"
-    return ".".join(parts)

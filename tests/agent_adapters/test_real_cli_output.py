@@ -145,10 +145,15 @@ def test_gemini_failure_folds_traces_names_the_model_and_measures_its_time() -> 
 
 
 def test_gemini_untrusted_folder_says_how_to_trust_it() -> None:
-    path = _path("gemini", "gemini-0.61.0-gemini_untrusted_folder_says_how_to_trust_it-1.jsonl")
-    if not path.exists():
-        pytest.skip("not recorded")
-    events, _transcript = _parsed("gemini", path.name, 55)
+    """Gemini printed nothing on stdout, its red refusal on stderr, and exited 55."""
+    stderr = lines_of(_path("gemini", "gemini-0.61.0-untrusted_folder-1.stderr"))
+    assert any("\x1b[31m" in line for line in stderr)  # (as the CLI printed it)
+    parser = ADAPTERS["gemini"](clock=FakeClock()).parser(request(), started_at_ms=START_MS)
+    events: list[base.AdapterEvent] = []
+    for line in stderr:
+        events += parser.feed_stderr(line)
+    events += parser.finish(55, "\n".join(stderr))
     final = [e for e in events if isinstance(e, base.Final)][-1]
+    assert final.status is CommandStatus.FAILED
     assert final.error == UNTRUSTED_HINT and "\x1b" not in final.error
-    assert all("\x1b[31m" not in e.text for e in events if isinstance(e, base.Output))
+    assert all("\x1b[31mGemini" not in e.text for e in events if isinstance(e, base.Output))

@@ -25,8 +25,9 @@ def _flat(text: str) -> str:
 
 
 def test_the_samples_are_all_there() -> None:
-    # SOURCES.md lists 16 + 25 + 16 files, of which 4 Gemini ones are not real.
-    assert len(SAMPLES) == 53
+    # SOURCES.md lists 16 + 25 + 16 files, of which 4 Gemini ones are not real, and the 16
+    # stdout recordings of the real-CLI suite (*/realcli/: 8 Claude, 4 Codex, 4 Gemini).
+    assert len(SAMPLES) == 53 + 16
 
 
 @params

@@ -109,11 +109,14 @@ class CommandRun:
                 self.approvals.end(_approval_source(reason), message or _STOP_WORDS)
             if self._parser is not None:
                 self._parser.note_stop()
-            self._tree_at_stop = _descendants(self.process)
         if self._acp is not None:
             self._acp.cancel()
         if self.process is not None:
             self.process.stop(fast=self._fast_stop(reason))
+            # After the signal (listing descendants walks /proc: it must not delay the stop),
+            # before the CLI is gone (its children would no longer be its).
+            if not self._tree_at_stop:
+                self._tree_at_stop = _descendants(self.process)
 
     def _approval_note(self, text: str) -> None:
         self.outbox.output(self.command_id, f"\x1b[33m{text}\x1b[0m\r\n")

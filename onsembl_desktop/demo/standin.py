@@ -16,6 +16,8 @@ import time
 import zlib
 from pathlib import Path
 
+from .. import __version__
+
 from .recordings import manifest, read
 
 _VALUE_OPTIONS = {
@@ -91,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     cli, rest = args[0], args[1:]
+    if rest == ["--version"]:  # (onsembl-agent asks at start-up; a replay would use one up)
+        print(f"{cli} (Onsembl demo stand-in) {__version__}")
+        return 0
     signal.signal(signal.SIGINT, lambda *_a: sys.exit(130))
     prompt = prompt_of(cli, rest)
     if prompt is None:

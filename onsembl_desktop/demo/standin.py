@@ -17,7 +17,6 @@ import zlib
 from pathlib import Path
 
 from .. import __version__
-
 from .recordings import manifest, read
 
 _VALUE_OPTIONS = {

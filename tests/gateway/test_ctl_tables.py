@@ -19,14 +19,20 @@ def test_agents_table() -> None:
         "activity": "PROCESSING",
         "queueLength": 12,
         "hostMachine": "build-7",
+        "cli": {"name": "codex", "version": "0.171.0"},
+        "tokens": {"total": 12345, "costUsd": 0.01234, "costEstimated": True},
     }
     assert AGENTS.header() == (
-        f"{'NAME':<20} {'TYPE':<8} {'STATUS':<10} {'ACTIVITY':<11} {'QUEUE':>5}  HOST"
+        f"{'NAME':<20} {'TYPE':<8} {'STATUS':<10} {'ACTIVITY':<11} {'QUEUE':>5}  "
+        f"{'CLI':<18} {'TOKENS':>9} {'COST':>10}  HOST"
     )
     assert AGENTS.row(a) == (
         f"{a['name']:<20} {a['type']:<8} {a['status']:<10} {a['activity']:<11} "
-        f"{a['queueLength']:>5}  {a['hostMachine']}"
+        f"{a['queueLength']:>5}  {'codex 0.171.0':<18} {'12,345':>9} {'≈$0.0123':>10}  "
+        f"{a['hostMachine']}"
     )
+    shell = {**a, "cli": None, "tokens": {"total": 0, "costUsd": None}}
+    assert AGENTS.row(shell).split()[5:8] == ["-", "0", "-"]
 
 
 def test_tokens_table() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
+from .presentation.shortcuts import TERMINAL_APP_KEYS
 from .theme import THEMES
 
 DEFAULT_SCROLLBACK = 10_000
@@ -68,6 +69,12 @@ class UiSettings(QObject):
     @property
     def scrollback(self) -> int:
         return self._int("terminal/scrollback", DEFAULT_SCROLLBACK, 100, 1_000_000)
+
+    @property
+    def terminal_app_keys(self) -> tuple[str, ...]:
+        """The shortcuts that stay with the app while a program in a terminal takes the keys."""
+        value = self._str("terminal/app_keys", ", ".join(TERMINAL_APP_KEYS))
+        return tuple(k.strip() for k in value.split(",") if k.strip())
 
     @property
     def notifications(self) -> bool:

@@ -21,6 +21,12 @@ _REFLOW = (
     " we do what tmux 3.3a shows for the same bytes and sizes"
 )
 _DECRQSS_SGR = "DECRQSS SGR: xterm answers with a leading 0 and 38:2::r:g:b (checked)"
+_MOUSE_FAR = "a cell past 223 in the default mouse encoding: not reported, as xterm (libvterm: 255)"
+_URXVT = "urxvt mouse encoding (1015): the button value plus 32, as urxvt and xterm send it"
+_CSI_U = (
+    "libvterm sends CSI u for keys the legacy encoding cannot tell apart (Ctrl+Shift+A, Ctrl+I,"
+    " Shift+Space); xterm's default (modifyOtherKeys off) sends the control code, as we do"
+)
 
 KNOWN = {
     "10state_putglyph:58": "we keep up to 8 combining marks on a cell, libvterm 5",
@@ -61,6 +67,10 @@ KNOWN = {
     "31state_rep:127": "xterm's REP wraps at the line end as printing does, checked",
     "32state_flow:28": "tmux ends a row's wrap only when the whole row is erased, checked",
     **{f"63screen_resize:{n}": _REFLOW for n in (53, 54, 55, 103, 104, 105, 106)},
+    **{f"17state_mouse:{n}": _MOUSE_FAR for n in (118, 120, 122)},
+    "17state_mouse:166": _URXVT,
+    "17state_mouse:168": _URXVT,
+    **{f"25state_input:{n}": _CSI_U for n in (12, 24, 34, 36, 42, 44, 50, 54, 58, 62, 99, 103)},
     **{f"69screen_reflow:{n}": _REFLOW for n in (36, 37, 38, 39, 41, 42, 43, 44)},
 }
 

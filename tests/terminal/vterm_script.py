@@ -10,7 +10,9 @@ what can be seen on a screen:
 * the callbacks libvterm reports while a ``PUSH`` runs, as far as their end result shows:
   ``putglyph CHARS WIDTH row,col`` (that cell holds the glyph, unless later output of the same
   step wrote over it), ``movecursor row,col`` (the last one is where the cursor ends), and
-  ``output "..."`` (what the terminal answers).
+  ``output "..."`` (what the terminal answers);
+* input: ``INKEY`` / ``INCHAR`` (keys), ``MOUSEMOVE`` / ``MOUSEBTN``, ``PASTE`` and ``FOCUS``
+  through ``onsembl_desktop.terminal.input``, their ``output`` compared the same way.
 
 Everything else (damage, scroll rectangles, mouse, selection, terminal properties) is about
 libvterm's own API and is skipped. Each check comes back as a :class:`Check`.
@@ -24,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onsembl_desktop.terminal import Attr, Terminal
+from onsembl_desktop.terminal import input as keys
 
 SUITE = Path(__file__).resolve().parents[1] / "data" / "vt-suites" / "libvterm"
-_ESCAPES = {"e": b"\x1b", "n": b"\n", "r": b"\r", "t": b"\t", "b": b"\x08", "a": b"\x07"}
+_ESCAPES = {
+    "e": b"\x1b", "n": b"\n", "r": b"\r", "t": b"\t", "b": b"\x08", "a": b"\x07", "0": b"\x00",
+}  # fmt: skip
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -103,6 +108,7 @@ class _Step:
     glyphs: list[tuple[int, str, int, int, int]] = field(default_factory=list)
     moves: list[tuple[int, int, int]] = field(default_factory=list)
     output: list[tuple[int, bytes]] = field(default_factory=list)
+    typed: bool = False  # an input command: it must send nothing unless an output is expected
 
 
 class Runner:
@@ -114,12 +120,16 @@ class Runner:
         self.test = ""
         self.checks: list[Check] = []
         self.step: _Step | None = None
+        self.mouse = keys.Mouse()
+        self.mouse_at = (0, 0)
+        self.last_line = 0
 
     def check(self, line: int, what: str, expected: str, actual: str) -> None:
         self.checks.append(Check(self.name, line, self.test, what, expected, actual))
 
     def run(self, text: str) -> list[Check]:
         for number, line in _expand(text.splitlines()):
+            self.last_line = number
             self.line(number, line)
         self.finish_step()
         return self.checks
@@ -146,6 +156,7 @@ class Runner:
             self.t = Terminal(80, 25, scrollback=0, on_reply=self.replies.append)
         elif word == "RESET":
             self.t.reset()
+            self.mouse = keys.Mouse()
         elif word == "RESIZE":
             rows, cols = (int(v) for v in rest.split(","))
             self.t.resize(cols, rows)
@@ -153,6 +164,37 @@ class Runner:
             self.replies.clear()
             self.t.feed_bytes(perl_expr(rest))
             self.step = _Step()
+        elif word in ("INKEY", "INCHAR", "MOUSEMOVE", "MOUSEBTN", "PASTE", "FOCUS"):
+            self.replies[:] = [self.typed(word, rest.split())]
+            self.step = _Step(typed=True)
+
+    def typed(self, word: str, args: list[str]) -> str:
+        """What our input encoding sends for one of libvterm's input commands."""
+        t = self.t
+
+        def mods(text: str) -> int:
+            flags = {"S": keys.SHIFT, "C": keys.CTRL, "A": keys.ALT}
+            return sum(flags[c] for c in text if c in flags)
+
+        if word == "INKEY":
+            return keys.key(t, args[1], mods(args[0]))
+        if word == "INCHAR":
+            return keys.char(t, chr(int(args[1], 16)), mods(args[0]))
+        if word == "MOUSEMOVE":
+            row, col = (int(v) for v in args[0].split(","))
+            self.mouse_at = (col, row)
+            return self.mouse.move(t, col, row, mods(args[1]) if len(args) > 1 else 0)
+        if word == "MOUSEBTN":
+            col, row = self.mouse_at
+            button, flags = int(args[1]), mods(args[2]) if len(args) > 2 else 0
+            if args[0] == "d":
+                return self.mouse.press(t, button, col, row, flags)
+            return self.mouse.release(t, button, col, row, flags)
+        if word == "PASTE":  # START / END: the markers alone
+            marked = keys.paste(t, "")
+            half = len(marked) // 2
+            return marked[:half] if args[0] == "START" else marked[half:]
+        return keys.focus(t, args[0] == "IN")
 
     def expectation(self, number: int, line: str) -> None:
         assert self.step is not None
@@ -183,8 +225,8 @@ class Runner:
         if step.moves:
             number, row, col = step.moves[-1]
             self.check(number, "movecursor", f"{row},{col}", self.cursor())
-        if step.output:
-            number = step.output[-1][0]
+        if step.output or (step.typed and "".join(self.replies)):
+            number = step.output[-1][0] if step.output else self.last_line
             expected = b"".join(out for _, out in step.output).decode("latin-1")
             actual = "".join(self.replies).encode().decode("latin-1")
             self.check(number, "output", repr(expected), repr(actual))

@@ -274,6 +274,13 @@ class SettingsDialog(QDialog):
         note = QLabel("The scrollback size applies to terminals after the next start.")
         note.setWordWrap(True)
         form.addRow(note)
+        self.app_keys = QLineEdit(", ".join(self.settings.terminal_app_keys))
+        self.app_keys.setAccessibleName("Shortcuts that stay with the app in a terminal")
+        self.app_keys.setToolTip(
+            "While a program in a terminal takes the keys, every key goes to it (Ctrl+L, F1, "
+            "Ctrl+F ...) except these shortcuts, which stay with the app. Comma-separated."
+        )
+        form.addRow("&App keys in terminals", self.app_keys)
         return page
 
     def _notifications_tab(self) -> QWidget:
@@ -323,6 +330,7 @@ class SettingsDialog(QDialog):
         s.set("terminal/font_family", self.font_family.currentFont().family())
         s.set("terminal/font_size", self.font_size.value())
         s.set("terminal/scrollback", self.scrollback.value())
+        s.set("terminal/app_keys", self.app_keys.text())
         s.set("notifications/enabled", self.notify.isChecked())
         s.sync()
         s.changed.emit()

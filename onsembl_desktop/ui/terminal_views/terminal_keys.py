@@ -1,80 +1,105 @@
-"""What a key press sends to a program in a terminal (xterm's encoding), for interactive agents."""
+"""Qt's key events as the terminal's input (``terminal/input.py`` encodes them as xterm does)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
+
+from ...terminal import Terminal
+from ...terminal import input as keys
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
 
-_CSI_KEYS: dict[Key, str] = {
-    Key.Key_Up: "A",
-    Key.Key_Down: "B",
-    Key.Key_Right: "C",
-    Key.Key_Left: "D",
-    Key.Key_Home: "H",
-    Key.Key_End: "F",
+_NAMES: dict[Key, str] = {
+    Key.Key_Up: "Up",
+    Key.Key_Down: "Down",
+    Key.Key_Right: "Right",
+    Key.Key_Left: "Left",
+    Key.Key_Home: "Home",
+    Key.Key_End: "End",
+    Key.Key_Insert: "Insert",
+    Key.Key_Delete: "Delete",
+    Key.Key_PageUp: "PageUp",
+    Key.Key_PageDown: "PageDown",
+    Key.Key_Return: "Enter",
+    Key.Key_Enter: "KPEnter",
+    Key.Key_Tab: "Tab",
+    Key.Key_Backtab: "Tab",
+    Key.Key_Backspace: "Backspace",
+    Key.Key_Escape: "Escape",
+    **{Key(int(Key.Key_F1) + i): f"F{i + 1}" for i in range(24)},
 }
-_TILDE_KEYS: dict[Key, int] = {
-    Key.Key_Insert: 2,
-    Key.Key_Delete: 3,
-    Key.Key_PageUp: 5,
-    Key.Key_PageDown: 6,
-    Key.Key_F5: 15,
-    Key.Key_F6: 17,
-    Key.Key_F7: 18,
-    Key.Key_F8: 19,
-    Key.Key_F9: 20,
-    Key.Key_F10: 21,
-    Key.Key_F11: 23,
-    Key.Key_F12: 24,
+_KEYPAD: dict[Key, str] = {
+    **{Key(int(Key.Key_0) + d): f"KP{d}" for d in range(10)},
+    Key.Key_Asterisk: "KPMult",
+    Key.Key_Plus: "KPPlus",
+    Key.Key_Comma: "KPComma",
+    Key.Key_Minus: "KPMinus",
+    Key.Key_Period: "KPPeriod",
+    Key.Key_Slash: "KPDiv",
+    Key.Key_Equal: "KPEqual",
 }
-_SS3_KEYS: dict[Key, str] = {Key.Key_F1: "P", Key.Key_F2: "Q", Key.Key_F3: "R", Key.Key_F4: "S"}
+# Keys that are not letters but have a control code with Ctrl (xterm's legacy mapping).
+_CTRL_KEYS: dict[Key, str] = {
+    Key.Key_Space: " ",
+    Key.Key_At: "@",
+    Key.Key_BracketLeft: "[",
+    Key.Key_Backslash: "\\",
+    Key.Key_BracketRight: "]",
+    Key.Key_AsciiCircum: "^",
+    Key.Key_Underscore: "_",
+    Key.Key_Slash: "/",
+    Key.Key_Question: "?",
+    Key.Key_QuoteLeft: "`",
+    Key.Key_AsciiTilde: "~",
+    **{Key(int(Key.Key_0) + d): str(d) for d in range(2, 9)},
+}
 
 
-def _modifier_param(mods: Qt.KeyboardModifier) -> int:
-    value = 1
+def modifiers(mods: Qt.KeyboardModifier) -> int:
+    """Qt's modifiers as the input encoder's (the Super / Windows key counts for nothing)."""
+    out = 0
     if mods & Mod.ShiftModifier:
-        value += 1
+        out |= keys.SHIFT
     if mods & Mod.AltModifier:
-        value += 2
+        out |= keys.ALT
     if mods & Mod.ControlModifier:
-        value += 4
-    return value
+        out |= keys.CTRL
+    return out
 
 
-def key_to_text(event: QKeyEvent) -> str | None:
-    """The characters xterm would send for this key, or None if it sends nothing."""
+def key_to_text(event: QKeyEvent, terminal: Terminal) -> str | None:
+    """What xterm would send for this key press, in the terminal's modes (None: nothing)."""
     key = Key(event.key())
-    mods = event.modifiers()
-    ctrl = bool(mods & Mod.ControlModifier)
-    alt = bool(mods & Mod.AltModifier)
-    if key in (Key.Key_Return, Key.Key_Enter):
-        return "\r"
-    if key == Key.Key_Backspace:
-        return "\x08" if ctrl else "\x7f"
-    if key == Key.Key_Tab:
-        return "\t"
-    if key == Key.Key_Backtab:
-        return "\x1b[Z"
-    if key == Key.Key_Escape:
-        return "\x1b"
-    param = _modifier_param(mods)
-    if key in _CSI_KEYS:
-        final = _CSI_KEYS[key]
-        return f"\x1b[1;{param}{final}" if param > 1 else f"\x1b[{final}"
-    if key in _TILDE_KEYS:
-        code = _TILDE_KEYS[key]
-        return f"\x1b[{code};{param}~" if param > 1 else f"\x1b[{code}~"
-    if key in _SS3_KEYS:
-        return f"\x1b[1;{param}{_SS3_KEYS[key]}" if param > 1 else f"\x1bO{_SS3_KEYS[key]}"
-    if ctrl and Key.Key_A <= key <= Key.Key_Z:
-        text = chr(int(key) - int(Key.Key_A) + 1)
-        return "\x1b" + text if alt else text
-    if ctrl and key in (Key.Key_BracketLeft, Key.Key_Space, Key.Key_Backslash):
-        return {Key.Key_BracketLeft: "\x1b", Key.Key_Space: "\x00", Key.Key_Backslash: "\x1c"}[key]
+    qt_mods = event.modifiers()
+    mods = modifiers(qt_mods)
+    if qt_mods & Mod.KeypadModifier and key in _KEYPAD:
+        return keys.key(terminal, _KEYPAD[key], mods & ~keys.SHIFT)
+    name = _NAMES.get(key)
+    if name is not None:
+        if key == Key.Key_Backtab:
+            mods |= keys.SHIFT
+        return keys.key(terminal, name, mods) or None
+    if mods & keys.CTRL:
+        if Key.Key_A <= key <= Key.Key_Z:
+            return keys.char(terminal, chr(ord("a") + int(key) - int(Key.Key_A)), mods)
+        if key in _CTRL_KEYS:
+            return keys.char(terminal, _CTRL_KEYS[key], mods)
     text = event.text()
     if not text or not text.isprintable():
         return None
-    return "\x1b" + text if alt else text
+    return keys.char(terminal, text, mods & ~(keys.SHIFT | keys.CTRL))
+
+
+def combination(sequence: str) -> int:
+    """A shortcut like ``"Ctrl+Shift+C"`` as the int a key event's combination compares with
+    (0 if it does not parse)."""
+    parsed = QKeySequence(sequence)
+    return parsed[0].toCombined() if parsed.count() else 0  # type: ignore[index]
+
+
+def event_combination(event: QKeyEvent) -> int:
+    """The key event's key and modifiers (the keypad flag aside) as one int."""
+    mods = event.modifiers() & ~Mod.KeypadModifier
+    return int(event.key()) | mods.value

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
     QFont,
-    QFontMetrics,
     QGuiApplication,
     QKeyEvent,
     QMouseEvent,
@@ -34,21 +34,16 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from ...terminal import Attr, Run, Terminal
+from ...terminal import Terminal
+from ...terminal import input as keys
 from ..presentation import terminal_doc as doc
+from ..presentation.shortcuts import TERMINAL_APP_KEYS
 from ..theme import TerminalScheme, monospace_font, terminal_scheme
-from .terminal_keys import key_to_text
+from .painter import CellPainter
+from .terminal_keys import combination, event_combination, key_to_text, modifiers
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
-_BOLD, _DIM, _ITALIC = int(Attr.BOLD), int(Attr.DIM), int(Attr.ITALIC)
-_UNDERLINE, _STRIKE, _INVERSE, _HIDDEN = (
-    int(Attr.UNDERLINE),
-    int(Attr.STRIKE),
-    int(Attr.INVERSE),
-    int(Attr.HIDDEN),
-)
-_PEN_KEY, _DIM_KEY = 1 << 25, 1 << 26  # painter state keys: "a pen of this colour", "...dimmed"
 
 
 @dataclass(slots=True)
@@ -100,9 +95,14 @@ class TerminalView(QAbstractScrollArea):
         super().__init__(parent)
         self.terminal = terminal
         self.scheme = scheme or terminal_scheme()
+        self.cells = CellPainter(font or monospace_font(), self.scheme)
+        self._share_colors()
         self.input_enabled = False
+        #: Shortcuts that stay with the app while the program takes the keys (all others go to
+        #: the program: Ctrl+L, F1, Ctrl+F ...), as ints of key and modifiers.
+        self.app_keys: set[int] = {combination(k) for k in TERMINAL_APP_KEYS}
+        self.mouse = keys.Mouse()
         self._colors: dict[int, QColor] = {}
-        self._pen_key = self._font_key = 0  # the painter's pen and font during a paint
         self._origin: int | None = None  # view row of the screen's row 0 at the last frame
         self._cursor_row = -1  # view row of the cursor at the last frame
         self._follow = True
@@ -117,7 +117,7 @@ class TerminalView(QAbstractScrollArea):
         self.paint_stats = PaintStats()
         self._resize_timer = QTimer(self)
         self._resize_timer.setSingleShot(True)
-        self._resize_timer.setInterval(150)  # one resize message when the user stops dragging
+        self._resize_timer.setInterval(100)  # one resize message when the user stops dragging
         self._resize_timer.timeout.connect(self._emit_grid)
         self.setFont(font or monospace_font())
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -135,23 +135,26 @@ class TerminalView(QAbstractScrollArea):
 
     def setFont(self, font: QFont | str | Sequence[str]) -> None:
         super().setFont(font)
-        font = self.font()
-        fm = QFontMetrics(font)
-        self.cell_w = max(1, fm.horizontalAdvance("M"))
-        self.cell_h = max(1, fm.height())
-        self.ascent = fm.ascent()
-        self._bold = QFont(font)
-        self._bold.setBold(True)
-        self._italic = QFont(font)
-        self._italic.setItalic(True)
+        self.cells.set_font(self.font(), self.devicePixelRatioF())
+        # Whole pixels (the painter makes them so): the same grid at every scale factor.
+        self.cell_w = int(self.cells.cell_w)
+        self.cell_h = int(self.cells.cell_h)
         self._update_scrollbars()
         self.viewport().update()
         self._resize_timer.start()
 
     def set_scheme(self, scheme: TerminalScheme) -> None:
         self.scheme = scheme
+        self.cells.scheme = scheme
+        self.cells._colors.clear()
         self._colors.clear()
+        self._share_colors()
         self.viewport().update()
+
+    def _share_colors(self) -> None:
+        """Programs ask the terminal's colours (OSC 10 / 11 / 4) to pick a dark or light scheme."""
+        scheme = self.scheme
+        self.terminal.colors = (scheme.foreground, scheme.background, list(scheme.palette))
 
     def set_placeholder(self, text: str) -> None:
         """What the view says while its engine is empty (gone with the first output)."""
@@ -173,8 +176,14 @@ class TerminalView(QAbstractScrollArea):
             return False
         return all(t.line(y).untouched() for y in range(t.rows))
 
+    def follow_width(self) -> None:
+        """The engine takes this view's size (``gridResized``): no horizontal scroll bar, whose
+        coming and going would change the rows that fit, and a second resize with it."""
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
     def set_terminal(self, terminal: Terminal) -> None:
         self.terminal = terminal
+        self._share_colors()
         self.clear_selection()
         self._matches = []
         self._update_scrollbars()
@@ -244,8 +253,24 @@ class TerminalView(QAbstractScrollArea):
         super().showEvent(event)
         self._update_scrollbars()
         self.viewport().update()
+        self._resize_timer.start()  # (shown again: its size decides the engine's again)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
+        t = self.terminal
+        steps = event.angleDelta().y() // 40  # (a notch is 120: three lines)
+        shift = bool(event.modifiers() & Mod.ShiftModifier)
+        if self.input_enabled and self._follow and steps and not shift:
+            if t.mouse_mode:  # the program asked for the mouse: the wheel is buttons 4 / 5
+                col, row = self._cell_at(event.position().toPoint())
+                mods = modifiers(event.modifiers())
+                button = 4 if steps > 0 else 5
+                for _ in range(max(1, abs(steps) // 3)):
+                    self.inputText.emit(self.mouse.press(t, button, col, row, mods))
+                return
+            if t.in_alternate_screen:  # less, man, vim: the wheel moves them, as arrows
+                arrow = keys.key(t, "Up" if steps > 0 else "Down")
+                self.inputText.emit(arrow * abs(steps))
+                return
         super().wheelEvent(event)
         bar = self.verticalScrollBar()
         self.set_following(bar.value() >= bar.maximum())
@@ -348,7 +373,49 @@ class TerminalView(QAbstractScrollArea):
                 self.scroll_to_line(line)
         self.viewport().update()
 
+    def _cell_at(self, point: QPoint) -> tuple[int, int]:
+        """The screen cell under ``point`` (for mouse reporting), clamped to the screen."""
+        t = self.terminal
+        col = int((max(0, point.x()) + self.horizontalScrollBar().value()) // self.cell_w)
+        row = self.top_line() + max(0, point.y()) // self.cell_h - doc.history_lines(t)
+        return max(0, min(col, t.cols - 1)), max(0, min(row, t.rows - 1))
+
+    def _reports_mouse(self, event: QMouseEvent) -> bool:
+        """The program takes the mouse: it asked, it takes input, its screen shows, and Shift
+        (which selects, as in other terminals) is not held."""
+        return bool(
+            self.input_enabled
+            and self.terminal.mouse_mode
+            and self._follow
+            and not event.modifiers() & Mod.ShiftModifier
+        )
+
+    def _report(self, event: QMouseEvent, kind: str) -> None:
+        t = self.terminal
+        col, row = self._cell_at(event.position().toPoint())
+        mods = modifiers(event.modifiers())
+        buttons = {
+            Qt.MouseButton.LeftButton: 1,
+            Qt.MouseButton.MiddleButton: 2,
+            Qt.MouseButton.RightButton: 3,
+        }
+        if kind == "move":
+            text = self.mouse.move(t, col, row, mods)
+        elif event.button() in buttons:
+            button = buttons[event.button()]
+            report = self.mouse.press if kind == "press" else self.mouse.release
+            text = report(t, button, col, row, mods)
+        else:
+            text = ""
+        if text:
+            self.inputText.emit(text)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._reports_mouse(event):
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+            self.clear_selection()
+            self._report(event, "press")
+            return
         if event.button() == Qt.MouseButton.LeftButton:
             pos = self._pos_at(event.position().toPoint())
             if event.modifiers() & Mod.ShiftModifier and self._anchor is not None:
@@ -360,6 +427,9 @@ class TerminalView(QAbstractScrollArea):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if not self._dragging and self._reports_mouse(event):
+            self._report(event, "move")
+            return
         if self._dragging:
             point = event.position().toPoint()
             if point.y() < 0:
@@ -371,6 +441,9 @@ class TerminalView(QAbstractScrollArea):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if not self._dragging and self._reports_mouse(event):
+            self._report(event, "release")
+            return
         if self._dragging:
             self._dragging = False
             if not self.has_selection():
@@ -379,10 +452,27 @@ class TerminalView(QAbstractScrollArea):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._reports_mouse(event):
+            self._report(event, "press")  # (a second press, as xterm reports it)
+            return
         start, end = doc.word_at(self.terminal, self._pos_at(event.position().toPoint()))
         self.select(start, end)
 
     # --- keys -------------------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        # While the program takes the keys, its keys win over the app's shortcuts (Ctrl+L, F1,
+        # Ctrl+F ...): accepting the override delivers them here as key presses. The few in
+        # ``app_keys`` stay with the app (as VS Code's terminal lets some through).
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self.input_enabled
+            and isinstance(event, QKeyEvent)
+            and event_combination(event) not in self.app_keys
+        ):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
@@ -390,26 +480,49 @@ class TerminalView(QAbstractScrollArea):
         ctrl = bool(mods & Mod.ControlModifier)
         if ctrl and key == Key.Key_C and (shift or self.has_selection() or not self.input_enabled):
             self.copy()
+            if not shift and self.input_enabled:
+                self.clear_selection()  # (copied: the next Ctrl+C goes to the program)
             return
         if ctrl and shift and key == Key.Key_V and self.input_enabled:
-            text = QGuiApplication.clipboard().text()
-            if text:
-                self.inputText.emit(text.replace("\r\n", "\r").replace("\n", "\r"))
+            self.paste(QGuiApplication.clipboard().text())
             return
         if self._scroll_key(key, shift, ctrl):
             return
         if self.input_enabled:
-            keys = key_to_text(event)
-            if keys is not None:
+            text = key_to_text(event, self.terminal)
+            if text is not None:
                 self.clear_selection()
                 self.set_following(True)
-                self.inputText.emit(keys)
+                self.inputText.emit(text)
                 return
         super().keyPressEvent(event)
 
+    def paste(self, text: str) -> None:
+        """Type ``text`` into the program (bracketed when it asked: mode 2004)."""
+        if text and self.input_enabled:
+            self.set_following(True)
+            self.inputText.emit(keys.paste(self.terminal, text))
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self._focus_report(True)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self._focus_report(False)
+
+    def _focus_report(self, focused: bool) -> None:
+        if self.input_enabled:
+            text = keys.focus(self.terminal, focused)
+            if text:
+                self.inputText.emit(text)
+        self.viewport().update()  # (the cursor: a block when focused, an outline when not)
+
     def _scroll_key(self, key: int, shift: bool, ctrl: bool) -> bool:
-        """Scrollback keys: Shift+PgUp/PgDn/Up/Down/Home/End; without Shift too when not typing."""
-        if self.input_enabled and not shift:
+        """Scrollback keys: Shift+PgUp/PgDn/Home/End (Shift+Up/Down too, and all of them without
+        Shift, when the keys do not go to a program)."""
+        typing = self.input_enabled
+        if typing and not shift:
             return False
         rows = self.visible_rows()
         bar = self.verticalScrollBar()
@@ -417,13 +530,13 @@ class TerminalView(QAbstractScrollArea):
             self.scroll_lines(-rows)
         elif key == Key.Key_PageDown:
             self.scroll_lines(rows)
-        elif key == Key.Key_Up:
+        elif key == Key.Key_Up and not typing:
             self.scroll_lines(-1)
-        elif key == Key.Key_Down:
+        elif key == Key.Key_Down and not typing:
             self.scroll_lines(1)
-        elif key == Key.Key_Home and (ctrl or shift or not self.input_enabled):
+        elif key == Key.Key_Home and (ctrl or shift or not typing):
             bar.setValue(0)
-        elif key == Key.Key_End and (ctrl or shift or not self.input_enabled):
+        elif key == Key.Key_End and (ctrl or shift or not typing):
             self.set_following(True)
         else:
             return False
@@ -443,18 +556,13 @@ class TerminalView(QAbstractScrollArea):
             )
         return color
 
-    def _rgb(self, color: int, default: int) -> int:
-        if color < 0:
-            return default
-        if color >= 0x1000000:
-            return color & 0xFFFFFF
-        return self.scheme.palette[color & 0xFF]
-
     def paintEvent(self, event: QPaintEvent) -> None:
         started = time.perf_counter()
         painter = QPainter(self.viewport())
-        background = self._color(self.scheme.background)
         t = self.terminal
+        cells = self.cells
+        cells.reverse = t.reverse_video
+        background = cells.color(cells.default_bg)
         top = self.top_line()
         dx = -self.horizontalScrollBar().value()
         # Only the rows in the region to paint: a frame's dirty rows may be far apart, and their
@@ -466,12 +574,10 @@ class TerminalView(QAbstractScrollArea):
             rows.update(
                 range(rect.top() // self.cell_h, min(rect.bottom() // self.cell_h + 1, limit))
             )
-        painter.setFont(self.font())
-        self._pen_key = self._font_key = 0
         for row in sorted(rows):
             runs = doc.line_runs(t, top + row)
             if runs:
-                self._paint_runs(painter, runs, dx, row * self.cell_h)
+                cells.paint_row(painter, runs, dx, row * self.cell_h)
         first, last = (min(rows), max(rows) + 1) if rows else (0, 0)
         self._paint_overlays(painter, top, first, last, dx)
         self._placeholder_shown = bool(self.placeholder) and self.engine_empty()
@@ -480,15 +586,10 @@ class TerminalView(QAbstractScrollArea):
         cx, cy = t.cursor
         cursor_row = doc.history_lines(t) + cy - top
         if t.cursor_visible and self._follow and 0 <= cursor_row < self.visible_rows() + 1:
-            cursor = QRect(
-                dx + cx * self.cell_w, cursor_row * self.cell_h, self.cell_w, self.cell_h
-            )
-            color = self._color(self.scheme.cursor)
-            if self.hasFocus():
-                painter.fillRect(cursor, color)
-            else:
-                painter.setPen(color)
-                painter.drawRect(cursor.adjusted(0, 0, -1, -1))
+            under = cells.cell_at(doc.line_runs(t, top + cursor_row), cx)
+            x = dx + cx * self.cell_w
+            shape = t.cursor_shape
+            cells.paint_cursor(painter, x, cursor_row * self.cell_h, under, shape, self.hasFocus())
         painter.end()
         stats = self.paint_stats
         stats.paints += 1
@@ -541,58 +642,3 @@ class TerminalView(QAbstractScrollArea):
                 self.cell_h,
             )
             painter.fillRect(box, color)
-
-    def _paint_runs(self, painter: QPainter, runs: list[Run], x0: int, y: int) -> None:
-        # The hot loop of painting: plain ints for flags (IntFlag's & is a Python call), and the
-        # painter's pen and font set only when they change (setFont makes the next drawText
-        # resolve the font again: twice its cost).
-        scheme = self.scheme
-        fg0, bg0, palette = scheme.foreground, scheme.background, scheme.palette
-        cell_w, cell_h = self.cell_w, self.cell_h
-        x = x0
-        for run in runs:
-            attrs = int(run.attrs)
-            color = run.fg
-            if color < 0:
-                fg = fg0
-            elif color >= 0x1000000:
-                fg = color & 0xFFFFFF
-            elif attrs & _BOLD and color < 8:
-                fg = palette[color + 8]  # bold brightens the 8 basic colours
-            else:
-                fg = palette[color & 0xFF]
-            color = run.bg
-            bg = bg0 if color < 0 else color & 0xFFFFFF if color >= 0x1000000 else palette[color]
-            if attrs & _INVERSE:
-                fg, bg = bg, fg
-            width = run.cells * cell_w
-            if bg != bg0:
-                painter.fillRect(x, y, width, cell_h, self._color(bg))
-            if not attrs & _HIDDEN and run.text.strip():
-                pen = fg | _DIM_KEY if attrs & _DIM else fg | _PEN_KEY
-                if pen != self._pen_key:
-                    self._pen_key = pen
-                    painter.setPen(self._pen(fg, bool(attrs & _DIM)))
-                font = 1 if attrs & _BOLD else 2 if attrs & _ITALIC else 0
-                if font != self._font_key:
-                    self._font_key = font
-                    painter.setFont(
-                        self._bold if font == 1 else self._italic if font else self.font()
-                    )
-                painter.drawText(x, y + self.ascent, run.text)
-                if attrs & _UNDERLINE:
-                    painter.drawLine(x, y + cell_h - 2, x + width, y + cell_h - 2)
-                if attrs & _STRIKE:
-                    mid = y + cell_h // 2
-                    painter.drawLine(x, mid, x + width, mid)
-            x += width
-
-    def _pen(self, rgb: int, dim: bool) -> QColor:
-        if not dim:
-            return self._color(rgb)
-        key = rgb | _DIM_KEY
-        color = self._colors.get(key)
-        if color is None:
-            color = self._colors[key] = QColor(self._color(rgb))
-            color.setAlpha(150)
-        return color

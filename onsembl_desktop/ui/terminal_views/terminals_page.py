@@ -2,8 +2,14 @@
 
 Tabs and split panes are views over the hub's engines (one engine per agent, however many views
 show it). Typing into an agent's terminal goes to the agent as TERMINAL_INPUT when it can take it
-(an interactive agent, or a shell agent while a command runs in its pseudo-terminal); the view's
-size goes to an interactive agent as TERMINAL_RESIZE.
+(an interactive agent, or a shell agent while a command runs in its pseudo-terminal).
+
+Sizes: the view that shows an agent's engine (its tab, or its split pane) decides the engine's
+size. Every size it takes (once the user stops dragging, and again whenever it is shown) goes to
+the agent first, as TERMINAL_RESIZE (the agent sets its pseudo-terminal's size and signals the
+program, and keeps the size for its next command), then to the engine, which re-flows. A size the
+agent could not get (it was offline) is sent when it is back. The All view's engine takes its
+view's size too.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from ..settings import UiSettings
 from ..theme import TerminalScheme, type_text_color
 from ..widgets.common import tool_button
 from .frame_clock import FrameClock
+from .terminal_keys import combination
 from .terminal_panel import TerminalPanel
 from .terminal_view import TerminalView
 
@@ -87,6 +94,9 @@ class TerminalsPage(QWidget):
         self.split_panels: dict[uuid.UUID, TerminalPanel] = {}
         self.split_agents: list[uuid.UUID] = []
         self.closed: set[uuid.UUID] = set()
+        # The size each agent's terminal is shown at, and the last one the agent was sent.
+        self.sizes: dict[uuid.UUID, tuple[int, int]] = {}
+        self.sent: dict[uuid.UUID, tuple[int, int]] = {}
 
         self.all = AllOutput(core.agents.get, max_lines=settings.scrollback)
         hub.taps.append(self.all.tap)
@@ -141,6 +151,8 @@ class TerminalsPage(QWidget):
 
     def _new_view(self, terminal: object) -> TerminalView:
         view = TerminalView(terminal, scheme=self.scheme, font=self.font_)  # type: ignore[arg-type]
+        view.app_keys = {combination(k) for k in self.settings.terminal_app_keys}
+        view.follow_width()
         self.clock.attach(view)
         return view
 
@@ -175,31 +187,53 @@ class TerminalsPage(QWidget):
         term = self.all.terminal
         if (cols, rows) != (term.cols, term.rows):
             self.all.catch_up()
-            term.resize(max(40, cols), max(5, rows))
+            term.resize(max(20, cols), max(5, rows))
             self.clock.mark(term)
 
     def _typed(self, agent_id: uuid.UUID, text: str) -> None:
         self.core.terminal_input(agent_id, text)
 
     def redraw(self, agent_id: uuid.UUID) -> None:
-        spawn(self.hub.rebuild(agent_id))
+        spawn(self._redraw(agent_id))
+
+    async def _redraw(self, agent_id: uuid.UUID) -> None:
+        """Rebuild from the stored output; then a program that draws the whole screen (htop,
+        vim) is asked to draw it again at the current size (the stored output was written at the
+        sizes of its time)."""
+        await self.hub.rebuild(agent_id)
+        term = self.hub.get(agent_id).terminal
+        agent = self.core.agents.get(agent_id)
+        if agent is not None and accepts_input(agent):
+            self.core.terminal_resize(agent_id, term.cols, term.rows)
 
     def _grid_resized(self, agent_id: uuid.UUID, cols: int, rows: int) -> None:
-        agent = self.core.agents.get(agent_id)
-        panel = self.panels.get(agent_id)
-        if agent is None or not agent.interactive or panel is None or not panel.isVisible():
-            return  # headless commands keep the agent's own size; the tab's view decides
+        """A view of the agent's engine, on screen, fits ``cols`` x ``rows``: the program gets
+        the size first, then the engine (what came before, at the old size)."""
         agent_term = self.hub.get(agent_id)
         term = agent_term.terminal
+        self.sizes[agent_id] = (cols, rows)
+        self._send_size(agent_id)
         if (cols, rows) != (term.cols, term.rows):
-            agent_term.catch_up()  # what came before the resize, at the old size
+            agent_term.catch_up()
             term.resize(cols, rows)
             self.clock.mark(term)
-            self.core.terminal_resize(agent_id, cols, rows)
+
+    def _send_size(self, agent_id: uuid.UUID) -> None:
+        """Tell the agent the size its terminal is shown at, unless it has it already."""
+        size = self.sizes.get(agent_id)
+        agent = self.core.agents.get(agent_id)
+        if size is None or agent is None or agent.status is not AgentStatus.ONLINE:
+            return
+        if self.sent.get(agent_id) != size and self.core.terminal_resize(agent_id, *size):
+            self.sent[agent_id] = size
 
     # --- agents -----------------------------------------------------------------------------------
 
     def update_agent(self, agent: AgentInfo) -> None:
+        if agent.status is AgentStatus.ONLINE:
+            self._send_size(agent.id)  # (back online: the size it missed)
+        else:
+            self.sent.pop(agent.id, None)  # a new connection must be told again
         panel = self.panels.get(agent.id)
         if panel is None and agent.id not in self.closed:
             panel = self.panels[agent.id] = self._panel_for(agent.id, split=False)
@@ -388,9 +422,11 @@ class TerminalsPage(QWidget):
 
     def apply_appearance(self, font: QFont, scheme: TerminalScheme) -> None:
         self.font_, self.scheme = font, scheme
+        app_keys = {combination(k) for k in self.settings.terminal_app_keys}
         for view in self.views():
             view.setFont(font)
             view.set_scheme(scheme)
+            view.app_keys = app_keys
         self.all.rerender()  # the tags' colours follow the theme
 
     def save_state(self) -> None:

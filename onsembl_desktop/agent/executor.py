@@ -30,7 +30,7 @@ from ..protocol.enums import (
 from .acp_run import AcpRun
 from .adapters import base as ab
 from .approvals import CommandApprovals
-from .interactive import start_session
+from .interactive import no_fixed_size, start_session
 from .outbox import Outbox
 from .process import CAN_THROTTLE_CPU, ChildProcess, CpuThrottle, PipeProcess, PtyProcess
 
@@ -234,7 +234,7 @@ class CommandRun:
             )
         if self.adapter is None:
             pty = PtyProcess(self._pty_output, self.settings.cols, self.settings.rows)
-            env["COLUMNS"], env["LINES"] = str(self.settings.cols), str(self.settings.rows)
+            no_fixed_size(env)
             argv = [self.settings.shell, "-c", self.request.content]
             await pty.start(argv, cwd=self.settings.cwd, env=env)
             return pty

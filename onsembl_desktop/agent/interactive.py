@@ -55,12 +55,20 @@ async def start_session(
 ) -> PtyProcess:
     argv, typed = session_argv(request.content, settings, adapter, session_id)
     pty = PtyProcess(on_data, settings.cols, settings.rows)
-    env["COLUMNS"], env["LINES"] = str(settings.cols), str(settings.rows)
+    no_fixed_size(env)
     await pty.start(argv, cwd=settings.cwd, env=env)
     if typed:
         # The terminal holds it until the program reads: no need to wait for a prompt.
         pty.write(typed)
     return pty
+
+
+def no_fixed_size(env: dict[str, str]) -> None:
+    """A program in a pseudo-terminal learns its size from the terminal (and SIGWINCH): exported
+    COLUMNS / LINES would override that for ncurses and readline programs (htop, vim, less, as
+    their ``use_env`` default says), which then never follow a resize."""
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
 
 
 def _resolve(program: str) -> str:

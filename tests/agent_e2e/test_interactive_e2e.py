@@ -79,6 +79,12 @@ def test_shell_session_takes_input_resizes_and_ends(
     _ctl(app, "resize", "term", "100", "30")
     _ctl(app, "input", "term", r"stty size\r")
     _wait_output(db, command_id, "30 100")
+    # A program that was already running when the size changed sees the new size too: no
+    # COLUMNS / LINES in its environment pin the size it started with (ncurses' use_env).
+    _ctl(app, "input", "term", r"sh -c 'read x; echo size-$(tput cols)x$(tput lines)'\r")
+    _ctl(app, "resize", "term", "90", "25")
+    _ctl(app, "input", "term", r"\r")
+    _wait_output(db, command_id, "size-90x25")
     _ctl(app, "input", "term", "exit", "--enter")
 
     out, err = watcher.communicate(timeout=15)

@@ -15,14 +15,14 @@ import re
 # "10%50%100%").
 # (An unterminated OSC or DCS ends at the line's end, as when lines were cleaned one by one.)
 _NOT_SGR = re.compile(
-    r"\x1b(?!\[[0-9;]*m)"  # an escape that is not SGR (SGR is kept)
+    r"\x1b(?!\[[0-9;:]*m)"  # an escape that is not SGR (SGR is kept, with 4:3 and 58:2::r:g:b)
     r"(?:\[[0-?]*[ -/]*[@-~]"  # other CSI
     r"|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC
     r"|[P^_X][^\x1b\n]*(?:\x1b\\)?"  # DCS, PM, APC, SOS
     r"|[ -/]*[0-~])"  # other escapes
     r"|[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]"
 )
-_BLANK = re.compile(r"(?:\x1b\[[0-9;]*m|\s)*")  # nothing visible: colour codes and spaces
+_BLANK = re.compile(r"(?:\x1b\[[0-9;:]*m|\s)*")  # nothing visible: colour codes and spaces
 
 
 def _last_version(line: str) -> str:

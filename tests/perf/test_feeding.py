@@ -130,11 +130,31 @@ def test_clear_and_rebuild_drop_what_was_queued(hub: TerminalHub) -> None:
     assert not term.backlog and not any(term.terminal.display())
 
 
+def test_live_queries_are_answered_in_time_and_replays_not() -> None:
+    typed: list[str] = []
+    core = SimpleNamespace(bus=EventBus(), terminal_input=lambda _a, text: typed.append(text))
+    hub = TerminalHub(cast("Core", core), scrollback=100)
+    hub.feed_lazily(lambda: None)
+    term = hub.get(uuid.uuid4())
+    term.write("\x1b[c", live=True)  # a program asks: answered when fed
+    term.write("\x1b[c")  # a replay of stored output: not
+    assert typed == []
+    term.catch_up()
+    assert typed == ["\x1b[?62;22c"]
+    term.write("ab\x1b[6n", live=True)
+    term.came[0] -= terminals.ANSWER_WITHIN_S  # queued too long: whatever reads keys now is not it
+    term.catch_up()
+    term.write("\x1b[6n", live=True)
+    term.catch_up()
+    assert typed == ["\x1b[?62;22c", "\x1b[1;3R"]
+    hub.close()
+
+
 # --- the All view ----------------------------------------------------------------------------
 
 
 _OLD_NOT_SGR = re.compile(
-    r"\x1b\[[0-9;]*m"
+    r"\x1b\[[0-9;:]*m"
     r"|(\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"
@@ -151,7 +171,7 @@ def reference_lines(text: str) -> list[str]:
         if "\r" in line:
             parts = [p for p in line.split("\r") if p]
             line = parts[-1] if parts else ""
-        if re.sub(r"\x1b\[[0-9;]*m", "", line).strip():
+        if re.sub(r"\x1b\[[0-9;:]*m", "", line).strip():
             out.append(line)
     return out
 
@@ -159,7 +179,24 @@ def reference_lines(text: str) -> list[str]:
 @pytest.mark.parametrize("seed", range(20))
 def test_lines_cut_in_bulk_are_the_lines_cut_one_by_one(seed: int) -> None:
     rng = random.Random(seed)
-    alphabet = ["a", " ", "\t", "\r", "\x1b", "[", "]", "1", ";", "m", "K", "\x07", "\\", "P", "é"]
+    alphabet = [
+        "a",
+        " ",
+        "\t",
+        "\r",
+        "\x1b",
+        "[",
+        "]",
+        "1",
+        ";",
+        ":",
+        "m",
+        "K",
+        "\x07",
+        "\\",
+        "P",
+        "é",
+    ]
     noise = "".join(rng.choice(alphabet) for _ in range(3000))
     for text in (output(seed), noise):
         assert clean_lines(text) == reference_lines(text)

@@ -1,6 +1,7 @@
 """A real interactive shell agent in the window: its program gets the keys (the app keeps a few),
-the mouse when it asks, bracketed pastes and focus events; and every size the view takes reaches
-the program, then the engine, from a tab or a split pane, even when set while hidden."""
+the mouse when it asks, bracketed pastes, focus events and answers to its queries; and every size
+the view takes reaches the program, then the engine, from a tab or a split pane, even when set
+while hidden or to a new connection."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import asyncio
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from onsembl_desktop.core.state import AgentInfo
+from onsembl_desktop.protocol.enums import AgentStatus
 from onsembl_desktop.ui.terminal_views.terminal_view import TerminalView
 from tests.ui.conftest import Ui, UiRun, until
 
 Mod = Qt.KeyboardModifier
 
 
-async def open_session(ui: Ui, name: str = "tty") -> tuple[object, TerminalView]:
+async def open_session(ui: Ui, name: str = "tty") -> tuple[AgentInfo, TerminalView]:
     w = ui.window
     ui.start_agent(name, "shell", "--interactive", SHELL="/bin/sh")
     (agent,) = await ui.online(name)
@@ -108,6 +111,27 @@ def test_keys_mouse_paste_and_focus_reach_the_program(ui_run: UiRun) -> None:
         view.setFocus()
         await until(lambda: "^[[I" in screen(term))
         QTest.keyClick(view, Qt.Key.Key_C, Mod.ControlModifier)
+        await prompt(term)
+
+        # A program's query is answered into its input, as a terminal does (vim asks for the
+        # background colour, fish for the device attributes)...
+        hub_term = w.hub.get(agent.id)
+        answers: list[str] = []
+        answer = hub_term.answer
+        assert answer is not None
+        hub_term.answer = lambda a, text: (answers.append(text), answer(a, text))[1]
+        typed(
+            view,
+            r"stty -icanon -echo; printf '\033[c'; dd bs=1 count=9 2>/dev/null | tr '\033' E;"
+            " echo; stty icanon echo",
+        )
+        await until(lambda: "E[?62;22c" in screen(term))
+        assert answers == ["\x1b[?62;22c"]
+        await prompt(term)
+        # ...but not when a rebuild replays stored output.
+        await w.hub.rebuild(agent.id)
+        hub_term.catch_up()
+        assert answers == ["\x1b[?62;22c"]
         typed(view, "exit")
 
     ui_run(body)
@@ -117,6 +141,7 @@ def test_every_size_reaches_the_program_then_the_engine(ui_run: UiRun) -> None:
     async def body(ui: Ui) -> None:
         w = ui.window
         agent, view = await open_session(ui)
+        (agent_proc,) = ui.agents
         term = view.terminal
         calls: list[tuple[tuple[int, int], tuple[int, int]]] = []
         send = w.core.terminal_resize
@@ -153,6 +178,17 @@ def test_every_size_reaches_the_program_then_the_engine(ui_run: UiRun) -> None:
         await asyncio.sleep(0.3)
         w.open_terminal(agent.id)  # type: ignore[attr-defined]
         await until(lambda: (term.cols, term.rows) == view.grid_size())
+        assert await program_size() == view.grid_size()
+
+        # A new connection (the agent restarted) is told the size: its next session has it.
+        ui.agents.remove(agent_proc)
+        await ui.stop_agent(agent_proc)
+        await until(lambda: w.core.agents.get(agent.id).status is not AgentStatus.ONLINE)
+        ui.start_agent("tty", "shell", "--interactive", SHELL="/bin/sh")
+        await ui.online("tty")
+        w.send(w.command_bar.request("echo session-again"))
+        await until(lambda: "session-again" in screen(term).replace("echo session-again", ""))
+        view.setFocus()
         assert await program_size() == view.grid_size()
 
         # In the split view the pane decides: narrower than the tab, the engine follows it.

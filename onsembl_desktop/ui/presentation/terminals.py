@@ -11,6 +11,12 @@ keep the loop busy emulating terminals nobody looks at. A backlog is bounded: pa
 :data:`MAX_BACKLOG` characters its oldest part is dropped down to :data:`KEEP_BACKLOG` (the tail
 a rebuild from the database replays too) behind a line saying how much was skipped — it is all
 stored. Without a frame clock (``wake`` unset) output is fed at once.
+
+Queries a program sends (device attributes, cursor position, the colours: vim and fish wait for
+them) are answered by the engine and the answer typed into the program's terminal, as a terminal
+does (the agent passes it on to a program on a pty, drops it otherwise) — only for live output fed
+within :data:`ANSWER_WITHIN_S` of its arrival: a rebuild's replay is not answered, nor output
+queued longer, since an answer that late would land in whatever reads the keyboard by then.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ DEFAULT_COLS, DEFAULT_ROWS = 120, 40
 MAX_BACKLOG = 4_000_000
 KEEP_BACKLOG = 2_000_000
 SLICE = 16_384  # characters fed at a time between looks at the frame's deadline (~1 ms)
+ANSWER_WITHIN_S = 2.0  # live output fed later than this after it came is not answered
 
 
 @dataclass(eq=False)
@@ -55,23 +62,45 @@ class AgentTerminal:
     # Told of every change to any engine (the frame clock), shared by all of the hub's terminals.
     watchers: list[Callable[[Terminal], None]] = field(default_factory=list)
 
-    # Output not yet fed to the engine, oldest first (see the module docstring).
+    # Output not yet fed to the engine, oldest first (see the module docstring), and beside each
+    # piece when it came if it is live output (its queries are answered), else 0.
     backlog: deque[str] = field(default_factory=deque)
+    came: deque[float] = field(default_factory=deque)
     backlog_chars: int = 0
     skipped_chars: int = 0  # dropped from the backlog since it was last fed
     fed_total: int = 0  # characters fed from the backlog, and dropped from it, since the start
     skipped_total: int = 0
     # Asks the frame clock for a frame; None: no clock feeds this engine, output is fed at once.
     wake: Callable[[], None] | None = None
+    # Types an engine's answer into the agent's session (set by the hub); see the module docstring.
+    answer: Callable[[uuid.UUID, str], object] | None = None
+    answering: bool = False  # the text being fed is live output: answer its queries
 
-    def write(self, text: str) -> None:
+    def __post_init__(self) -> None:
+        self.terminal.on_reply = self._reply
+
+    def _reply(self, text: str) -> None:
+        if self.answering and self.answer is not None:
+            self.answer(self.agent_id, text)
+
+    def _feed(self, text: str, came: float) -> None:
+        self.answering = bool(came) and time.monotonic() - came < ANSWER_WITHIN_S
+        try:
+            self.terminal.feed(text)
+        finally:
+            self.answering = False
+
+    def write(self, text: str, *, live: bool = False) -> None:
+        """Show ``text``; ``live``: a program's output as it comes (see above)."""
         if not text:
             return
+        came = time.monotonic() if live else 0.0
         if self.wake is None:
-            self.terminal.feed(text)
+            self._feed(text, came)
             self.notify()
         else:
             self.backlog.append(text)
+            self.came.append(came)
             self.backlog_chars += len(text)
             if self.backlog_chars > MAX_BACKLOG:
                 self._drop_oldest()
@@ -83,6 +112,7 @@ class AgentTerminal:
         backlog = self.backlog
         while self.backlog_chars > KEEP_BACKLOG and len(backlog) > 1:
             text = backlog.popleft()
+            self.came.popleft()
             self.backlog_chars -= len(text)
             self.skipped_chars += len(text)
             self.skipped_total += len(text)
@@ -108,13 +138,15 @@ class AgentTerminal:
         backlog = self.backlog
         while backlog and fed < limit:
             text = backlog.popleft()
+            came = self.came.popleft()
             room = limit - fed
             if len(text) > room:
                 backlog.appendleft(text[room:])
+                self.came.appendleft(came)
                 text = text[:room]
             self.backlog_chars -= len(text)
             fed += len(text)
-            self.terminal.feed(text)
+            self._feed(text, came)
         self.fed_total += fed
         return fed
 
@@ -126,6 +158,7 @@ class AgentTerminal:
 
     def drop_backlog(self) -> None:
         self.backlog.clear()
+        self.came.clear()
         self.backlog_chars = self.skipped_chars = 0
 
     def notify(self) -> None:
@@ -161,9 +194,18 @@ class TerminalHub:
         if term is None:
             engine = Terminal(cols=DEFAULT_COLS, rows=DEFAULT_ROWS, scrollback=self.scrollback)
             term = self._terms[agent_id] = AgentTerminal(
-                agent_id, engine, taps=self.taps, watchers=self.watchers, wake=self._wake
+                agent_id,
+                engine,
+                taps=self.taps,
+                watchers=self.watchers,
+                wake=self._wake,
+                answer=self._answer,
             )
         return term
+
+    def _answer(self, agent_id: uuid.UUID, text: str) -> None:
+        """An engine's answer to its program's query, typed into the program's terminal."""
+        self.core.terminal_input(agent_id, text)
 
     # --- feeding the engines ----------------------------------------------------------------------
 
@@ -230,7 +272,7 @@ class TerminalHub:
                 term, ev.command_id, info.content if info else "", run.started_at if run else None
             )
         term.shown_seq[ev.command_id] = ev.seq
-        term.write(ev.data)
+        term.write(ev.data, live=True)
 
     def _on_command(self, ev: CommandChanged) -> None:
         for run in ev.command.runs:
@@ -290,6 +332,7 @@ class TerminalHub:
                     term.terminal.feed("".join(item.chunks))
                 else:  # up to 2 MB: fed a slice a frame like live output, not in one go
                     term.backlog.extend(item.chunks)
+                    term.came.extend(0.0 for _ in item.chunks)
                     term.backlog_chars += sum(len(c) for c in item.chunks)
             if term.wake is not None:
                 term.wake()

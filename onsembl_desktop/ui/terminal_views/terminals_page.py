@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -94,9 +94,10 @@ class TerminalsPage(QWidget):
         self.split_panels: dict[uuid.UUID, TerminalPanel] = {}
         self.split_agents: list[uuid.UUID] = []
         self.closed: set[uuid.UUID] = set()
-        # The size each agent's terminal is shown at, and the last one the agent was sent.
+        # The size each agent's terminal is shown at, and the last one the agent was sent (with
+        # the connection it went to: a new connection is told again).
         self.sizes: dict[uuid.UUID, tuple[int, int]] = {}
-        self.sent: dict[uuid.UUID, tuple[int, int]] = {}
+        self.sent: dict[uuid.UUID, tuple[tuple[int, int], object]] = {}
 
         self.all = AllOutput(core.agents.get, max_lines=settings.scrollback)
         hub.taps.append(self.all.tap)
@@ -224,16 +225,17 @@ class TerminalsPage(QWidget):
         agent = self.core.agents.get(agent_id)
         if size is None or agent is None or agent.status is not AgentStatus.ONLINE:
             return
-        if self.sent.get(agent_id) != size and self.core.terminal_resize(agent_id, *size):
-            self.sent[agent_id] = size
+        sent = (size, agent.connected_at)
+        if self.sent.get(agent_id) != sent and self.core.terminal_resize(agent_id, *size):
+            self.sent[agent_id] = sent
 
     # --- agents -----------------------------------------------------------------------------------
 
     def update_agent(self, agent: AgentInfo) -> None:
         if agent.status is AgentStatus.ONLINE:
-            self._send_size(agent.id)  # (back online: the size it missed)
-        else:
-            self.sent.pop(agent.id, None)  # a new connection must be told again
+            # A new connection gets the size — once the loop turns, as the agent is told of its
+            # connection (AGENT_WELCOME) after this, and takes nothing before that.
+            QTimer.singleShot(0, partial(self._send_size, agent.id))
         panel = self.panels.get(agent.id)
         if panel is None and agent.id not in self.closed:
             panel = self.panels[agent.id] = self._panel_for(agent.id, split=False)

@@ -53,9 +53,12 @@ def test_hidden_terminal_catches_up_when_shown(
         assert numbers == [f"{i:05d}" for i in range(LINES)]
 
         w.open_terminal(agent.id)
-        await until(lambda: not term.backlog)
+        view = w.terminals.panels[agent.id].view
+        size = view.grid_size()
+        await until(lambda: not term.backlog and (term.terminal.cols, term.terminal.rows) == size)
         direct = Terminal(terminals.DEFAULT_COLS, terminals.DEFAULT_ROWS, w.settings.scrollback)
         direct.feed("".join(written))
+        direct.resize(*size)  # shown, the engine takes the view's size once it has caught up
         assert term.terminal.display() == direct.display()
         assert term.terminal.history_text() == direct.history_text()
         assert [term.terminal.row_runs(y) for y in range(direct.rows)] == [
